@@ -1,0 +1,167 @@
+"""Settings from the environment and an optional .env file, checked once in main()."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("ru", "ro", "en")
+PLATFORMS = ("telegram", "vk")
+
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class ConfigError(Exception):
+    """A configuration mistake: one line naming the variable and the fix."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore")
+
+    bot_token: SecretStr | None = Field(default=None, alias="BOT_TOKEN")
+    telegram_api_url: str | None = Field(default=None, alias="TELEGRAM_API_URL")
+    vk_token: SecretStr | None = Field(default=None, alias="VK_TOKEN")
+    vk_group_id: int | None = Field(default=None, alias="VK_GROUP_ID")
+    vk_api_url: str | None = Field(default=None, alias="VK_API_URL")
+    database_url: str = Field(default="sqlite+aiosqlite:///vmeste.db", alias="DATABASE_URL")
+    content_dir: Path = Field(default=PROJECT_ROOT / "content", alias="CONTENT_DIR")
+    default_timezone: str = Field(default="UTC", alias="DEFAULT_TIMEZONE")
+    default_language: str = Field(default="en", alias="DEFAULT_LANGUAGE")
+    webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
+    webhook_host: str = Field(default="0.0.0.0", alias="WEBHOOK_HOST")
+    webhook_port: int = Field(default=8080, alias="WEBHOOK_PORT")
+    admins: str = Field(default="", alias="ADMINS")
+    invite_ttl_hours: int = Field(default=168, gt=0, alias="INVITE_TTL_HOURS")
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _TOKEN_RE.match(value.get_secret_value()):
+            raise ValueError("is not a Telegram bot token — copy it from @BotFather, it looks like 123456:ABC-DEF...")
+        return value
+
+    @field_validator("telegram_api_url", "vk_api_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError(f"{value!r} is not an http(s) URL — write it like http://127.0.0.1:8081")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return async_database_url(value)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a known time zone — use an IANA name like Europe/Moscow") from None
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"{value!r} is not supported — use one of {', '.join(LANGUAGES)}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError(f"{value!r} is not a log level — use DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @field_validator("admins")
+    @classmethod
+    def _admins(cls, value: str) -> str:
+        parse_admins(value)
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("WEBHOOK_SECRET: required when WEBHOOK_URL is set — set 1-256 characters of A-Z a-z 0-9 _ -")
+        if self.webhook_secret and not _SECRET_RE.match(self.webhook_secret.get_secret_value()):
+            raise ValueError("WEBHOOK_SECRET: use 1-256 characters of A-Z a-z 0-9 _ - only")
+        return self
+
+    @property
+    def admin_accounts(self) -> frozenset[tuple[str, int]]:
+        return parse_admins(self.admins)
+
+    def require_platform(self) -> None:
+        if self.bot_token is None:
+            raise ConfigError(
+                "config error: BOT_TOKEN: not set — get a token from @BotFather and set BOT_TOKEN "
+                "(or try `python -m bot demo`, which needs no token)"
+            )
+
+
+def async_database_url(value: str) -> str:
+    """Accept plain sqlite:// and postgresql:// URLs and pick the async driver for them."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError(
+            f"{value!r} is not a database URL — use sqlite+aiosqlite:///vmeste.db or postgresql+asyncpg://user@host/db"
+        ) from None
+    driver = _ASYNC_DRIVERS.get(url.drivername)
+    if driver is None and url.drivername not in _ASYNC_DRIVERS.values():
+        raise ValueError(f"database {url.drivername!r} is not supported — use sqlite+aiosqlite:// or postgresql+asyncpg://")
+    if driver:
+        url = url.set(drivername=driver)
+    return url.render_as_string(hide_password=False)
+
+
+def parse_admins(value: str) -> frozenset[tuple[str, int]]:
+    """ADMINS="123, vk:456": bare ids are Telegram ids."""
+    accounts = set()
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        platform, _, raw_id = item.rpartition(":")
+        platform = {"": "telegram", "tg": "telegram"}.get(platform, platform)
+        if platform not in PLATFORMS or not raw_id.lstrip("-").isdigit():
+            raise ValueError(f"{item!r} is not an account — write ids like 123456789 or vk:123456789, separated by commas")
+        accounts.add((platform, int(raw_id)))
+    return frozenset(accounts)
+
+
+def load_settings(env_file: str | None = ".env", **overrides: object) -> Settings:
+    """Build Settings or raise ConfigError with one line naming the variable and the fix."""
+    try:
+        return Settings(_env_file=env_file, **overrides)
+    except ValidationError as error:
+        raise ConfigError(_one_line(error)) from None
+
+
+def _one_line(error: ValidationError) -> str:
+    first = error.errors()[0]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    field = first["loc"][0] if first["loc"] else None
+    name = _env_name(str(field)) if field is not None else None
+    if name and not message.startswith(name):
+        message = f"{name}: {message}"
+    return f"config error: {message}"
+
+
+def _env_name(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    return (info.alias if info and info.alias else field).upper()

@@ -1,0 +1,126 @@
+"""The tables. Times are UTC; people are referred to by id, never by messenger id, outside accounts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# Named constraints, so later SQLite batch migrations can find them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class Person(Base):
+    """One human, whatever messengers they use. No names, no diagnosis."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    language: Mapped[str] = mapped_column(String(2))
+    district: Mapped[str | None] = mapped_column(String(64))
+    child_age_group: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    accounts: Mapped[list[Account]] = relationship(back_populates="person", cascade="all, delete-orphan", passive_deletes=True)
+    roles: Mapped[list[Role]] = relationship(back_populates="person", cascade="all, delete-orphan", passive_deletes=True, lazy="selectin")
+
+
+class Account(Base):
+    """A messenger account: (platform, external id) is unique, so VK and Telegram ids never collide."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="accounts", lazy="joined")
+
+
+class Role(Base):
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("person_id", "role", "specialty"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    specialty: Mapped[str] = mapped_column(String(32), default="")
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="roles")
+
+
+class ConsentRecord(Base):
+    """Proof of a decision on a consent text. A decline keeps only this row, with no person."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    text_version: Mapped[str] = mapped_column(String(16))
+    text_language: Mapped[str] = mapped_column(String(2))
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(16))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
+
+
+class InviteCode(Base):
+    __tablename__ = "invite_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    specialty: Mapped[str] = mapped_column(String(32), default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class Event(Base):
+    """Append-only monitoring: reports are SQL aggregates over this table."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_kind_at", "kind", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[float | None] = mapped_column(Float)
+    platform: Mapped[str | None] = mapped_column(String(16))
+    district: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessedUpdate(Base):
+    """Update ids already handled, so a replayed update after a crash does nothing twice."""
+
+    __tablename__ = "processed_updates"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

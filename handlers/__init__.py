@@ -1,0 +1,12 @@
+"""Dialogue handlers: one Router per feature, written once for every platform."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers import fallback, invites, menu, onboarding
+
+
+def build_routers() -> list[Router]:
+    """Fresh routers (a Router can join only one Dispatcher); the fallback router goes last."""
+    return [onboarding.build_router(), invites.build_router(), menu.build_router(), fallback.build_router()]

@@ -1,0 +1,128 @@
+"""/start: language, consent, two optional questions, then the menu. Staff arrive with an invite code."""
+
+from __future__ import annotations
+
+import html
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import LANGUAGES
+from bot.content import Content, Texts
+from bot.db.models import InviteCode, Person
+from bot.services.invites import InviteProblem, check_invite, claim_invite
+from bot.services.people import grant_role, record_decline, register
+from handlers.menu import district_keyboard, menu_screen
+from handlers.ui import LanguageChoice, language_keyboard, show
+
+
+class ConsentAnswer(CallbackData, prefix="consent"):
+    accept: bool
+    language: str
+    version: str
+    invite: str = ""
+
+
+def build_router() -> Router:
+    router = Router(name="onboarding")
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.register(start, CommandStart())
+    router.message.register(ask_language, Command("language"))
+    router.callback_query.register(choose_language, LanguageChoice.filter(F.language.in_(LANGUAGES)))
+    router.callback_query.register(answer_consent, ConsentAnswer.filter(F.language.in_(LANGUAGES)))
+    return router
+
+
+async def start(message: Message, command: CommandObject, session: AsyncSession, person: Person | None, l10n: Texts, content: Content) -> None:
+    code = command.args or ""
+    if person is not None:
+        note = await join_with_invite(session, person, code, l10n) if code else l10n("menu.welcome_back")
+        await show(message, *menu_screen(person, l10n, note=note))
+        return
+    if code:
+        checked = await check_invite(session, code)
+        if isinstance(checked, InviteProblem):
+            await message.answer(l10n(f"invite.{checked}"))
+            code = ""
+    await message.answer(l10n("language.prompt"), reply_markup=language_keyboard(content, invite=code))
+
+
+async def ask_language(message: Message, l10n: Texts, content: Content) -> None:
+    await message.answer(l10n("language.prompt"), reply_markup=language_keyboard(content))
+
+
+async def choose_language(callback: CallbackQuery, callback_data: LanguageChoice, person: Person | None, content: Content) -> None:
+    l10n = content.texts[callback_data.language]
+    if person is not None:
+        person.language = l10n.language
+        await show(callback, *menu_screen(person, l10n, note=l10n("language.changed")))
+        return
+    await show(callback, *consent_screen(content, l10n, callback_data.invite))
+
+
+def consent_screen(content: Content, l10n: Texts, invite: str) -> tuple[str, InlineKeyboardMarkup]:
+    consent = content.consent_text(l10n.language)
+    builder = InlineKeyboardBuilder()
+    for accept, key in ((True, "consent.accept"), (False, "consent.decline")):
+        data = ConsentAnswer(accept=accept, language=l10n.language, version=consent.version, invite=invite)
+        builder.button(text=l10n(key), callback_data=data)
+    return html.escape(consent.text, quote=False), builder.adjust(1).as_markup()
+
+
+async def answer_consent(
+    callback: CallbackQuery, callback_data: ConsentAnswer, session: AsyncSession, person: Person | None, content: Content, platform: str
+) -> None:
+    l10n = content.texts[callback_data.language]
+    if person is not None:
+        await show(callback, *menu_screen(person, l10n, note=l10n("consent.already")))
+        return
+    if callback_data.version != content.consent_version:
+        await callback.message.answer(l10n("consent.outdated"))
+        await show(callback, *consent_screen(content, l10n, callback_data.invite))
+        return
+    consent = content.consent_text(l10n.language)
+    if not callback_data.accept:
+        record_decline(session, platform, consent)
+        await show(callback, l10n("consent.declined"))
+        return
+    invite = await usable_invite(callback, session, callback_data.invite, l10n)
+    person = await register(session, platform, callback.from_user.id, consent, *(invite_role(invite)))
+    if invite is not None and not await claim_invite(session, invite, person):
+        raise RuntimeError("invite was claimed between check and claim")  # rolled back; the user is told to retry
+    await show(callback, html.escape(consent.text, quote=False) + "\n\n" + l10n("consent.accept"))
+    if invite is None:
+        await callback.message.answer(l10n("profile.district_prompt"), reply_markup=district_keyboard(content, l10n, onboarding=True))
+    else:
+        await show(callback.message, *menu_screen(person, l10n, note=l10n("invite.accepted", role=l10n(f"roles.{invite.role}"))))
+
+
+async def usable_invite(callback: CallbackQuery, session: AsyncSession, code: str, l10n: Texts) -> InviteCode | None:
+    if not code:
+        return None
+    checked = await check_invite(session, code)
+    if isinstance(checked, InviteProblem):
+        await callback.message.answer(l10n(f"invite.{checked}"))
+        return None
+    return checked
+
+
+def invite_role(invite: InviteCode | None) -> tuple[str, str]:
+    return (invite.role, invite.specialty) if invite else ("parent", "")
+
+
+async def join_with_invite(session: AsyncSession, person: Person, code: str, l10n: Texts) -> str:
+    """Give a registered person the invite's role; returns what to tell them."""
+    checked = await check_invite(session, code)
+    if isinstance(checked, InviteProblem):
+        return l10n(f"invite.{checked}")
+    if any(role.role == checked.role and role.specialty == checked.specialty for role in person.roles):
+        return l10n("invite.already")
+    if not await claim_invite(session, checked, person):
+        return l10n("invite.used")
+    await grant_role(session, person, checked.role, checked.specialty)
+    return l10n("invite.accepted", role=l10n(f"roles.{checked.role}"))

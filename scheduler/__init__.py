@@ -1,0 +1,30 @@
+"""Periodic ticks. The jobs only ask the database what is due; nothing lives in the job store."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.services.updates import prune_processed
+
+log = logging.getLogger(__name__)
+
+# Telegram re-sends an unconfirmed update for at most a day; after that its id is only clutter.
+PROCESSED_UPDATES_KEPT = timedelta(days=2)
+
+
+def build_scheduler(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_job(prune_processed_updates, "interval", hours=1, args=[sessionmaker], id="prune_processed_updates", coalesce=True, max_instances=1)
+    return scheduler
+
+
+async def prune_processed_updates(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    async with sessionmaker() as session:
+        removed = await prune_processed(session, PROCESSED_UPDATES_KEPT)
+        await session.commit()
+    log.info("pruned %d processed update ids", removed)
+    return removed

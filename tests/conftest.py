@@ -1,0 +1,99 @@
+"""Fixtures: the local Telegram emulator, a database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set)
+and the real bot, built by bot.app and polling the emulator over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from bot.app import App, create_app
+from bot.config import Settings, async_database_url, load_settings
+from bot.emulator.telegram import TelegramEmulator
+from bot.platforms import telegram
+
+BOT_TOKEN = "123456789:AAEmulatorTokenForTheVmesteTestSuite"
+ADMIN_ID = 9000
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[TelegramEmulator]:
+    emu = TelegramEmulator(bot_username="vmeste_test_bot")
+    await emu.start()
+    yield emu
+    await emu.stop()
+    assert emu.rejected == [], f"the bot made calls the Bot API would reject: {emu.rejected}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request, tmp_path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'vmeste.db'}"
+        return
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    async with postgres_database(async_database_url(server)) as url:
+        yield url
+
+
+class postgres_database:
+    """A throw-away database on the test server, dropped afterwards."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server = make_url(server_url)
+        self.name = f"vmeste_test_{uuid.uuid4().hex[:12]}"
+
+    async def _admin(self, statement: str) -> None:
+        engine = create_async_engine(self.server, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+        await engine.dispose()
+
+    async def __aenter__(self) -> str:
+        await self._admin(f'CREATE DATABASE "{self.name}"')
+        return self.server.set(database=self.name).render_as_string(hide_password=False)
+
+    async def __aexit__(self, *exc) -> None:
+        await self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def make_settings(emulator: TelegramEmulator, database_url: str, **overrides: object) -> Settings:
+    values = dict(BOT_TOKEN=BOT_TOKEN, TELEGRAM_API_URL=emulator.base_url, DATABASE_URL=database_url, ADMINS=str(ADMIN_ID))
+    return load_settings(env_file=None, **(values | overrides))
+
+
+class RunningBot:
+    """The production wiring (create_app + run_polling) in this event loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app: App | None = None
+
+    async def __aenter__(self) -> RunningBot:
+        self.app = await create_app(self.settings)
+        self.bot = telegram.build_bot(self.settings)
+        self.stop = asyncio.Event()
+        self.task = asyncio.create_task(telegram.run_polling(self.bot, self.app.dispatcher, self.stop))
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.stop.set()
+        await asyncio.wait_for(self.task, timeout=10)
+        await self.bot.session.close()
+        await self.app.close()
+
+    def session(self) -> AsyncSession:
+        return self.app.sessionmaker()
+
+
+@pytest.fixture
+async def running_bot(emulator, database_url) -> AsyncIterator[RunningBot]:
+    async with RunningBot(make_settings(emulator, database_url)) as running:
+        yield running
