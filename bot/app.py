@@ -58,10 +58,22 @@ def build_dispatcher(settings: Settings, content: Content, sessionmaker: async_s
     dispatcher.update.outer_middleware(IdentityMiddleware(content, settings))
     dispatcher.include_routers(*build_routers())
     if scheduler is not None:
-        dispatcher.startup.register(scheduler.start)
-        dispatcher.shutdown.register(lambda: scheduler.shutdown(wait=False))
+        attach_scheduler(dispatcher, scheduler)
     dispatcher.startup.register(set_commands)
     return dispatcher
+
+
+def attach_scheduler(dispatcher: Dispatcher, scheduler: AsyncIOScheduler) -> None:
+    """The scheduler lives exactly as long as the dispatcher runs (async hooks: aiogram runs sync ones in a thread)."""
+
+    async def start() -> None:
+        scheduler.start()
+
+    async def stop() -> None:
+        scheduler.shutdown(wait=False)
+
+    dispatcher.startup.register(start)
+    dispatcher.shutdown.register(stop)
 
 
 async def set_commands(bot: Bot, content: Content, settings: Settings) -> None:

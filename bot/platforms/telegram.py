@@ -14,7 +14,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
-from aiogram.types import Update
+from aiogram.types import LinkPreviewOptions, Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
@@ -29,7 +29,7 @@ def build_bot(settings: Settings) -> Bot:
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)),
     )
 
 
@@ -102,11 +102,12 @@ async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
 
 async def run_polling(bot: Bot, dispatcher: Dispatcher, stop: asyncio.Event) -> None:
     await bot.delete_webhook(drop_pending_updates=False)
-    await dispatcher.emit_startup(bot=bot)
+    hooks_data = {"bot": bot, "dispatcher": dispatcher, **dispatcher.workflow_data}
+    await dispatcher.emit_startup(**hooks_data)
     try:
         await Polling(bot, dispatcher).run(stop)
     finally:
-        await dispatcher.emit_shutdown(bot=bot)
+        await dispatcher.emit_shutdown(**hooks_data)
 
 
 async def run_webhook(bot: Bot, dispatcher: Dispatcher, settings: Settings, stop: asyncio.Event) -> None:

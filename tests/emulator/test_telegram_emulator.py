@@ -1,0 +1,579 @@
+"""The Telegram Bot API emulator, driven by the real aiogram client over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from aiogram import Bot, Dispatcher, F
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    BotCommand,
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+)
+from aiohttp import web
+
+from bot.emulator.telegram import TelegramEmulator
+from bot.emulator.tg_html import parse_html
+from bot.emulator.tg_spec import validate_object
+
+TOKEN = "4242:AAEmulatorSelfTestTokenxxxxxxxxxxxxx"
+ANNA = 1001
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[TelegramEmulator]:
+    emulator = TelegramEmulator(bot_username="vmeste_test_bot")
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+class LoopbackSession(AiohttpSession):
+    async def close(self) -> None:
+        # aiogram waits 250 ms for TLS connections to close; loopback has none
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+
+@pytest.fixture
+async def bot(emu: TelegramEmulator) -> AsyncIterator[Bot]:
+    session = LoopbackSession(api=TelegramAPIServer.from_base(emu.base_url))
+    client = Bot(TOKEN, session=session)
+    yield client
+    await client.session.close()
+
+
+@pytest.fixture
+def anna(emu: TelegramEmulator):
+    return emu.user(ANNA, first_name="Anna", language_code="ru")
+
+
+async def raw_call(
+    emu: TelegramEmulator, method: str, token: str = TOKEN, **request
+) -> tuple[int, dict]:
+    url = f"{emu.base_url}/bot{token}/{method}"
+    async with aiohttp.ClientSession() as session, session.post(url, **request) as response:
+        return response.status, await response.json()
+
+
+def keyboard(*buttons: InlineKeyboardButton) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[list(buttons)])
+
+
+# the server
+
+
+async def test_get_me_returns_the_bot_of_the_token(bot):
+    me = await bot.get_me()
+    assert (me.id, me.is_bot, me.username) == (4242, True, "vmeste_test_bot")
+    assert me.can_join_groups
+
+
+async def test_tokens_and_method_names_are_checked_like_telegram(emu):
+    assert await raw_call(emu, "getMe", token="not-a-token") == (
+        401,
+        {"ok": False, "error_code": 401, "description": "Unauthorized"},
+    )
+    assert (await raw_call(emu, "GETME"))[1]["result"]["id"] == 4242
+    status, body = await raw_call(emu, "sendTelepathy")
+    assert (status, body["description"]) == (404, "Not Found")
+    status, body = await raw_call(emu, "sendDice", json={"chat_id": ANNA})
+    assert status == 501 and "sendDice" in body["description"]
+
+
+async def test_params_arrive_as_json_form_or_query_string(emu, anna):
+    status, _ = await raw_call(emu, "sendMessage", json={"chat_id": ANNA, "text": "json"})
+    assert status == 200
+    status, _ = await raw_call(emu, "sendMessage", data={"chat_id": str(ANNA), "text": "form"})
+    assert status == 200
+    status, _ = await raw_call(emu, "sendMessage", params={"chat_id": str(ANNA), "text": "query"})
+    assert status == 200
+    assert [message.text for message in anna.bot_messages] == ["json", "form", "query"]
+
+
+# updates by long polling
+
+
+async def test_long_poll_returns_as_soon_as_an_update_arrives(bot, anna):
+    started = time.monotonic()
+    poll = asyncio.create_task(bot.get_updates(timeout=5))
+    await asyncio.sleep(0.05)
+    anna.send("/start hello")
+    updates = await poll
+    assert time.monotonic() - started < 1
+    message = updates[0].message
+    assert (message.text, message.from_user.id, message.chat.type) == (
+        "/start hello",
+        ANNA,
+        "private",
+    )
+    assert message.entities[0].type == "bot_command" and message.entities[0].length == 6
+
+
+async def test_long_poll_times_out_with_no_updates(bot):
+    started = time.monotonic()
+    assert await bot.get_updates(timeout=1) == []
+    assert time.monotonic() - started >= 0.9
+
+
+async def test_an_offset_confirms_every_earlier_update(emu, bot, anna):
+    for text in ("one", "two", "three"):
+        anna.send(text)
+    updates = await bot.get_updates()
+    ids = [update.update_id for update in updates]
+    assert ids == list(range(ids[0], ids[0] + 3))
+    again = await bot.get_updates(offset=ids[1])
+    assert [update.message.text for update in again] == ["two", "three"]
+    assert await bot.get_updates(offset=ids[2] + 1) == []
+    assert emu.pending_updates == []
+
+
+async def test_a_second_poll_ends_the_first_with_a_conflict(bot):
+    first = asyncio.create_task(bot.get_updates(timeout=5))
+    await asyncio.sleep(0.05)
+    second = asyncio.create_task(bot.get_updates(timeout=0))
+    with pytest.raises(TelegramConflictError):
+        await first
+    assert await second == []
+
+
+# sendMessage and what the user sees
+
+
+async def test_send_message_with_html_and_buttons(emu, bot, anna):
+    sent = await bot.send_message(
+        ANNA,
+        "<b>Привет</b>, 👋 <i>Anna</i>",
+        parse_mode="HTML",
+        reply_markup=keyboard(
+            InlineKeyboardButton(text="Yes", callback_data="answer:yes"),
+            InlineKeyboardButton(text="Site", url="https://example.org"),
+        ),
+    )
+    assert sent.text == "Привет, 👋 Anna"
+    # UTF-16 offsets: the emoji counts twice
+    assert [(e.type, e.offset, e.length) for e in sent.entities] == [
+        ("bold", 0, 6),
+        ("italic", 11, 4),
+    ]
+    assert anna.last.text == "Привет, 👋 Anna"
+    assert anna.last.buttons == [[("Yes", "answer:yes"), ("Site", "https://example.org")]]
+    assert emu.calls[-1][0] == "sendMessage" and emu.calls[-1][1]["chat_id"] == ANNA
+    validate_object("Message", anna.last.raw)
+
+
+async def test_a_reply_keyboard_is_what_the_user_sees_until_removed(bot, anna):
+    markup = ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text="Help")]], resize_keyboard=True)
+    sent = await bot.send_message(ANNA, "Menu", reply_markup=markup)
+    assert sent.reply_markup is None  # Telegram returns inline keyboards only
+    assert anna.keyboard == [["Help"]]
+
+
+INVALID_SEND_MESSAGE = {
+    "empty text": (dict(chat_id=ANNA, text=""), "Bad Request: message text is empty"),
+    "4097 characters": (dict(chat_id=ANNA, text="x" * 4097), "Bad Request: message is too long"),
+    "bad HTML": (
+        dict(chat_id=ANNA, text="<b>bold", parse_mode="HTML"),
+        "Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"b\"",
+    ),
+    "callback_data of 66 bytes": (
+        dict(
+            chat_id=ANNA,
+            text="x",
+            reply_markup=keyboard(InlineKeyboardButton(text="a", callback_data="я" * 33)),
+        ),
+        "Bad Request: BUTTON_DATA_INVALID",
+    ),
+    "a button with two actions": (
+        dict(
+            chat_id=ANNA,
+            text="x",
+            reply_markup=keyboard(
+                InlineKeyboardButton(text="a", callback_data="a", url="https://example.org")
+            ),
+        ),
+        "can't parse InlineKeyboardButton",
+    ),
+    "unknown chat": (dict(chat_id=555, text="x"), "Bad Request: chat not found"),
+}
+
+
+@pytest.mark.parametrize("case", INVALID_SEND_MESSAGE)
+async def test_invalid_send_message_is_a_bad_request(emu, bot, anna, case):
+    params, description = INVALID_SEND_MESSAGE[case]
+    with pytest.raises(TelegramBadRequest) as raised:
+        await bot.send_message(**params)
+    assert description in raised.value.message
+    method, _, code, recorded = emu.rejected[-1]
+    assert (method, code) == ("sendMessage", 400) and description in recorded
+    assert anna.bot_messages == []
+
+
+@pytest.mark.parametrize(
+    ("body", "description"),
+    [
+        ({"text": "x"}, "Bad Request: chat_id is empty"),
+        ({"chat_id": ANNA, "text": "x", "colour": "red"}, "Bad Request: unknown parameter colour"),
+        (
+            {"chat_id": ANNA, "text": "*x*", "parse_mode": "MarkdownV2"},
+            "Bad Request: emulator supports HTML parse_mode only",
+        ),
+    ],
+)
+async def test_malformed_raw_calls_are_rejected(emu, anna, body, description):
+    status, answer = await raw_call(emu, "sendMessage", json=body)
+    assert (status, answer["ok"], answer["description"]) == (400, False, description)
+    assert emu.rejected[-1][2:] == (400, description)
+
+
+async def test_a_blocked_user_answers_403_and_the_bot_hears_of_it(emu, bot, anna):
+    anna.block()
+    with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
+        await bot.send_message(ANNA, "still there?")
+    assert emu.rejected == []
+    [update] = await bot.get_updates()
+    assert update.my_chat_member.new_chat_member.status == "kicked"
+
+
+async def test_a_user_who_never_wrote_cannot_be_messaged(bot, emu):
+    emu.user(2002, started=False)
+    with pytest.raises(TelegramForbiddenError, match="can't initiate conversation"):
+        await bot.send_message(2002, "hello")
+
+
+# faults and limits
+
+
+async def test_injected_faults(emu, bot, anna):
+    emu.fail_next("sendMessage", retry_after=3)
+    with pytest.raises(TelegramRetryAfter) as raised:
+        await bot.send_message(ANNA, "one")
+    assert raised.value.retry_after == 3
+    emu.fail_next("sendMessage", status=502)
+    with pytest.raises(TelegramServerError):
+        await bot.send_message(ANNA, "two")
+    await bot.send_message(ANNA, "three")
+    assert [message.text for message in anna.bot_messages] == ["three"]
+    assert len(emu.throttled) == 1 and emu.rejected == []
+
+
+async def test_a_slow_answer_times_the_client_out_but_the_message_is_sent(emu, bot, anna):
+    emu.fail_next("sendMessage", status=None, delay=0.5)
+    with pytest.raises(TelegramNetworkError):
+        await bot.send_message(ANNA, "late", request_timeout=0.2)
+    await emu.settle()
+    assert anna.last.text == "late"
+
+
+async def test_rate_limits_answer_429_with_retry_after(emu, bot, anna):
+    emu.user(1002)
+    emu.set_limits(per_chat_per_second=1)
+    await bot.send_message(ANNA, "first")
+    with pytest.raises(TelegramRetryAfter) as raised:
+        await bot.send_message(ANNA, "second")
+    assert raised.value.retry_after == 1
+    await bot.send_message(1002, "another chat is fine")
+
+    emu.set_limits(global_per_second=2)
+    await bot.send_message(ANNA, "a")
+    await bot.send_message(1002, "b")
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_message(1002, "c")
+    assert len(emu.throttled) == 2
+
+
+# editing
+
+
+async def test_edits_like_telegram(bot, anna):
+    sent = await bot.send_message(
+        ANNA,
+        "Question?",
+        reply_markup=keyboard(InlineKeyboardButton(text="Yes", callback_data="y")),
+    )
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_text(
+            text="Question?",
+            chat_id=ANNA,
+            message_id=sent.message_id,
+            reply_markup=sent.reply_markup,
+        )
+    with pytest.raises(TelegramBadRequest, match="message to edit not found"):
+        await bot.edit_message_text(text="x", chat_id=ANNA, message_id=999)
+    await bot.edit_message_text(text="<b>Answered</b>", chat_id=ANNA, message_id=sent.message_id, parse_mode="HTML")
+    assert (anna.last.text, anna.last.buttons, anna.last.edited) == ("Answered", [], True)
+    assert anna.last.entities == [{"type": "bold", "offset": 0, "length": 8}]
+    await bot.delete_message(ANNA, sent.message_id)
+    assert anna.bot_messages == [] and anna.messages[0].deleted
+
+
+# media
+
+
+async def test_photo_upload_resend_by_file_id_and_download(bot, anna):
+    sent = await bot.send_photo(
+        ANNA,
+        BufferedInputFile(b"\xff\xd8 fake jpeg", "cat.jpg"),
+        caption="<i>A cat</i>",
+        parse_mode="HTML",
+    )
+    file_id = sent.photo[-1].file_id
+    assert sent.caption == "A cat" and sent.caption_entities[0].type == "italic"
+    again = await bot.send_photo(ANNA, file_id)
+    assert again.photo[-1].file_id == file_id
+    file = await bot.get_file(file_id)
+    assert (await bot.download_file(file.file_path)).read() == b"\xff\xd8 fake jpeg"
+    with pytest.raises(TelegramBadRequest, match="wrong file identifier"):
+        await bot.send_photo(ANNA, "no-such-file-id")
+    with pytest.raises(TelegramBadRequest, match="can't use file of type photo as voice"):
+        await bot.send_voice(ANNA, file_id)
+    voice = await bot.send_voice(ANNA, BufferedInputFile(b"OggS", "v.ogg"), duration=4)
+    assert (await bot.send_voice(ANNA, voice.voice.file_id)).voice.duration == 4
+    await bot.send_animation(ANNA, BufferedInputFile(b"GIF89a", "a.gif"))
+    assert [message.kind for message in anna.bot_messages] == [
+        "photo", "photo", "voice", "voice", "animation",
+    ]  # fmt: skip
+    for message in anna.bot_messages:
+        validate_object("Message", message.raw)
+
+
+async def test_files_users_send_can_be_downloaded(emu, bot, anna):
+    anna.send_voice(duration=7, data=b"OggS voice")
+    anna.send_document(file_name="report.pdf")
+    anna.send_photo(caption="look")
+    anna.send_video()
+    anna.send_sticker()
+    updates = await bot.get_updates()
+    voice, document, photo, video, sticker = (update.message for update in updates)
+    assert voice.voice.duration == 7 and document.document.file_name == "report.pdf"
+    assert photo.caption == "look" and video.video.duration and sticker.sticker.emoji
+    file = await bot.get_file(voice.voice.file_id)
+    assert (await bot.download_file(file.file_path)).read() == b"OggS voice"
+    for update in emu.pending_updates:
+        validate_object("Update", update)
+
+
+# buttons and callback queries
+
+
+async def test_click_sends_a_callback_query_and_records_the_answer(emu, bot, anna):
+    await bot.send_message(
+        ANNA, "Rate", reply_markup=keyboard(InlineKeyboardButton(text="👍", callback_data="rate:5"))
+    )
+    query_id = anna.click("👍")
+    [update] = await bot.get_updates()
+    query = update.callback_query
+    assert (query.id, query.data, query.from_user.id, query.message.text) == (
+        query_id,
+        "rate:5",
+        ANNA,
+        "Rate",
+    )
+    await bot.answer_callback_query(query_id, text="Thanks")
+    assert (anna.callback_answers[0].text, anna.callback_answers[0].answered) == ("Thanks", True)
+    with pytest.raises(TelegramBadRequest, match="query ID is invalid"):
+        await bot.answer_callback_query(query_id)
+    emu.rejected.clear()
+
+    with pytest.raises(AssertionError, match=r"rate:5"):
+        anna.click("👎")
+    anna.click_data("garbage")
+    [_, garbage] = await bot.get_updates()
+    assert garbage.callback_query.data == "garbage" and not anna.callback_answers[1].answered
+
+
+async def test_groups_commands_and_members(emu, bot, anna):
+    group = emu.group(-100123, title="Parents of Kazan")
+    group.send(anna, "/start@vmeste_test_bot")
+    [update] = await bot.get_updates()
+    assert update.message.chat.type == "supergroup"
+    assert update.message.entities[0].length == len("/start@vmeste_test_bot")
+    await bot.send_message(-100123, "Welcome")
+    assert group.last.text == "Welcome"
+    assert (await bot.get_chat_member(-100123, ANNA)).status == "member"
+    assert (await bot.get_chat_member(-100123, 4242)).status == "administrator"
+    assert (await bot.get_chat(-100123)).title == "Parents of Kazan"
+
+
+async def test_other_methods(emu, bot, anna):
+    anna.send("original")
+    copied = await bot.copy_message(ANNA, from_chat_id=ANNA, message_id=1)
+    forwarded = await bot.forward_message(ANNA, from_chat_id=ANNA, message_id=1)
+    assert anna.chat.message(copied.message_id).text == "original"
+    assert forwarded.forward_origin.sender_user.id == ANNA
+    assert await bot.send_chat_action(ANNA, "typing")
+    assert anna.chat.actions == ["typing"]
+    await bot.set_my_commands([BotCommand(command="start", description="Start")])
+    assert [c.command for c in await bot.get_my_commands()] == ["start"]
+    await bot.delete_my_commands()
+    assert await bot.get_my_commands() == []
+    assert await bot.close() and await bot.log_out()
+
+
+# webhook
+
+
+async def test_webhook_delivery_with_secret_retry_and_reply(emu, bot, anna):
+    received: list[tuple[dict, str | None]] = []
+    answers = iter([web.Response(status=500)])
+
+    async def webhook(request: web.Request) -> web.StreamResponse:
+        received.append(
+            (await request.json(), request.headers.get("X-Telegram-Bot-Api-Secret-Token"))
+        )
+        failure = next(answers, None)
+        if failure is not None:
+            return failure
+        return web.json_response({"method": "sendMessage", "chat_id": ANNA, "text": "pong"})
+
+    app = web.Application()
+    app.router.add_post("/hook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="s3cret")
+        anna.send("ping")
+        await emu.settle()
+        assert [(update["message"]["text"], secret) for update, secret in received] == [
+            ("ping", "s3cret")
+        ] * 2
+        assert len(emu.webhook_errors) == 1
+        assert anna.last.text == "pong"
+        with pytest.raises(TelegramConflictError):
+            await bot.get_updates()
+        assert (await bot.get_webhook_info()).url.endswith("/hook")
+        await bot.delete_webhook()
+        assert await bot.get_updates() == []
+    finally:
+        await runner.cleanup()
+
+
+# settle
+
+
+async def test_settle_waits_for_confirmation_and_calls_in_flight(emu, bot, anna):
+    await emu.settle(timeout=1)  # nothing to wait for
+    anna.send("nobody polls")
+    with pytest.raises(TimeoutError, match="not confirmed"):
+        await emu.settle(timeout=0.3)
+    await bot.get_updates(offset=-1)  # forget it
+    await bot.get_updates(offset=emu.pending_updates[-1]["update_id"] + 1)
+
+    async def shouting_bot() -> None:
+        offset = None
+        while True:
+            for update in await bot.get_updates(offset=offset, timeout=1):
+                await asyncio.sleep(0.2)
+                await bot.send_message(update.message.chat.id, update.message.text.upper())
+                offset = update.update_id + 1
+
+    task = asyncio.create_task(shouting_bot())
+    try:
+        anna.send("hello")
+        await emu.settle()
+        assert anna.last.text == "HELLO"
+    finally:
+        task.cancel()
+
+    emu.fail_next("sendMessage", status=None, delay=0.3)
+    slow = asyncio.create_task(bot.send_message(ANNA, "slow"))
+    await asyncio.sleep(0.05)
+    await emu.settle()
+    assert slow.done() and anna.last.text == "slow"
+
+
+async def test_a_real_dispatcher_end_to_end(emu, bot, anna):
+    dispatcher = Dispatcher()
+
+    @dispatcher.message(F.text)
+    async def echo(message: Message) -> None:
+        await message.answer(
+            f"You said: {message.text}",
+            reply_markup=keyboard(InlineKeyboardButton(text="Again", callback_data="again")),
+        )
+
+    @dispatcher.callback_query(F.data == "again")
+    async def again(query: CallbackQuery) -> None:
+        await query.answer("Once more")
+        await query.message.edit_text("Said again")
+
+    polling = asyncio.create_task(
+        dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
+    )
+    try:
+        anna.send("hi")
+        await emu.settle()
+        assert anna.last.text == "You said: hi"
+        anna.click("Again")
+        await emu.settle()
+        assert (anna.last.text, anna.callback_answers[-1].text) == ("Said again", "Once more")
+    finally:
+        await dispatcher.stop_polling()
+        await polling
+    assert emu.rejected == []
+
+
+# the HTML parser
+
+
+def test_html_entities_and_nesting():
+    text, entities = parse_html(
+        '<b>a <i>b</i></b> &lt;&amp;&gt; &#128512; <a href="https://x.org/?a=1&amp;b=2">l</a> '
+        '<pre><code class="language-python">x = 1</code></pre> '
+        "<blockquote expandable>q</blockquote> "
+        '<span class="tg-spoiler">s</span> <tg-emoji emoji-id="5368324170671202286">👍</tg-emoji>'
+    )
+    assert text == "a b <&> 😀 l x = 1 q s 👍"
+    assert entities == [
+        {"type": "bold", "offset": 0, "length": 3},
+        {"type": "italic", "offset": 2, "length": 1},
+        {"type": "text_link", "offset": 11, "length": 1, "url": "https://x.org/?a=1&b=2"},
+        {"type": "pre", "offset": 13, "length": 5, "language": "python"},
+        {"type": "expandable_blockquote", "offset": 19, "length": 1},
+        {"type": "spoiler", "offset": 21, "length": 1},
+        {
+            "type": "custom_emoji",
+            "offset": 23,
+            "length": 2,
+            "custom_emoji_id": "5368324170671202286",
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("markup", "error"),
+    [
+        ("<b>x", "Can't find end tag"),
+        ("x</b>", "Unexpected end tag"),
+        ("<b>x</i>", "Unmatched end tag"),
+        ("<br>", 'Unsupported start tag "br"'),
+        ("<span>x</span>", 'Unsupported start tag "span"'),
+        ("1 < 2", "Unclosed start tag"),
+        ("Tom & Jerry", "Character entity expected"),
+    ],
+)
+def test_html_that_telegram_refuses(markup, error):
+    with pytest.raises(ValueError, match=error):
+        parse_html(markup)
