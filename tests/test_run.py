@@ -81,3 +81,23 @@ async def test_webhook_mode_checks_the_secret_and_answers(emulator, tmp_path):
         forged = await http.post(f"http://127.0.0.1:{port}/telegram", json={"update_id": 1}, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
         assert forged.status == 401
     await stop(process)
+
+
+async def test_sigterm_mid_update_finishes_it_and_loses_nothing(emulator, tmp_path):
+    process = await start_bot_process(emulator, tmp_path)
+    await wait_for(lambda: any(method == "getUpdates" for method, _ in emulator.calls))
+    parent = emulator.user(4003, language_code="en")
+    emulator.fail_next("sendMessage", status=None, delay=1.0)  # the reply is still on its way when SIGTERM comes
+    parent.send("/start")
+    waiting = parent.send("are you there?")
+    await wait_for(lambda: any(method == "sendMessage" for method, _ in emulator.calls))
+    await stop(process)
+    assert [message.text for message in parent.bot_messages] == [TEXTS["en"]("language.prompt"), TEXTS["en"]("fallback.not_registered")]
+    assert emulator.pending_updates == []
+
+    process = await start_bot_process(emulator, tmp_path)  # a restart replays nothing
+    await wait_for(lambda: sum(method == "getUpdates" for method, _ in emulator.calls) >= 3)
+    await emulator.settle()
+    await stop(process)
+    assert len(parent.bot_messages) == 2
+    assert waiting["text"] == "are you there?"

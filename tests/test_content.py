@@ -1,0 +1,42 @@
+"""Every language has every text with the same placeholders; no user-facing text lives in Python."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from bot.config import LANGUAGES, PROJECT_ROOT
+from tests.helpers import CONTENT
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@pytest.mark.parametrize("language", [language for language in LANGUAGES if language != "en"])
+def test_locales_have_the_same_keys_and_placeholders(language):
+    english, other = CONTENT.texts["en"]._strings, CONTENT.texts[language]._strings
+    assert set(other) == set(english)
+    for key, template in english.items():
+        assert placeholders(other[key]) == placeholders(template), key
+
+
+def test_every_choice_and_consent_exists_in_every_language():
+    for choices in (CONTENT.districts, CONTENT.age_groups, CONTENT.specialties):
+        assert all(set(choice.labels) == set(LANGUAGES) for choice in choices)
+    for language in LANGUAGES:
+        assert len(CONTENT.consent_text(language).text) < 4096  # fits one message
+
+
+def test_no_cyrillic_in_python_code():
+    cyrillic = re.compile("[\u0400-\u04ff]")
+    offenders = [
+        str(path.relative_to(PROJECT_ROOT))
+        for folder in ("bot", "handlers", "scheduler")
+        for path in Path(PROJECT_ROOT, folder).rglob("*.py")
+        if cyrillic.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
