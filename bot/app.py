@@ -11,6 +11,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import BotCommand
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import LANGUAGES, ConfigError, Settings
@@ -18,7 +19,7 @@ from bot.content import Content, load_content
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.migrate import upgrade
 from bot.middlewares import DatabaseSessionMiddleware, IdentityMiddleware
-from bot.platforms import telegram
+from bot.platforms import telegram, vk
 from handlers import build_routers
 from scheduler import build_scheduler
 
@@ -59,7 +60,6 @@ def build_dispatcher(settings: Settings, content: Content, sessionmaker: async_s
     dispatcher.include_routers(*build_routers())
     if scheduler is not None:
         attach_scheduler(dispatcher, scheduler)
-    dispatcher.startup.register(set_commands)
     return dispatcher
 
 
@@ -84,36 +84,92 @@ async def set_commands(bot: Bot, content: Content, settings: Settings) -> None:
         await bot.set_my_commands(commands, language_code=language)
 
 
-async def check_bot(bot: Bot, settings: Settings, attempts: int = 3) -> None:
-    """Fail fast, in one line, on a rejected token or an unreachable API server."""
+@dataclass
+class Bots:
+    telegram: Bot | None = None
+    vk: Bot | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Bots:
+        return cls(
+            telegram=telegram.build_bot(settings) if settings.bot_token else None,
+            vk=vk.build_bot(settings) if settings.vk_token else None,
+        )
+
+    def all(self) -> list[Bot]:
+        return [bot for bot in (self.telegram, self.vk) if bot is not None]
+
+    async def close(self) -> None:
+        for bot in self.all():
+            await bot.session.close()
+
+
+async def check_bot(bot: Bot, token: str, url: str, attempts: int = 3) -> None:
+    """Fail fast, in one line naming the variables, on a rejected token or an unreachable API server."""
     for attempt in range(attempts):
         try:
-            me = await bot.get_me()
+            me = await bot.me()
             log.info("running as @%s", me.username)
             return
         except TelegramUnauthorizedError:
-            raise ConfigError("config error: BOT_TOKEN: the Bot API server rejected the token — copy it again from @BotFather") from None
+            raise ConfigError(f"config error: {token}: the API server rejected the token — issue a new one and set {token}") from None
         except TelegramNetworkError as error:
             if attempt + 1 == attempts:
-                where = f"TELEGRAM_API_URL: cannot reach {settings.telegram_api_url}" if settings.telegram_api_url else "cannot reach api.telegram.org"
-                raise ConfigError(f"config error: {where} ({error}) — check the URL and the network") from None
+                raise ConfigError(f"config error: {url}: cannot reach the API server ({error}) — check {url} and the network") from None
             await asyncio.sleep(1 + attempt)
+
+
+async def serve(app: App, bots: Bots, stop: asyncio.Event) -> None:
+    """Feed the one dispatcher from every configured platform until `stop` is set."""
+    settings, dispatcher = app.settings, app.dispatcher
+    web_app = web.Application()
+    loops = []
+    if bots.telegram:
+        await set_commands(bots.telegram, app.content, settings)
+        if settings.webhook_url:
+            telegram.add_webhook(web_app, bots.telegram, dispatcher, settings)
+        else:
+            loops.append(telegram.poll(bots.telegram, dispatcher, stop))
+    if bots.vk:
+        if settings.vk_confirmation_code:
+            vk.add_callback(web_app, bots.vk, dispatcher, settings)
+        else:
+            loops.append(vk.poll(bots.vk, dispatcher, app.sessionmaker, stop))
+    hooks = {"dispatcher": dispatcher, "bots": bots.all(), **dispatcher.workflow_data}
+    await dispatcher.emit_startup(**hooks)
+    runner = await start_web(web_app, settings) if web_app.router.routes() else None
+    try:
+        if bots.telegram and settings.webhook_url:
+            await telegram.start_webhook(bots.telegram, dispatcher, settings)
+        await asyncio.gather(stop.wait(), *loops)
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+        await dispatcher.emit_shutdown(**hooks)
+
+
+async def start_web(web_app: web.Application, settings: Settings) -> web.AppRunner:
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
+    log.info("listening on %s:%s", settings.webhook_host, settings.webhook_port)
+    return runner
 
 
 async def run(settings: Settings) -> None:
     settings.require_platform()
     app = await create_app(settings)
-    bot = telegram.build_bot(settings)
+    bots = Bots.from_settings(settings)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     try:
-        await check_bot(bot, settings)
-        if settings.webhook_url:
-            await telegram.run_webhook(bot, app.dispatcher, settings, stop)
-        else:
-            await telegram.run_polling(bot, app.dispatcher, stop)
+        if bots.telegram:
+            await check_bot(bots.telegram, "BOT_TOKEN", "TELEGRAM_API_URL")
+        if bots.vk:
+            await check_bot(bots.vk, "VK_TOKEN", "VK_API_URL")
+        await serve(app, bots, stop)
     finally:
-        await bot.session.close()
+        await bots.close()
         await app.close()
     log.info("stopped cleanly")

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     vk_token: SecretStr | None = Field(default=None, alias="VK_TOKEN")
     vk_group_id: int | None = Field(default=None, alias="VK_GROUP_ID")
     vk_api_url: str | None = Field(default=None, alias="VK_API_URL")
+    vk_confirmation_code: str | None = Field(default=None, alias="VK_CONFIRMATION_CODE")
+    vk_callback_secret: SecretStr | None = Field(default=None, alias="VK_CALLBACK_SECRET")
     database_url: str = Field(default="sqlite+aiosqlite:///vmeste.db", alias="DATABASE_URL")
     content_dir: Path = Field(default=PROJECT_ROOT / "content", alias="CONTENT_DIR")
     default_timezone: str = Field(default="UTC", alias="DEFAULT_TIMEZONE")
@@ -44,6 +46,13 @@ class Settings(BaseSettings):
     admins: str = Field(default="", alias="ADMINS")
     invite_ttl_hours: int = Field(default=168, gt=0, alias="INVITE_TTL_HOURS")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    @field_validator("vk_group_id")
+    @classmethod
+    def _group_id(cls, value: int | None) -> int | None:
+        if value is not None and value <= 0:
+            raise ValueError("must be the community's positive numeric id — find it in the community's settings")
+        return value
 
     @field_validator("bot_token")
     @classmethod
@@ -102,6 +111,10 @@ class Settings(BaseSettings):
             raise ValueError("WEBHOOK_SECRET: required when WEBHOOK_URL is set — set 1-256 characters of A-Z a-z 0-9 _ -")
         if self.webhook_secret and not _SECRET_RE.match(self.webhook_secret.get_secret_value()):
             raise ValueError("WEBHOOK_SECRET: use 1-256 characters of A-Z a-z 0-9 _ - only")
+        if self.vk_token and not self.vk_group_id:
+            raise ValueError("VK_GROUP_ID: required with VK_TOKEN — set the numeric id of your VK community")
+        if self.vk_confirmation_code and not self.vk_callback_secret:
+            raise ValueError("VK_CALLBACK_SECRET: required with VK_CONFIRMATION_CODE — set the secret key from the community's Callback API settings")
         return self
 
     @property
@@ -109,10 +122,10 @@ class Settings(BaseSettings):
         return parse_admins(self.admins)
 
     def require_platform(self) -> None:
-        if self.bot_token is None:
+        if self.bot_token is None and self.vk_token is None:
             raise ConfigError(
-                "config error: BOT_TOKEN: not set — get a token from @BotFather and set BOT_TOKEN "
-                "(or try `python -m bot demo`, which needs no token)"
+                "config error: BOT_TOKEN: not set, and no VK_TOKEN either — set BOT_TOKEN from @BotFather, "
+                "or VK_TOKEN and VK_GROUP_ID from your VK community (or try `python -m bot demo`, which needs neither)"
             )
 
 

@@ -24,7 +24,7 @@ class DatabaseSessionMiddleware(BaseMiddleware):
         self.sessionmaker = sessionmaker
 
     async def __call__(self, handler: Handler, update: Update, data: dict[str, Any]) -> Any:
-        platform = data["platform"]
+        platform = data["platform"] = data["channel"].name
         async with self.sessionmaker() as session:
             if await was_processed(session, platform, update.update_id):
                 return None

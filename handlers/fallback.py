@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message
 
 from bot.content import Texts
 from bot.db.models import Person
+from bot.platforms import Channel
 from handlers.ui import menu_button
 
 log = logging.getLogger(__name__)
@@ -50,9 +51,9 @@ def fallback_text(message: Message, l10n: Texts) -> str:
     return l10n("fallback.media", kind=l10n(f"kind.{kind}"))
 
 
-async def group_command(message: Message, l10n: Texts, bot: Bot) -> None:
+async def group_command(message: Message, l10n: Texts, bot: Bot, channel: Channel) -> None:
     """In a group only /start and /help get an answer: a link to the private chat. Chatter is not ours."""
-    await message.reply(l10n("fallback.group", link=f"https://t.me/{(await bot.me()).username}"))
+    await message.reply(l10n("fallback.group", link=await channel.link_to_bot(bot)))
 
 
 async def outdated_button(callback: CallbackQuery, l10n: Texts) -> None:

@@ -8,13 +8,13 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.content import Content, Texts
 from bot.db.models import Person
+from bot.platforms import Channel
 from bot.filters import HasRole
 from bot.services.invites import create_invite
 from bot.services.people import STAFF_ROLES, format_date
@@ -60,7 +60,9 @@ async def invite_command(message: Message, command: CommandObject, **deps) -> No
     await message.answer(await invite_text(role, specialty.strip(), **deps))
 
 
-async def invite_text(role: str, specialty: str, *, session: AsyncSession, person: Person, l10n: Texts, content: Content, settings: Settings, bot: Bot, **_) -> str:
+async def invite_text(
+    role: str, specialty: str, *, session: AsyncSession, person: Person, l10n: Texts, content: Content, settings: Settings, bot: Bot, channel: Channel, **_
+) -> str:
     """Check the (re-authorised) role and specialty, create the code, and word the answer."""
     specialties = ", ".join(choice.id for choice in content.specialties)
     if not role:
@@ -73,5 +75,5 @@ async def invite_text(role: str, specialty: str, *, session: AsyncSession, perso
     role_label = l10n(f"roles.{role}")
     if invite.specialty:
         role_label += f" ({Content.find(content.specialties, invite.specialty).label(l10n.language)})"
-    link = await create_start_link(bot, invite.code)
+    link = await channel.link_to_bot(bot, invite.code)
     return l10n("invite.created", role=role_label, expires=format_date(invite.expires_at), link=link)

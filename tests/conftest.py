@@ -13,10 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from bot.app import App, create_app
+from bot.app import App, Bots, create_app, serve
 from bot.config import Settings, async_database_url, load_settings
 from bot.emulator.telegram import TelegramEmulator
-from bot.platforms import telegram
 
 BOT_TOKEN = "123456789:AAEmulatorTokenForTheVmesteTestSuite"
 ADMIN_ID = 9000
@@ -71,7 +70,7 @@ def make_settings(emulator: TelegramEmulator, database_url: str, **overrides: ob
 
 
 class RunningBot:
-    """The production wiring (create_app + run_polling) in this event loop."""
+    """The production wiring (create_app + serve) in this event loop."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -79,15 +78,16 @@ class RunningBot:
 
     async def __aenter__(self) -> RunningBot:
         self.app = await create_app(self.settings)
-        self.bot = telegram.build_bot(self.settings)
+        self.bots = Bots.from_settings(self.settings)
+        self.bot = self.bots.all()[0]
         self.stop = asyncio.Event()
-        self.task = asyncio.create_task(telegram.run_polling(self.bot, self.app.dispatcher, self.stop))
+        self.task = asyncio.create_task(serve(self.app, self.bots, self.stop))
         return self
 
     async def __aexit__(self, *exc) -> None:
         self.stop.set()
         await asyncio.wait_for(self.task, timeout=10)
-        await self.bot.session.close()
+        await self.bots.close()
         await self.app.close()
 
     def session(self) -> AsyncSession:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.db.models import Person, ProcessedUpdate
+from bot.platforms import TELEGRAM
 from tests.helpers import TEXTS, count, register, step
 
 EN = TEXTS["en"]
@@ -75,7 +76,7 @@ async def test_a_replayed_update_is_handled_once(emulator, running_bot):
     replay = emulator.updates[-1]  # the accept press, as Telegram would re-send it after a crash
     assert replay["update_id"] == last_update.update_id
     messages_before = len(parent.bot_messages)
-    await running_bot.app.dispatcher.feed_raw_update(running_bot.bot, replay, platform="telegram")
+    await running_bot.app.dispatcher.feed_raw_update(running_bot.bot, replay, channel=TELEGRAM)
     assert len(parent.bot_messages) == messages_before
     async with running_bot.session() as session:
         assert await count(session, Person) == 1

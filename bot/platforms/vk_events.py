@@ -1,0 +1,148 @@
+"""VK Bots Long Poll / Callback API events as aiogram Updates, so the same handlers serve VK."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from aiogram import Bot
+from aiogram.types import Update
+
+from bot.platforms.vk_format import callback_data_of
+from bot.platforms.vk_session import chat_type, vk_file_id
+
+START_PAYLOAD = {"command": "start"}  # what VK's own "Start" button sends
+
+
+def update_id(event: dict[str, Any]) -> int:
+    """A stable number for a VK event_id, so a re-delivered event is recognised as processed."""
+    return int.from_bytes(hashlib.blake2b(str(event["event_id"]).encode(), digest_size=7).digest(), "big")
+
+
+def to_update(event: dict[str, Any], bot: Bot) -> Update | None:
+    """The Update for a VK event, or None for events the bot does not handle."""
+    convert = CONVERTERS.get(event.get("type"))
+    if convert is None:
+        return None
+    payload = convert(event["object"], event.get("group_id", bot.id))
+    return None if payload is None else Update.model_validate({"update_id": update_id(event), **payload}, context={"bot": bot})
+
+
+def message_new(obj: dict[str, Any], group_id: int) -> dict[str, Any] | None:
+    message = obj["message"]
+    if message.get("action"):
+        return None  # chat service messages: nothing to answer yet
+    return {"message": message_of(message)}
+
+
+def message_of(message: dict[str, Any]) -> dict[str, Any]:
+    peer_id = message["peer_id"]
+    raw = {
+        "message_id": message.get("conversation_message_id") or message.get("id"),
+        "date": message["date"],
+        "chat": {"id": peer_id, "type": chat_type(peer_id)},
+        "from": sender(message["from_id"]),
+    }
+    text = command_text(message)
+    media = next((media_of(attachment) for attachment in message.get("attachments", ()) if media_of(attachment)), {})
+    if media:
+        raw |= media | ({"caption": text} if text else {})
+    elif text or not message.get("attachments"):
+        raw["text"] = text or " "
+    else:
+        raw["text"] = " "  # an attachment kind we do not map still gets an answer
+    return raw
+
+
+def command_text(message: dict[str, Any]) -> str:
+    """VK deep links (vk.me/club?ref=code) and the Start button become /start, as on Telegram."""
+    payload = _json(message.get("payload"))
+    if message.get("ref"):
+        return f"/start {message['ref']}"
+    if payload == START_PAYLOAD:
+        return "/start"
+    return message.get("text", "")
+
+
+def sender(user_id: int) -> dict[str, Any]:
+    # VK events carry no names and no client language; we keep neither anyway.
+    return {"id": user_id, "is_bot": False, "first_name": str(user_id)}
+
+
+def media_of(attachment: dict[str, Any]) -> dict[str, Any] | None:
+    kind, body = attachment["type"], attachment.get(attachment["type"], {})
+    owner_item = f"{body.get('owner_id')}_{body.get('id')}" + (f"_{body['access_key']}" if body.get("access_key") else "")
+    if kind == "photo":
+        size = max(body.get("sizes") or [{}], key=lambda item: item.get("width", 0))
+        file_id = vk_file_id(f"photo{owner_item}", size.get("url", ""))
+        return {"photo": [{"file_id": file_id, "file_unique_id": f"photo{owner_item}", "width": size.get("width", 0), "height": size.get("height", 0)}]}
+    if kind == "audio_message":
+        file_id = vk_file_id(f"doc{owner_item}", body.get("link_ogg") or body.get("link_mp3", ""))
+        return {"voice": {"file_id": file_id, "file_unique_id": f"doc{owner_item}", "duration": body.get("duration", 0)}}
+    if kind == "doc":
+        file_id = vk_file_id(f"doc{owner_item}", body.get("url", ""))
+        return {"document": {"file_id": file_id, "file_unique_id": f"doc{owner_item}", "file_name": body.get("title")}}
+    if kind == "video":
+        file_id = vk_file_id(f"video{owner_item}", "")
+        return {"video": {"file_id": file_id, "file_unique_id": f"video{owner_item}", "width": body.get("width", 0), "height": body.get("height", 0), "duration": body.get("duration", 0)}}
+    if kind == "sticker":
+        image = max(body.get("images") or [{}], key=lambda item: item.get("width", 0))
+        sticker_id = f"sticker{body.get('sticker_id')}"
+        return {"sticker": {"file_id": vk_file_id(sticker_id, image.get("url", "")), "file_unique_id": sticker_id, "type": "regular", "width": image.get("width", 0), "height": image.get("height", 0), "is_animated": False, "is_video": False}}
+    return None
+
+
+def message_event(obj: dict[str, Any], group_id: int) -> dict[str, Any]:
+    """A callback button press. The query id carries what sendMessageEventAnswer needs back."""
+    peer_id, user_id = obj["peer_id"], obj["user_id"]
+    data = callback_data_of(_json(obj.get("payload")))
+    query = {
+        "id": f"{obj['event_id']}:{user_id}:{peer_id}",
+        "from": sender(user_id),
+        "chat_instance": str(peer_id),
+        "message": {
+            "message_id": obj["conversation_message_id"],
+            "date": 0,
+            "chat": {"id": peer_id, "type": chat_type(peer_id)},
+            "from": {"id": group_id, "is_bot": True, "first_name": "bot"},
+            "text": " ",
+        },
+    }
+    if data is not None:
+        query["data"] = data
+    return {"callback_query": query}
+
+
+def membership(obj: dict[str, Any], group_id: int, allowed: bool) -> dict[str, Any]:
+    """message_allow / message_deny as Telegram's my_chat_member: the user (un)blocked the bot."""
+    user_id = obj["user_id"]
+    bot_user = {"id": group_id, "is_bot": True, "first_name": "bot"}
+    member = {"status": "member", "user": bot_user}
+    kicked = {"status": "kicked", "user": bot_user, "until_date": 0}
+    return {
+        "my_chat_member": {
+            "chat": {"id": user_id, "type": "private"},
+            "from": sender(user_id),
+            "date": 0,
+            "old_chat_member": kicked if allowed else member,
+            "new_chat_member": member if allowed else kicked,
+        }
+    }
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+CONVERTERS = {
+    "message_new": message_new,
+    "message_event": message_event,
+    "message_allow": lambda obj, group_id: membership(obj, group_id, allowed=True),
+    "message_deny": lambda obj, group_id: membership(obj, group_id, allowed=False),
+}

@@ -1,0 +1,75 @@
+"""Bot API shapes to VK shapes: HTML text to plain text, inline keyboards to VK keyboards."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+
+LABEL_LIMIT = 40
+INLINE_BUTTON_LIMIT = 10
+INLINE_ROW_LIMIT = 6
+ROW_BUTTON_LIMIT = 5
+
+
+class _TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def plain_text(text: str, parse_mode: str | None) -> str:
+    """VK shows no formatting: drop the HTML tags and keep the words."""
+    if (parse_mode or "").upper() != "HTML":
+        return text
+    collector = _TextCollector()
+    collector.feed(text)
+    collector.close()
+    return "".join(collector.parts)
+
+
+def label(text: str) -> str:
+    return text if len(text) <= LABEL_LIMIT else text[: LABEL_LIMIT - 1] + "…"
+
+
+def callback_payload(data: str) -> str:
+    return json.dumps({"cb": data}, ensure_ascii=False, separators=(",", ":"))
+
+
+def callback_data_of(payload: object) -> str | None:
+    return payload.get("cb") if isinstance(payload, dict) else None
+
+
+def vk_keyboard(markup: object) -> str | None:
+    if markup is None:
+        return None
+    if isinstance(markup, InlineKeyboardMarkup):
+        return _inline_keyboard(markup)
+    if isinstance(markup, ReplyKeyboardMarkup):
+        rows = [[{"action": {"type": "text", "label": label(button.text)}} for button in row] for row in markup.keyboard]
+        return json.dumps({"one_time": bool(markup.one_time_keyboard), "buttons": rows}, ensure_ascii=False)
+    if isinstance(markup, ReplyKeyboardRemove):
+        return json.dumps({"one_time": True, "buttons": []})
+    raise ValueError(f"the VK bridge cannot show a {type(markup).__name__}")
+
+
+def _inline_keyboard(markup: InlineKeyboardMarkup) -> str | None:
+    rows = [[_inline_button(button) for button in row] for row in markup.inline_keyboard if row]
+    if not rows:
+        return json.dumps({"inline": True, "buttons": []})
+    count = sum(len(row) for row in rows)
+    if count > INLINE_BUTTON_LIMIT or len(rows) > INLINE_ROW_LIMIT or max(map(len, rows)) > ROW_BUTTON_LIMIT:
+        raise ValueError(f"VK inline keyboards hold at most {INLINE_BUTTON_LIMIT} buttons in {INLINE_ROW_LIMIT} rows of {ROW_BUTTON_LIMIT}; got {count} in {len(rows)} rows")
+    return json.dumps({"inline": True, "buttons": rows}, ensure_ascii=False)
+
+
+def _inline_button(button) -> dict:
+    if button.callback_data is not None:
+        return {"action": {"type": "callback", "label": label(button.text), "payload": callback_payload(button.callback_data)}}
+    if button.url is not None:
+        return {"action": {"type": "open_link", "label": label(button.text), "link": button.url}}
+    raise ValueError(f"the VK bridge cannot show the inline button {button.text!r}: only callback and url buttons map to VK")
