@@ -24,7 +24,7 @@ from handlers import build_routers
 from scheduler import build_scheduler
 
 log = logging.getLogger(__name__)
-COMMANDS = ("start", "menu", "language", "mydata", "help")
+COMMANDS = ("start", "menu", "language", "link", "mydata", "help")
 
 
 @dataclass

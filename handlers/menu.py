@@ -21,6 +21,7 @@ from handlers.ui import MenuAction, choices_keyboard, language_keyboard, show
 MENU_ITEMS: list[tuple[str, str, frozenset[str] | None]] = [
     ("settings", "menu.settings", None),
     ("my_data", "menu.my_data", None),
+    ("link", "menu.link", None),
     ("invite", "menu.invite", frozenset({"admin"})),
 ]
 

@@ -1,5 +1,6 @@
-"""Fixtures: the local Telegram emulator, a database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set)
-and the real bot, built by bot.app and polling the emulator over HTTP."""
+"""Fixtures: each scenario runs on Telegram and on VK — the project's own emulator of the platform,
+a database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set) and the real bot, built by bot.app
+and fed over HTTP."""
 
 from __future__ import annotations
 
@@ -15,20 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bot.app import App, Bots, create_app, serve
 from bot.config import Settings, async_database_url, load_settings
-from bot.emulator.telegram import TelegramEmulator
+from tests.messengers import Messenger, TelegramMessenger, VkMessenger
 
-BOT_TOKEN = "123456789:AAEmulatorTokenForTheVmesteTestSuite"
 ADMIN_ID = 9000
 
 
-@pytest.fixture
-async def emulator() -> AsyncIterator[TelegramEmulator]:
-    emu = TelegramEmulator(bot_username="vmeste_test_bot")
-    await emu.start()
-    yield emu
-    await emu.stop()
-    invalid = [call for call in emu.rejected if "message is not modified" not in call[3]]  # a double tap; handled
-    assert invalid == [], f"the bot made calls the Bot API would reject: {invalid}"
+@pytest.fixture(params=["telegram", "vk"])
+async def emulator(request) -> AsyncIterator[Messenger]:
+    messenger = TelegramMessenger() if request.param == "telegram" else VkMessenger()
+    await messenger.start()
+    yield messenger
+    await messenger.stop()
+    invalid = [call for call in messenger.rejected if "message is not modified" not in str(call[-1])]  # a double tap; handled
+    assert invalid == [], f"the bot made calls the {messenger.platform} API would reject: {invalid}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -64,8 +64,8 @@ class postgres_database:
         await self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
-def make_settings(emulator: TelegramEmulator, database_url: str, **overrides: object) -> Settings:
-    values = dict(BOT_TOKEN=BOT_TOKEN, TELEGRAM_API_URL=emulator.base_url, DATABASE_URL=database_url, ADMINS=str(ADMIN_ID))
+def make_settings(emulator: Messenger, database_url: str, **overrides: object) -> Settings:
+    values = emulator.bot_settings() | dict(DATABASE_URL=database_url, ADMINS=f"{ADMIN_ID}, vk:{ADMIN_ID}")
     return load_settings(env_file=None, **(values | overrides))
 
 

@@ -40,3 +40,21 @@ def test_no_cyrillic_in_python_code():
         if cyrillic.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+BUTTON_KEYS = [
+    "language.name", "consent.accept", "consent.decline", "profile.district_other", "profile.skip",
+    "menu.open", "menu.settings", "menu.my_data", "menu.link", "menu.invite", "menu.back",
+    "settings.language", "settings.district", "settings.age",
+    "my_data.delete", "my_data.delete_yes", "my_data.delete_no",
+    "roles.parent", "roles.specialist", "roles.coordinator", "roles.head", "roles.admin",
+]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_button_labels_fit_vk(language):
+    """VK cuts button labels at 40 characters; ours must fit whole."""
+    texts = CONTENT.texts[language]
+    labels = [texts(key) for key in BUTTON_KEYS]
+    labels += [choice.label(language) for choices in (CONTENT.districts, CONTENT.age_groups, CONTENT.specialties) for choice in choices]
+    assert [label for label in labels if len(label) > 40] == []

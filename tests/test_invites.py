@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -19,13 +18,11 @@ async def admin_creates_invite(emulator, admin, role_button: str, specialty_butt
     await step(emulator, lambda: admin.click(role_button))
     if specialty_button:
         await step(emulator, lambda: admin.click(specialty_button))
-    match = re.search(r"https://t\.me/vmeste_test_bot\?start=([A-Za-z0-9_-]+)", admin.last.text)
-    assert match, admin.last.text
-    return match.group(1)
+    return emulator.invite_code_in(admin.last.text)
 
 
 async def staff_joins(emulator, user, code: str) -> None:
-    await step(emulator, lambda: user.send(f"/start {code}"))
+    await step(emulator, lambda: emulator.open_start_link(user, code))
     await step(emulator, lambda: user.click("English"))
     await step(emulator, lambda: user.click(EN("consent.accept")))
 
@@ -58,7 +55,7 @@ async def test_a_code_works_once(emulator, running_bot):
     code = await admin_creates_invite(emulator, admin, EN("roles.coordinator"))
     first, second = emulator.user(2002, language_code="en"), emulator.user(2003, language_code="en")
     await staff_joins(emulator, first, code)
-    await step(emulator, lambda: second.send(f"/start {code}"))
+    await step(emulator, lambda: emulator.open_start_link(second, code))
     assert EN("invite.used") in [message.text for message in second.bot_messages]
     assert second.last.text == EN("language.prompt")  # they may still register, as a parent
     async with running_bot.session() as session:
@@ -74,7 +71,7 @@ async def test_an_expired_code_is_refused(emulator, running_bot):
         await session.commit()
     latecomer = emulator.user(2004, language_code="en")
     await register(emulator, latecomer)
-    await step(emulator, lambda: latecomer.send(f"/start {code}"))
+    await step(emulator, lambda: emulator.open_start_link(latecomer, code))
     assert latecomer.last.text.startswith(EN("invite.expired"))
     async with running_bot.session() as session:
         assert await count(session, Role, Role.role == "head") == 0
@@ -82,7 +79,7 @@ async def test_an_expired_code_is_refused(emulator, running_bot):
 
 async def test_an_unknown_code_is_refused(emulator, running_bot):
     user = emulator.user(2005, language_code="en")
-    await step(emulator, lambda: user.send("/start not-a-real-code"))
+    await step(emulator, lambda: emulator.open_start_link(user, "not-a-real-code"))
     assert [message.text for message in user.bot_messages] == [EN("invite.invalid"), EN("language.prompt")]
 
 
@@ -92,7 +89,7 @@ async def test_a_registered_parent_takes_a_role_with_a_code(emulator, running_bo
     code = await admin_creates_invite(emulator, admin, EN("roles.coordinator"))
     parent = emulator.user(2006, language_code="en")
     await register(emulator, parent)
-    await step(emulator, lambda: parent.send(f"/start {code}"))
+    await step(emulator, lambda: emulator.open_start_link(parent, code))
     assert parent.last.text.startswith(EN("invite.accepted", role=EN("roles.coordinator")))
     assert f"{EN('roles.parent')}, {EN('roles.coordinator')}" in parent.last.text
 
@@ -106,10 +103,10 @@ async def test_wrong_role_and_missing_specialty_are_explained(emulator, running_
     assert admin.last.text.startswith("A specialist invite needs one of these specialties")
     await step(emulator, lambda: admin.send("/invite"))
     assert admin.last.text.startswith("Usage: /invite")
-    await step(emulator, lambda: admin.click_data("invite:wizard:"))  # a forged button is re-checked too
+    await step(emulator, lambda: emulator.press(admin, "invite:wizard:"))  # a forged button is re-checked too
     assert admin.last.text.startswith("There is no role «wizard»")
     await step(emulator, lambda: admin.send("/invite specialist psychologist"))
-    assert "https://t.me/vmeste_test_bot?start=" in admin.last.text
+    assert emulator.invite_code_in(admin.last.text)
     async with running_bot.session() as session:
         assert [(i.role, i.specialty) for i in await session.scalars(select(InviteCode))] == [("specialist", "psychologist")]
 
@@ -119,7 +116,7 @@ async def test_only_admins_can_create_invites(emulator, running_bot):
     await register(emulator, parent)
     await step(emulator, lambda: parent.send("/invite coordinator"))
     assert parent.last.text == EN("fallback.command", command="/invite")
-    await step(emulator, lambda: parent.click_data("invite:admin:"))
+    await step(emulator, lambda: emulator.press(parent, "invite:admin:"))
     assert parent.callback_answers[-1].text == EN("fallback.button_outdated")
     async with running_bot.session() as session:
         assert await count(session, InviteCode) == 0

@@ -15,7 +15,7 @@ async def test_parent_registers_in_their_language(emulator, running_bot, languag
     parent = emulator.user(1001, first_name="Parent", language_code=language)
 
     await step(emulator, lambda: parent.send("/start"))
-    assert parent.last.text == texts("language.prompt")
+    assert parent.last.text == TEXTS[emulator.expected_language(language)]("language.prompt")
     assert button_texts(parent.last) == list(LANGUAGE_NAMES.values())
 
     await step(emulator, lambda: parent.click(LANGUAGE_NAMES[language]))
@@ -34,13 +34,13 @@ async def test_parent_registers_in_their_language(emulator, running_bot, languag
     await step(emulator, lambda: parent.click(CONTENT.find(CONTENT.age_groups, "8-11").label(language)))
     assert parent.last.text.startswith(texts("menu.welcome"))
     assert texts("roles.parent") in parent.last.text
-    assert button_texts(parent.last) == [texts("menu.settings"), texts("menu.my_data")]
+    assert button_texts(parent.last) == [texts("menu.settings"), texts("menu.my_data"), texts("menu.link")]
 
     async with running_bot.session() as session:
         person = await session.scalar(select(Person))
         assert (person.language, person.district, person.child_age_group) == (language, "south", "8-11")
         account = await session.scalar(select(Account))
-        assert (account.platform, account.external_id, account.person_id) == ("telegram", 1001, person.id)
+        assert (account.platform, account.external_id, account.person_id) == (emulator.platform, 1001, person.id)
         assert [role.role for role in await session.scalars(select(Role))] == ["parent"]
         record = await session.scalar(select(ConsentRecord))
         assert (record.person_id, record.decision, record.text_version, record.text_language) == (person.id, "accepted", "v1", language)
@@ -54,7 +54,7 @@ async def test_language_defaults_from_the_users_client(emulator, running_bot):
     nobody = emulator.user(1004, language_code=None)
     for user in (romanian, german, nobody):
         await step(emulator, lambda: user.send("/start"))
-    assert romanian.last.text == TEXTS["ro"]("language.prompt")
+    assert romanian.last.text == TEXTS[emulator.expected_language("ro")]("language.prompt")
     assert german.last.text == TEXTS["en"]("language.prompt")
     assert nobody.last.text == TEXTS["en"]("language.prompt")
 
@@ -73,8 +73,8 @@ async def test_decline_stores_nothing_but_the_decline(emulator, running_bot):
         record = await session.scalar(select(ConsentRecord))
         assert (record.decision, record.person_id, record.text_language) == ("declined", None, "ru")
 
-    await step(emulator, lambda: parent.send("hello"))
-    assert parent.last.text == TEXTS["ru"]("fallback.not_registered")
+    await step(emulator, lambda: parent.send("hello"))  # nothing kept, so the language is the client's again
+    assert parent.last.text == TEXTS[emulator.expected_language("ru")]("fallback.not_registered")
 
 
 async def test_both_questions_can_be_skipped(emulator, running_bot):
@@ -103,7 +103,7 @@ async def test_double_tap_on_accept_registers_once(emulator, running_bot):
 async def test_consent_button_of_an_old_version_shows_the_current_text(emulator, running_bot):
     parent = emulator.user(1008, language_code="en")
     await step(emulator, lambda: parent.send("/start"))
-    await step(emulator, lambda: parent.click_data("consent:1:en:v0:"))
+    await step(emulator, lambda: emulator.press(parent, "consent:1:en:v0:"))
     assert TEXTS["en"]("consent.outdated") in [message.text for message in parent.bot_messages]
     assert parent.last.text == CONTENT.consent_text("en").text
     async with running_bot.session() as session:
@@ -138,7 +138,7 @@ async def test_my_data_shows_what_is_kept_and_deletes_it(emulator, running_bot):
     parent = emulator.user(1011, language_code="en")
     await register(emulator, parent)
     await step(emulator, lambda: parent.send("/mydata"))
-    assert "telegram 1011" in parent.last.text and "version v1" in parent.last.text
+    assert f"{emulator.platform} 1011" in parent.last.text and "version v1" in parent.last.text
     await step(emulator, lambda: parent.click(TEXTS["en"]("my_data.delete")))
     await step(emulator, lambda: parent.click(TEXTS["en"]("my_data.delete_yes")))
     assert parent.last.text == TEXTS["en"]("my_data.deleted")

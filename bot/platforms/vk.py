@@ -17,6 +17,7 @@ from aiohttp import web
 from requests.adapters import HTTPAdapter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from vk_api import VkApiGroup
+from vk_api.exceptions import TOO_MANY_RPS_CODE
 
 from bot.config import Settings
 from bot.platforms import VK, feed_batch, sleep_unless
@@ -49,7 +50,9 @@ def build_api(token: str, api_url: str | None) -> VkApiGroup:
         adapter = RedirectAdapter(api_url)
         for host in VK_API_HOSTS:
             http.mount(host, adapter)
-    return VkApiGroup(token=token, session=http, api_version=VK_API_VERSION)
+    api = VkApiGroup(token=token, session=http, api_version=VK_API_VERSION)
+    api.error_handlers.pop(TOO_MANY_RPS_CODE, None)  # vk_api would retry forever; we back off ourselves
+    return api
 
 
 def build_bot(settings: Settings) -> Bot:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import InviteCode, Person, utcnow
+from bot.db.models import InviteCode, Person, as_utc, utcnow
 from bot.services.people import STAFF_ROLES
 
 
@@ -40,7 +40,7 @@ async def check_invite(session: AsyncSession, code: str) -> InviteCode | InviteP
         return InviteProblem.invalid
     if invite.used_at is not None:
         return InviteProblem.used
-    if _aware(invite.expires_at) <= utcnow():
+    if as_utc(invite.expires_at) <= utcnow():
         return InviteProblem.expired
     return invite
 
@@ -54,8 +54,3 @@ async def claim_invite(session: AsyncSession, invite: InviteCode, person: Person
         .execution_options(synchronize_session=False)
     )
     return claimed.rowcount == 1
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,153 @@
+"""The same scenario on Telegram and on VK: each emulator behind one small driver.
+
+Differences a scenario meets are asked of the driver (what a button press with raw data looks like,
+how a deep link is opened, whether the client tells its language), never spelled out in a test."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from aiogram import Bot
+from aiogram.types import Update
+
+from bot.emulator.telegram import TelegramEmulator
+from bot.emulator.vk import VkEmulator
+from bot.platforms import TELEGRAM, VK
+from bot.platforms.vk_events import to_update, update_id
+from bot.platforms.vk_format import callback_payload
+
+TELEGRAM_TOKEN = "123456789:AAEmulatorTokenForTheVmesteTestSuite"
+VK_TOKEN = "vk1.a.emulator-token-for-the-vmeste-test-suite"
+VK_GROUP_ID = 218000000
+BOT_USERNAME = "vmeste_test_bot"
+DEFAULT_LANGUAGE = "en"
+
+
+class Messenger:
+    platform: str
+    channel: Any
+    emulator: Any
+    tells_language = False
+    can_edit = False
+
+    async def start(self) -> None:
+        await self.emulator.start()
+
+    async def stop(self) -> None:
+        await self.emulator.stop()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.emulator, name)
+
+    def expected_language(self, language_code: str | None) -> str:
+        return language_code if self.tells_language and language_code in ("ru", "ro", "en") else DEFAULT_LANGUAGE
+
+    def invite_code_in(self, text: str) -> str:
+        prefix = self.channel.start_link.format(username=BOT_USERNAME, payload="")
+        match = re.search(re.escape(prefix) + "([A-Za-z0-9_-]+)", text)
+        assert match, text
+        return match.group(1)
+
+    def chat_link(self) -> str:
+        return self.channel.chat_link.format(username=BOT_USERNAME)
+
+    def listens(self) -> int:
+        """How many times the bot has started listening for updates (getUpdates / getLongPollServer)."""
+        return sum(method == self.listen_method for method, _ in self.emulator.calls)
+
+
+class TelegramMessenger(Messenger):
+    platform, channel, tells_language, can_edit = "telegram", TELEGRAM, True, True
+    listen_method, send_method = "getUpdates", "sendMessage"
+
+    def __init__(self) -> None:
+        self.emulator = TelegramEmulator(bot_username=BOT_USERNAME)
+
+    def bot_settings(self) -> dict[str, str]:
+        return {"BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_API_URL": self.emulator.base_url}
+
+    def user(self, user_id: int, first_name: str | None = None, language_code: str | None = None):
+        return self.emulator.user(user_id, first_name=first_name, language_code=language_code)
+
+    def group(self, title: str):
+        return self.emulator.group(-1001234500, title=title)
+
+    def press(self, user, data: str) -> None:
+        user.click_data(data)
+
+    def open_start_link(self, user, payload: str) -> None:
+        user.send(f"/start {payload}")
+
+    def group_command(self, command: str) -> str:
+        return f"/{command}@{BOT_USERNAME}"
+
+    def delay_next_reply(self, seconds: float) -> None:
+        self.emulator.fail_next("sendMessage", status=None, delay=seconds)
+
+    def push_settings(self, url: str) -> dict[str, str]:
+        """Telegram webhook: the bot registers the URL and secret itself."""
+        return {"WEBHOOK_URL": url, "WEBHOOK_SECRET": "s3cret_token"}
+
+    def push_ready(self) -> bool:
+        return any(method == "setWebhook" for method, _ in self.emulator.calls)
+
+    async def forged_push(self, http, url: str) -> int:
+        response = await http.post(url, json={"update_id": 1}, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+        return response.status
+
+    def update_id_of(self, raw: dict[str, Any]) -> int:
+        return raw["update_id"]
+
+    def as_update(self, raw: dict[str, Any], bot: Bot) -> Update:
+        return Update.model_validate(raw, context={"bot": bot})
+
+
+class VkMessenger(Messenger):
+    platform, channel = "vk", VK
+    listen_method, send_method = "groups.getLongPollServer", "messages.send"
+
+    def __init__(self) -> None:
+        self.emulator = VkEmulator(group_id=VK_GROUP_ID, screen_name=BOT_USERNAME, token=VK_TOKEN)
+
+    def bot_settings(self) -> dict[str, str]:
+        return {"VK_TOKEN": VK_TOKEN, "VK_GROUP_ID": str(VK_GROUP_ID), "VK_API_URL": self.emulator.base_url}
+
+    def user(self, user_id: int, first_name: str | None = None, language_code: str | None = None):
+        return self.emulator.user(user_id, first_name=first_name)  # VK does not tell the client's language
+
+    def group(self, title: str):
+        return self.emulator.group(1, title=title)
+
+    def press(self, user, data: str) -> None:
+        user.click_payload(json.loads(callback_payload(data)))
+
+    def open_start_link(self, user, payload: str) -> None:
+        user.start(ref=payload)
+
+    def group_command(self, command: str) -> str:
+        return f"/{command}"
+
+    def delay_next_reply(self, seconds: float) -> None:
+        self.emulator.fail_next("messages.send", error_code=None, delay=seconds)
+
+    def push_settings(self, url: str) -> dict[str, str]:
+        """VK Callback API: the operator enters the URL in the community settings; the bot knows the code and secret."""
+        self.emulator.set_callback_server(url, secret="vk-callback-secret", confirmation_code="c0nf1rm")
+        return {"VK_CONFIRMATION_CODE": "c0nf1rm", "VK_CALLBACK_SECRET": "vk-callback-secret"}
+
+    def push_ready(self) -> bool:
+        return True
+
+    async def forged_push(self, http, url: str) -> int:
+        event = {"type": "message_new", "group_id": VK_GROUP_ID, "event_id": "forged", "secret": "wrong", "object": {}}
+        response = await http.post(url, json=event)
+        return response.status
+
+    def update_id_of(self, raw: dict[str, Any]) -> int:
+        return update_id(raw)
+
+    def as_update(self, raw: dict[str, Any], bot: Bot) -> Update:
+        return to_update(raw, bot)
+
