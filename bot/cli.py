@@ -13,10 +13,10 @@ from bot.config import ConfigError, load_settings
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Vmeste: a digital rehabilitation centre in a messenger.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="serve Telegram (polling, or a webhook when WEBHOOK_URL is set)")
+    commands.add_parser("run", help="serve Telegram and/or VK, whichever tokens are set")
     commands.add_parser("migrate", help="bring the database schema up to date")
     demo = commands.add_parser("demo", help="play a scripted conversation against a local emulator; no token, no network")
-    demo.add_argument("--platform", choices=["telegram"], default="telegram")
+    demo.add_argument("--platform", choices=["telegram", "vk"], default="telegram")
     args = parser.parse_args(argv)
     try:
         return asyncio.run(_dispatch(args))

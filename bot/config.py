@@ -172,7 +172,12 @@ def _one_line(error: ValidationError) -> str:
     name = _env_name(str(field)) if field is not None else None
     if name and not message.startswith(name):
         message = f"{name}: {message}"
+    if "—" not in message:
+        message += f" — {_TYPE_FIXES.get(first['type'], 'see .env.example for the expected form')}"
     return f"config error: {message}"
+
+
+_TYPE_FIXES = {"int_parsing": "write a whole number", "int_type": "write a whole number", "greater_than": "write a number above zero"}
 
 
 def _env_name(field: str) -> str:

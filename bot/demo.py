@@ -14,15 +14,38 @@ from pathlib import Path
 from bot.config import PROJECT_ROOT
 from bot.content import load_content
 from bot.emulator.telegram import TelegramEmulator
+from bot.emulator.vk import VkEmulator
 
-DEMO_TOKEN = "100200300:DemoTokenThatOnlyTheLocalEmulatorKnows"
 BOT_NAME = "Vmeste"
+TELEGRAM_TOKEN = "100200300:DemoTokenThatOnlyTheLocalEmulatorKnows"
+VK_TOKEN, VK_GROUP_ID = "vk1.a.demo-token-that-only-the-local-emulator-knows", 200300400
+
+
+class DemoPlatform:
+    """The emulator of one messenger, and how the bot process is pointed at it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        if name == "vk":
+            self.emulator, self.listen_method = VkEmulator(group_id=VK_GROUP_ID, screen_name="vmeste_demo", token=VK_TOKEN), "groups.getLongPollServer"
+        else:
+            self.emulator, self.listen_method = TelegramEmulator(bot_username="vmeste_demo_bot"), "getUpdates"
+
+    def bot_env(self, base_url: str) -> dict[str, str]:
+        if self.name == "vk":
+            return {"VK_TOKEN": VK_TOKEN, "VK_GROUP_ID": str(VK_GROUP_ID), "VK_API_URL": base_url}
+        return {"BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_API_URL": base_url}
+
+    def parent(self):
+        if self.name == "vk":
+            return self.emulator.user(5001, first_name="Olga")
+        return self.emulator.user(5001, first_name="Olga", language_code="en")
 
 
 class Transcript:
     """Prints what a user does and what the bot shows them, edits and pop-ups included."""
 
-    def __init__(self, emulator: TelegramEmulator) -> None:
+    def __init__(self, emulator: TelegramEmulator | VkEmulator) -> None:
         self.emulator = emulator
         self.seen: dict[int, tuple[str, list]] = {}
         self.answers_seen = 0
@@ -53,19 +76,21 @@ class Transcript:
 async def play(platform: str = "telegram") -> int:
     content = load_content(PROJECT_ROOT / "content")
     en = content.texts["en"]
-    emulator = TelegramEmulator(bot_username="vmeste_demo_bot")
+    demo = DemoPlatform(platform)
+    emulator = demo.emulator
     base_url = await emulator.start()
     with tempfile.TemporaryDirectory() as workdir:
         log_path = Path(workdir) / "bot.log"
-        print(f"Vmeste demo: the real bot process (python -m bot run) talking to a local Telegram emulator at {base_url}.")
+        messenger = "VK" if platform == "vk" else "Telegram"
+        print(f"Vmeste demo: the real bot process (python -m bot run) talking to a local {messenger} emulator at {base_url}.")
         print("No token and no network are used. A parent registers:")
         with log_path.open("w") as log:
-            process = await start_bot(base_url, workdir, log)
+            process = await start_bot(demo.bot_env(base_url), workdir, log)
             try:
-                if not await wait_until_polling(emulator, process):
+                if not await wait_until_listening(demo, process):
                     print(f"\nThe bot did not start. Its log:\n{log_path.read_text()}", file=sys.stderr)
                     return 1
-                olga = emulator.user(5001, first_name="Olga", language_code="en")
+                olga = demo.parent()
                 say = Transcript(emulator)
                 await say.act(olga, "Olga", "/start", lambda: olga.send("/start"))
                 await say.act(olga, "Olga", "taps [English]", lambda: olga.click("English"))
@@ -79,26 +104,25 @@ async def play(platform: str = "telegram") -> int:
                 code = await stop_bot(process)
         await emulator.stop()
     rejected = len(emulator.rejected)
-    print(f"\nDemo finished: the bot stopped with exit code {code}; the emulator refused {rejected} of {len(emulator.calls)} Bot API calls.")
+    print(f"\nDemo finished: the bot stopped with exit code {code}; the emulator refused {rejected} of {len(emulator.calls)} API calls.")
     return 0 if code == 0 and rejected == 0 else 1
 
 
-async def start_bot(base_url: str, workdir: str, log) -> asyncio.subprocess.Process:
-    env = os.environ | {
-        "BOT_TOKEN": DEMO_TOKEN,
-        "TELEGRAM_API_URL": base_url,
+async def start_bot(platform_env: dict[str, str], workdir: str, log) -> asyncio.subprocess.Process:
+    # Only the emulator: a token or URL in the operator's environment must not reach a real messenger.
+    unset = dict.fromkeys(("BOT_TOKEN", "TELEGRAM_API_URL", "VK_TOKEN", "VK_GROUP_ID", "VK_API_URL", "VK_CONFIRMATION_CODE", "WEBHOOK_URL", "ADMINS"), "")
+    env = os.environ | unset | platform_env | {
         "DATABASE_URL": f"sqlite:///{workdir}/demo.db",
         "CONTENT_DIR": str(PROJECT_ROOT / "content"),
         "LOG_LEVEL": "WARNING",
-        "WEBHOOK_URL": "",
     }
     return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=workdir, env=env, stdout=log, stderr=log)
 
 
-async def wait_until_polling(emulator: TelegramEmulator, process: asyncio.subprocess.Process, timeout: float = 30.0) -> bool:
+async def wait_until_listening(demo: DemoPlatform, process: asyncio.subprocess.Process, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.returncode is None:
-        if any(method == "getUpdates" for method, _ in emulator.calls):
+        if any(method == demo.listen_method for method, _ in demo.emulator.calls):
             return True
         await asyncio.sleep(0.05)
     return False

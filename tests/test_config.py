@@ -14,7 +14,7 @@ VALID_TOKEN = "123456789:AAEmulatorTokenForTheVmesteTestSuite"
 
 
 def run_bot(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {key: value for key, value in os.environ.items() if key not in ("BOT_TOKEN", "VK_TOKEN", "DATABASE_URL", "TELEGRAM_API_URL")}
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("BOT_", "VK_", "TELEGRAM_", "DATABASE_", "WEBHOOK_"))}
     return subprocess.run(
         [sys.executable, "-m", "bot", *args], cwd=tmp_path, env=clean | env, capture_output=True, text=True, timeout=60
     )
@@ -32,6 +32,10 @@ def run_bot(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:
         ({"BOT_TOKEN": VALID_TOKEN, "TELEGRAM_API_URL": "127.0.0.1:8081"}, "TELEGRAM_API_URL"),
         ({"BOT_TOKEN": VALID_TOKEN, "ADMINS": "alice"}, "ADMINS"),
         ({"BOT_TOKEN": VALID_TOKEN, "CONTENT_DIR": "/nonexistent"}, "CONTENT_DIR"),
+        ({"VK_TOKEN": "vk1.a.token"}, "VK_GROUP_ID"),
+        ({"VK_TOKEN": "vk1.a.token", "VK_GROUP_ID": "club42"}, "VK_GROUP_ID"),
+        ({"VK_TOKEN": "vk1.a.token", "VK_GROUP_ID": "42", "VK_CONFIRMATION_CODE": "abc"}, "VK_CALLBACK_SECRET"),
+        ({"VK_TOKEN": "vk1.a.token", "VK_GROUP_ID": "42", "VK_API_URL": "vk.local"}, "VK_API_URL"),
     ],
 )
 def test_config_mistake_prints_one_line_and_exits_2(tmp_path, env, variable):
@@ -43,10 +47,17 @@ def test_config_mistake_prints_one_line_and_exits_2(tmp_path, env, variable):
     assert "—" in lines[0]  # the fix follows the dash
 
 
-def test_unreachable_api_server_is_a_config_error(tmp_path):
-    result = run_bot(tmp_path, "run", BOT_TOKEN=VALID_TOKEN, TELEGRAM_API_URL="http://127.0.0.1:9", DATABASE_URL=f"sqlite:///{tmp_path}/x.db", LOG_LEVEL="ERROR")
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"BOT_TOKEN": VALID_TOKEN, "TELEGRAM_API_URL": "http://127.0.0.1:9"}, "TELEGRAM_API_URL"),
+        ({"VK_TOKEN": "vk1.a.token", "VK_GROUP_ID": "42", "VK_API_URL": "http://127.0.0.1:9"}, "VK_API_URL"),
+    ],
+)
+def test_unreachable_api_server_is_a_config_error(tmp_path, env, variable):
+    result = run_bot(tmp_path, "run", DATABASE_URL=f"sqlite:///{tmp_path}/x.db", LOG_LEVEL="ERROR", **env)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith("config error: TELEGRAM_API_URL: cannot reach the API server")
+    assert result.stderr.strip().splitlines()[-1].startswith(f"config error: {variable}: cannot reach the API server")
     assert "Traceback" not in result.stderr
 
 

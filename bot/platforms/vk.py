@@ -144,7 +144,7 @@ class CallbackEndpoint:
         self.secret = settings.vk_callback_secret.get_secret_value()
         self.in_flight: set[str] = set()
 
-    async def __call__(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         try:
             event = await request.json()
         except ValueError:
@@ -168,4 +168,4 @@ class CallbackEndpoint:
 
 
 def add_callback(web_app: web.Application, bot: Bot, dispatcher: Dispatcher, settings: Settings) -> None:
-    web_app.router.add_post(CALLBACK_PATH, CallbackEndpoint(bot, dispatcher, settings))
+    web_app.router.add_post(CALLBACK_PATH, CallbackEndpoint(bot, dispatcher, settings).handle)

@@ -37,10 +37,10 @@ async def link_account(session: AsyncSession, code: str, platform: str, external
     link = await session.scalar(select(LinkCode).where(LinkCode.code == code.strip().upper()))
     if link is None:
         return LinkResult.invalid
-    if registered:
-        return LinkResult.already_registered
     if link.platform == platform:
         return LinkResult.same_platform
+    if registered:
+        return LinkResult.already_registered
     if link.used_at is not None:
         return LinkResult.used
     if as_utc(link.expires_at) <= utcnow():
