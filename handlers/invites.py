@@ -24,7 +24,8 @@ from handlers.ui import MenuAction, choices_keyboard, show
 
 class InviteFor(CallbackData, prefix="invite"):
     role: str
-    specialty: str = ""
+    specialty: str = ""  # "" for a specialist shows `page` of the specialties
+    page: int = 0
 
 
 def build_router() -> Router:
@@ -46,8 +47,11 @@ async def choose_role(callback: CallbackQuery, l10n: Texts) -> None:
     await show(callback, l10n("invite.choose_role"), builder.adjust(2).as_markup())
 
 
-async def choose_specialty(callback: CallbackQuery, l10n: Texts, content: Content) -> None:
-    markup = choices_keyboard(content.specialties, l10n.language, lambda s: InviteFor(role="specialist", specialty=s), [back_button(l10n, "invite")])
+async def choose_specialty(callback: CallbackQuery, callback_data: InviteFor, l10n: Texts, content: Content) -> None:
+    markup = choices_keyboard(
+        content.specialties, l10n.language, lambda specialty: InviteFor(role="specialist", specialty=specialty), [back_button(l10n, "invite")],
+        page=callback_data.page, make_page=lambda page: InviteFor(role="specialist", page=page),
+    )
     await show(callback, l10n("invite.choose_specialty"), markup)
 
 

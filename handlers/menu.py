@@ -27,8 +27,9 @@ MENU_ITEMS: list[tuple[str, str, frozenset[str] | None]] = [
 
 
 class DistrictChoice(CallbackData, prefix="district"):
-    district: str
+    district: str  # "" shows `page` of the list
     onboarding: bool = False
+    page: int = 0
 
 
 class AgeChoice(CallbackData, prefix="age"):
@@ -100,12 +101,16 @@ async def ask_language(callback: CallbackQuery, l10n: Texts, content: Content) -
     await show(callback, l10n("language.prompt"), language_keyboard(content))
 
 
-def district_keyboard(content: Content, l10n: Texts, onboarding: bool) -> InlineKeyboardMarkup:
+def district_keyboard(content: Content, l10n: Texts, onboarding: bool, page: int = 0) -> InlineKeyboardMarkup:
     def make(district: str) -> DistrictChoice:
         return DistrictChoice(district=district, onboarding=onboarding)
 
+    def make_page(number: int) -> DistrictChoice:
+        return DistrictChoice(district="", onboarding=onboarding, page=number)
+
     last = (l10n("profile.skip"), make("-")) if onboarding else back_button(l10n, "settings")
-    return choices_keyboard(content.districts, l10n.language, make, [(l10n("profile.district_other"), make("other")), last])
+    extra = [(l10n("profile.district_other"), make("other")), last]
+    return choices_keyboard(content.districts, l10n.language, make, extra, page=page, make_page=make_page)
 
 
 def age_keyboard(content: Content, l10n: Texts, onboarding: bool) -> InlineKeyboardMarkup:
@@ -126,6 +131,9 @@ async def ask_age(callback: CallbackQuery, l10n: Texts, content: Content) -> Non
 
 async def choose_district(callback: CallbackQuery, callback_data: DistrictChoice, person: Person, l10n: Texts, content: Content) -> None:
     district = callback_data.district
+    if not district:
+        await show(callback, l10n("profile.district_prompt"), district_keyboard(content, l10n, callback_data.onboarding, callback_data.page))
+        return
     if district != "-":
         if district != "other" and Content.find(content.districts, district) is None:
             await callback.answer(l10n("fallback.button_outdated"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -27,12 +29,30 @@ def language_keyboard(content: Content, invite: str = "") -> InlineKeyboardMarku
     return builder.adjust(3).as_markup()
 
 
-def choices_keyboard(choices: tuple[Choice, ...], language: str, make_data, extra: list[tuple[str, CallbackData]] = ()) -> InlineKeyboardMarkup:
-    """The choices two to a row, then each extra button (other, skip, back) on a row of its own."""
+CHOICES_PER_PAGE = 6  # with a page row and two extra rows, a page fits VK's 10 buttons in 6 rows
+
+
+def choices_keyboard(
+    choices: tuple[Choice, ...],
+    language: str,
+    make_data: Callable[[str], CallbackData],
+    extra: list[tuple[str, CallbackData]] = (),
+    page: int = 0,
+    make_page: Callable[[int], CallbackData] | None = None,
+) -> InlineKeyboardMarkup:
+    """A page of choices two to a row, arrows to the other pages, then each extra button
+    (other, skip, back) on a row of its own. A region may list dozens of districts."""
+    pages = max(1, -(-len(choices) // CHOICES_PER_PAGE)) if make_page else 1
+    page = min(max(page, 0), pages - 1)
+    shown = choices[page * CHOICES_PER_PAGE : (page + 1) * CHOICES_PER_PAGE] if make_page else choices
     builder = InlineKeyboardBuilder()
-    for choice in choices:
+    for choice in shown:
         builder.button(text=choice.label(language), callback_data=make_data(choice.id))
     builder.adjust(2)
+    arrows = [("◀", page - 1), ("▶", page + 1)]
+    navigation = [InlineKeyboardButton(text=text, callback_data=make_page(target).pack()) for text, target in arrows if 0 <= target < pages]
+    if navigation:
+        builder.row(*navigation)
     for text, data in extra:
         builder.row(InlineKeyboardButton(text=text, callback_data=data.pack()))
     return builder.as_markup()

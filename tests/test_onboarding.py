@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from sqlalchemy import select
 
 from bot.db.models import Account, ConsentRecord, Event, Person, Role
+from bot.config import PROJECT_ROOT
+from tests.conftest import RunningBot, make_settings
 from tests.helpers import CONTENT, LANGUAGE_NAMES, TEXTS, button_texts, count, register, step
 
 
@@ -148,3 +152,25 @@ async def test_my_data_shows_what_is_kept_and_deletes_it(emulator, running_bot):
         assert await count(session, Role) == 0
         record = await session.scalar(select(ConsentRecord))
         assert record.person_id is None and record.withdrawn_at is not None
+
+
+async def test_a_long_district_list_is_paged(emulator, database_url, tmp_path):
+    """A region lists dozens of districts; every page still fits VK's 10 inline buttons."""
+    content = tmp_path / "content"
+    shutil.copytree(PROJECT_ROOT / "content", content)
+    items = "".join(f'[[item]]\nid = "d{n}"\nen = "District {n}"\nru = "Район {n}"\nro = "Raionul {n}"\n\n' for n in range(1, 21))
+    (content / "districts.toml").write_text(items, encoding="utf-8")
+    async with RunningBot(make_settings(emulator, database_url, CONTENT_DIR=str(content))) as running:
+        parent = emulator.user(1012, language_code="en")
+        await step(emulator, lambda: parent.send("/start"))
+        await step(emulator, lambda: parent.click("English"))
+        await step(emulator, lambda: parent.click(TEXTS["en"]("consent.accept")))
+        assert button_texts(parent.last)[:7] == [f"District {n}" for n in range(1, 7)] + ["▶"]
+        for _ in range(3):
+            await step(emulator, lambda: parent.click("▶"))
+        assert button_texts(parent.last)[:3] == ["District 19", "District 20", "◀"]
+        assert TEXTS["en"]("profile.district_other") in button_texts(parent.last)
+        await step(emulator, lambda: parent.click("District 20"))
+        assert parent.last.text == TEXTS["en"]("profile.age_prompt")
+        async with running.session() as session:
+            assert (await session.scalar(select(Person))).district == "d20"

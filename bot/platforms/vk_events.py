@@ -31,9 +31,24 @@ def to_update(event: dict[str, Any], bot: Bot) -> Update | None:
 
 def message_new(obj: dict[str, Any], group_id: int) -> dict[str, Any] | None:
     message = obj["message"]
-    if message.get("action"):
-        return None  # chat service messages: nothing to answer yet
+    action = message.get("action")
+    if action:
+        return bot_joined(message, group_id) if action.get("type") == "chat_invite_user" and action.get("member_id") == -group_id else None
     return {"message": message_of(message)}
+
+
+def bot_joined(message: dict[str, Any], group_id: int) -> dict[str, Any]:
+    """The community was added to a chat: Telegram's my_chat_member, left -> member."""
+    bot_user = {"id": group_id, "is_bot": True, "first_name": "bot"}
+    return {
+        "my_chat_member": {
+            "chat": {"id": message["peer_id"], "type": chat_type(message["peer_id"])},
+            "from": sender(message["from_id"]),
+            "date": message["date"],
+            "old_chat_member": {"status": "left", "user": bot_user},
+            "new_chat_member": {"status": "member", "user": bot_user},
+        }
+    }
 
 
 def message_of(message: dict[str, Any]) -> dict[str, Any]:
