@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from handlers.invites import InviteFor
 from bot.db.models import Account, InviteCode, Person, Role, utcnow
 from tests.conftest import ADMIN_ID
 from tests.helpers import TEXTS, button_texts, count, register, step
@@ -103,7 +104,7 @@ async def test_wrong_role_and_missing_specialty_are_explained(emulator, running_
     assert admin.last.text.startswith("A specialist invite needs one of these specialties")
     await step(emulator, lambda: admin.send("/invite"))
     assert admin.last.text.startswith("Usage: /invite")
-    await step(emulator, lambda: emulator.press(admin, "invite:wizard:"))  # a forged button is re-checked too
+    await step(emulator, lambda: emulator.press(admin, InviteFor(role="wizard").pack()))  # a forged button is re-checked too
     assert admin.last.text.startswith("There is no role «wizard»")
     await step(emulator, lambda: admin.send("/invite specialist psychologist"))
     assert emulator.invite_code_in(admin.last.text)
@@ -116,7 +117,7 @@ async def test_only_admins_can_create_invites(emulator, running_bot):
     await register(emulator, parent)
     await step(emulator, lambda: parent.send("/invite coordinator"))
     assert parent.last.text == EN("fallback.command", command="/invite")
-    await step(emulator, lambda: emulator.press(parent, "invite:admin:"))
+    await step(emulator, lambda: emulator.press(parent, InviteFor(role="admin").pack()))
     assert parent.callback_answers[-1].text == EN("fallback.button_outdated")
     async with running_bot.session() as session:
         assert await count(session, InviteCode) == 0
