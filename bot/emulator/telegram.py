@@ -23,7 +23,6 @@ import math
 import re
 import secrets
 import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 import dataclasses
 from dataclasses import dataclass
@@ -33,6 +32,18 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.emulator.common import (
+    EmulatedChatBase,
+    EmulatedUserBase,
+    EmulatorServer,
+    Endpoints,
+    FaultQueue,
+    SlidingWindow,
+    cancel_task,
+    find_button,
+    retry_delay,
+    sample_data,
+)
 from bot.emulator.tg_html import utf16_len
 from bot.emulator.tg_spec import ApiError, Upload, bad_request, load_spec, validate_call
 
@@ -42,7 +53,6 @@ SECRET_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 WEBHOOK_TIMEOUT = 30.0
-WEBHOOK_RETRY_DELAY = 0.1  # doubled after each failure, up to 1 s
 # update types Telegram sends only when asked for them by name
 OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 CHAT_ACTIONS = frozenset(
@@ -119,25 +129,6 @@ class _Fault:
         return ApiError(self.status, self.description or HTTPStatus(self.status).phrase)
 
 
-class _SlidingWindow:
-    """At most `limit` hits per key within any `period` seconds."""
-
-    def __init__(self, limit: int, period: float) -> None:
-        self.limit = limit
-        self.period = period
-        self.hits: dict[Any, deque[float]] = defaultdict(deque)
-
-    def wait(self, key: Any, now: float) -> float:
-        """Seconds until the key may hit again; 0 when it may hit now."""
-        hits = self.hits[key]
-        while hits and hits[0] <= now - self.period:
-            hits.popleft()
-        return 0.0 if len(hits) < self.limit else hits[0] + self.period - now
-
-    def hit(self, key: Any, now: float) -> None:
-        self.hits[key].append(now)
-
-
 @dataclass
 class _Webhook:
     url: str
@@ -208,16 +199,15 @@ class ChatMessage:
         ]
 
 
-class EmulatedChat:
+class EmulatedChat(EmulatedChatBase[ChatMessage]):
     """A chat as its members see it: every message in order."""
 
+    message_type = ChatMessage
+
     def __init__(self, emulator: TelegramEmulator, raw: dict[str, Any]) -> None:
-        self._emulator = emulator
+        super().__init__(emulator)
         self.raw = raw
-        self.messages: list[ChatMessage] = []
         self.keyboard: list[list[str]] | None = None  # the reply keyboard shown now
-        self.actions: list[str] = []  # sendChatAction calls, in order
-        self._message_ids = itertools.count(1)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}>"
@@ -230,70 +220,29 @@ class EmulatedChat:
     def is_private(self) -> bool:
         return self.raw["type"] == "private"
 
-    @property
-    def bot_messages(self) -> list[ChatMessage]:
-        """The bot's messages the user can still see."""
-        return [message for message in self.messages if message.from_bot and not message.deleted]
-
-    @property
-    def last(self) -> ChatMessage:
-        """The latest bot message still shown."""
-        shown = self.bot_messages
-        if not shown:
-            raise AssertionError(f"the bot has sent nothing to chat {self.id} yet")
-        return shown[-1]
-
-    def message(self, message_id: int) -> ChatMessage | None:
-        return next((m for m in self.messages if m.message_id == message_id), None)
-
     def _add(self, sender: dict[str, Any], content: dict[str, Any], from_bot: bool) -> ChatMessage:
         raw = {
-            "message_id": next(self._message_ids),
+            "message_id": next(self._numbers),
             "from": sender,
             "chat": self.raw,
             "date": int(time.time()),
             **content,
         }
-        message = ChatMessage(raw, from_bot)
-        self.messages.append(message)
-        return message
+        return self._append(raw, from_bot)
 
 
-class EmulatedUser:
+class EmulatedUser(EmulatedUserBase[EmulatedChat]):
     """A Telegram user; their private chat with the bot has the user's id."""
 
+    callback_answers: list[CallbackAnswer]
+
     def __init__(self, emulator: TelegramEmulator, raw: dict[str, Any], started: bool) -> None:
-        self._emulator = emulator
-        self.raw = raw
+        super().__init__(emulator, raw)
         self.started = started  # has ever written to the bot
         self.blocked = False
-        self.callback_answers: list[CallbackAnswer] = []
         private = {"id": raw["id"], "type": "private", "first_name": raw["first_name"]}
         private |= {key: raw[key] for key in ("last_name", "username") if key in raw}
         self.chat = EmulatedChat(emulator, private)
-
-    def __repr__(self) -> str:
-        return f"<EmulatedUser {self.id} {self.raw['first_name']}>"
-
-    @property
-    def id(self) -> int:
-        return self.raw["id"]
-
-    @property
-    def messages(self) -> list[ChatMessage]:
-        return self.chat.messages
-
-    @property
-    def bot_messages(self) -> list[ChatMessage]:
-        return self.chat.bot_messages
-
-    @property
-    def last(self) -> ChatMessage:
-        return self.chat.last
-
-    @property
-    def keyboard(self) -> list[list[str]] | None:
-        return self.chat.keyboard
 
     def send(self, text: str, reply_to: int | None = None) -> dict[str, Any]:
         """Write to the bot; a leading /command gets a bot_command entity."""
@@ -381,34 +330,25 @@ class EmulatedGroup(EmulatedChat):
 
 
 Endpoint = Callable[["TelegramEmulator", _Call], Awaitable[Any]]
-ENDPOINTS: dict[str, Endpoint] = {}
+ENDPOINTS: Endpoints[Endpoint] = Endpoints()
+endpoint = ENDPOINTS.register  # registers an emulated Bot API method under its spec name
 
 
-def endpoint(*methods: str) -> Callable[[Endpoint], Endpoint]:
-    """Register an emulated Bot API method under its spec name."""
+class TelegramEmulator(EmulatorServer):
+    title = "Telegram emulator"
+    max_upload_bytes = MAX_UPLOAD_BYTES
 
-    def register(handler: Endpoint) -> Endpoint:
-        for method in methods:
-            ENDPOINTS[method] = handler
-        return handler
-
-    return register
-
-
-class TelegramEmulator:
     def __init__(
         self,
         bot_username: str = "vmeste_test_bot",
         bot_name: str = "Vmeste",
         privacy_mode: bool = False,
     ) -> None:
+        super().__init__()
         self.bot_username = bot_username
         self.bot_name = bot_name
         self.privacy_mode = privacy_mode  # True: in groups the bot gets commands and replies only
         self.bot_id = 0  # learnt from the token of the latest call
-        self.base_url = ""  # set by start()
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.rejected: list[tuple[str, dict[str, Any], int, str]] = []
         self.throttled: list[
             tuple[str, Any, int]
         ] = []  # every 429 sent: method, chat_id, retry_after
@@ -426,40 +366,20 @@ class TelegramEmulator:
         self.updates: list[dict[str, Any]] = []  # every update ever queued, confirmed or not
         self._update_ids = itertools.count(1)
         self._allowed_updates = self._default_updates()
-        self._wakeup = asyncio.Event()
         self._poll_generation = 0
-        self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
+        self._faults: FaultQueue[_Fault] = FaultQueue()  # by method name in lower case
         # each window with how it keys a chat_id (None: the window does not apply)
-        self._windows: list[tuple[_SlidingWindow, Callable[[Any], Any]]] = []
-        self._in_flight: list[str] = []
-        self._last_activity = 0.0
+        self._windows: list[tuple[SlidingWindow, Callable[[Any], Any]]] = []
         self._webhook: _Webhook | None = None
-        self._runner: web.AppRunner | None = None
-        self._stopped = False
 
-    # lifecycle
+    # lifecycle (start and stop are EmulatorServer's)
 
-    async def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
-        """Serve on host:port (a free port by default); returns the base URL."""
-        app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
-        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
-        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
-        app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        bound_host, bound_port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{bound_host}:{bound_port}"
-        return self.base_url
+    def _add_routes(self, router: web.UrlDispatcher) -> None:
+        router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
 
-    async def stop(self) -> None:
-        self._stopped = True
-        self._wake()
+    async def _stop_delivery(self) -> None:
         await self._drop_webhook()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     # users and chats
 
@@ -528,7 +448,7 @@ class TelegramEmulator:
         delay sleeps before answering, to make the bot's request time out.
         """
         fault = _Fault(status, retry_after, description, delay, times)
-        self._faults[method.lower()].append(fault)
+        self._faults.add(method.lower(), fault)
 
     def set_limits(
         self,
@@ -539,48 +459,26 @@ class TelegramEmulator:
         """Flood limits on calls that send or edit messages; None switches one off."""
         self._windows = []
         if global_per_second:
-            self._windows.append((_SlidingWindow(global_per_second, 1.0), lambda chat_id: "all"))
+            self._windows.append((SlidingWindow(global_per_second, 1.0), lambda chat_id: "all"))
         if per_chat_per_second:
             self._windows.append(
-                (_SlidingWindow(per_chat_per_second, 1.0), lambda chat_id: chat_id)
+                (SlidingWindow(per_chat_per_second, 1.0), lambda chat_id: chat_id)
             )
         if per_group_per_minute:
-            window = _SlidingWindow(per_group_per_minute, 60.0)
+            window = SlidingWindow(per_group_per_minute, 60.0)
             self._windows.append(
                 (window, lambda chat_id: chat_id if _is_group_id(chat_id) else None)
             )
 
-    # waiting for the bot
+    # waiting for the bot (settle is EmulatorServer's)
 
-    async def settle(self, timeout: float = 5.0, quiet: float = 0.1) -> None:
-        """Return once every update so far is confirmed and no API call is running.
-
-        The state must hold for `quiet` seconds, because a bot may confirm an update
-        before its handler makes the first call.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            busy = self._busy_reason()
-            if busy is None and loop.time() - self._last_activity >= quiet:
-                return
-            if loop.time() >= deadline:
-                raise TimeoutError(
-                    f"Telegram emulator did not settle within {timeout} s: {busy or 'still busy'}"
-                )
-            await asyncio.sleep(0.01)
-
-    def _busy_reason(self) -> str | None:
+    def _pending_reason(self) -> str | None:
+        """Updates not confirmed by a later getUpdates offset or a webhook's 2xx answer."""
         if self._pending:
             ids = ", ".join(str(update["update_id"]) for update in self._pending[:10])
             how = "the webhook" if self._webhook else "getUpdates"
             return f"{len(self._pending)} update(s) not confirmed by {how} (ids {ids})"
-        if self._in_flight:
-            return f"API calls still running: {', '.join(self._in_flight)}"
         return None
-
-    def _touch(self) -> None:
-        self._last_activity = asyncio.get_running_loop().time()
 
     # HTTP
 
@@ -619,14 +517,8 @@ class TelegramEmulator:
         schema = load_spec().method(method)
         name = schema.name if schema else method
         long_poll = name == "getUpdates"
-        if not long_poll:
-            self._in_flight.append(name)
-        try:
+        with self._running(None if long_poll else name):
             return await self._run(token, name, params, uploads)
-        finally:
-            if not long_poll:
-                self._in_flight.remove(name)
-            self._touch()
 
     async def _run(
         self, token: str, name: str, params: dict[str, Any], uploads: dict[str, Upload]
@@ -652,13 +544,9 @@ class TelegramEmulator:
             raise
 
     async def _apply_fault(self, name: str, params: dict[str, Any]) -> None:
-        faults = self._faults.get(name.lower())
-        if not faults:
+        fault = self._faults.take(name.lower())
+        if fault is None:
             return
-        fault = faults[0]
-        fault.times -= 1
-        if fault.times <= 0:
-            faults.popleft()
         await asyncio.sleep(fault.delay)
         if fault.status is None:
             return
@@ -699,17 +587,6 @@ class TelegramEmulator:
         self.updates.append(update)
         self._wake()
 
-    def _wake(self) -> None:
-        """Release every long poll and the webhook sender waiting for an update."""
-        self._wakeup.set()
-        self._wakeup = asyncio.Event()
-        with contextlib.suppress(RuntimeError):  # no running loop: nothing waits
-            self._touch()
-
-    async def _wait_for_update(self, timeout: float | None) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), timeout)
-
     def _confirm(self, offset: int) -> None:
         if offset < 0:
             self._pending = self._pending[offset:]
@@ -744,7 +621,7 @@ class TelegramEmulator:
         caption: str | None,
         **details: Any,
     ) -> dict[str, Any]:
-        data = data if data is not None else f"emulated {kind} {secrets.token_hex(8)}".encode()
+        data = sample_data(kind, data)
         file_name = details.pop("file_name", None)
         stored = self._store_file(kind, data, file_name=file_name, attributes=details)
         content = _media_content(kind, stored)
@@ -793,19 +670,15 @@ class TelegramEmulator:
         target: str,
         message: ChatMessage | int | None,
     ) -> str:
-        if message is not None:
-            candidates = [self._resolve_message(chat, message)]
-        else:
-            candidates = chat.bot_messages[::-1]
-        for candidate in candidates:
-            for row in candidate.inline_keyboard:
-                for button in row:
-                    if target in (button["text"], button.get("callback_data")):
-                        if "callback_data" not in button:
-                            raise AssertionError(
-                                f"button {target!r} is not a callback button: {button}"
-                            )
-                        return self._callback_query(chat, user, candidate, button["callback_data"])
+        candidates = [chat.shown(message)] if message is not None else chat.bot_messages[::-1]
+        found = find_button(
+            candidates, lambda button: target in (button["text"], button.get("callback_data"))
+        )
+        if found is not None:
+            candidate, button = found
+            if "callback_data" not in button:
+                raise AssertionError(f"button {target!r} is not a callback button: {button}")
+            return self._callback_query(chat, user, candidate, button["callback_data"])
         shown = next((m.buttons for m in candidates if m.inline_keyboard), [])
         raise AssertionError(
             f"no inline button {target!r} in chat {chat.id}; latest buttons: {shown}"
@@ -814,15 +687,8 @@ class TelegramEmulator:
     def _user_click_data(
         self, chat: EmulatedChat, user: EmulatedUser, data: str, message: ChatMessage | int | None
     ) -> str:
-        target = chat.last if message is None else self._resolve_message(chat, message)
+        target = chat.last if message is None else chat.shown(message)
         return self._callback_query(chat, user, target, data)
-
-    def _resolve_message(self, chat: EmulatedChat, message: ChatMessage | int) -> ChatMessage:
-        message_id = message if isinstance(message, int) else message.message_id
-        found = chat.message(message_id)
-        if found is None or found.deleted:
-            raise AssertionError(f"message {message_id} is not shown in chat {chat.id}")
-        return found
 
     def _callback_query(
         self, chat: EmulatedChat, user: EmulatedUser, message: ChatMessage, data: str
@@ -1024,18 +890,17 @@ class TelegramEmulator:
         self._poll_generation += 1
         generation = self._poll_generation
         self._wake()  # an older poll still waiting learns it was superseded
-        deadline = asyncio.get_running_loop().time() + max(params.get("timeout", 0), 0)
-        while not self._pending and not self._stopped:
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                break
-            await self._wait_for_update(remaining)
+
+        def check_superseded() -> None:
             if generation != self._poll_generation:
                 raise ApiError(
                     409,
                     "Conflict: terminated by other getUpdates request; "
                     "make sure that only one bot instance is running",
                 )
+
+        timeout = max(params.get("timeout", 0), 0)
+        await self._long_poll(timeout, lambda: bool(self._pending), check_superseded)
         return copy.deepcopy(self._pending[:limit])
 
     @endpoint("setWebhook")
@@ -1265,10 +1130,8 @@ class TelegramEmulator:
 
     async def _drop_webhook(self) -> None:
         hook, self._webhook = self._webhook, None
-        if hook is not None and hook.task is not None:
-            hook.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await hook.task
+        if hook is not None:
+            await cancel_task(hook.task)
 
     async def _deliver_to_webhook(self, hook: _Webhook) -> None:
         """POST updates one at a time, in order; an update is confirmed by a 2xx answer."""
@@ -1276,7 +1139,7 @@ class TelegramEmulator:
         async with aiohttp.ClientSession() as session:
             while not self._stopped:
                 if not self._pending:
-                    await self._wait_for_update(None)
+                    await self._wait_for_wake(None)
                     continue
                 update = self._pending[0]
                 error = await self._post_update(session, hook, update)
@@ -1288,7 +1151,7 @@ class TelegramEmulator:
                 failures += 1
                 self.webhook_errors.append((update["update_id"], error))
                 self._webhook_error_date = int(time.time())
-                await asyncio.sleep(min(WEBHOOK_RETRY_DELAY * 2 ** (failures - 1), 1.0))
+                await asyncio.sleep(retry_delay(failures))
 
     async def _post_update(
         self, session: aiohttp.ClientSession, hook: _Webhook, update: dict[str, Any]

@@ -19,7 +19,6 @@ or {"error": {"error_code", "error_msg", "request_params"}}.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import dataclasses
 import hashlib
@@ -29,7 +28,6 @@ import json
 import re
 import secrets
 import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +35,18 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.emulator.common import (
+    EmulatedChatBase,
+    EmulatedUserBase,
+    EmulatorServer,
+    Endpoints,
+    FaultQueue,
+    SlidingWindow,
+    cancel_task,
+    find_button,
+    retry_delay,
+    sample_data,
+)
 from bot.emulator.vk_spec import (
     API_VERSION,
     MESSAGE_MAX_LENGTH,
@@ -56,7 +66,6 @@ DEDUP_SECONDS = 3600  # the same random_id to the same peer within this window i
 LONGPOLL_DEFAULT_WAIT = 25
 LONGPOLL_MAX_WAIT = 90
 CALLBACK_TIMEOUT = 10.0
-CALLBACK_RETRY_DELAY = 0.1  # doubled after each failure, up to 1 s
 CALLBACK_ATTEMPTS = 5  # VK re-sends an event a few times, then gives up on it
 FLOOD_CODES = frozenset({6, 9, 29})
 STATE_CODES = frozenset({900, 901, 902, 917})  # about the recipient, not a malformed call
@@ -140,23 +149,6 @@ class _Fault:
     error_msg: str | None
     delay: float
     times: int
-
-
-class _SlidingWindow:
-    """At most `limit` hits within any `period` seconds."""
-
-    def __init__(self, limit: int, period: float) -> None:
-        self.limit = limit
-        self.period = period
-        self.hits: deque[float] = deque()
-
-    def allow(self, now: float) -> bool:
-        while self.hits and self.hits[0] <= now - self.period:
-            self.hits.popleft()
-        if len(self.hits) >= self.limit:
-            return False
-        self.hits.append(now)
-        return True
 
 
 @dataclass
@@ -265,16 +257,16 @@ class ChatMessage:
         return [[_button_view(button) for button in row] for row in self.inline_keyboard]
 
 
-class VkChat:
+class VkChat(EmulatedChatBase[ChatMessage]):
     """A conversation as its members see it: every message in order."""
 
+    noun = "peer"
+    message_type = ChatMessage
+
     def __init__(self, emulator: VkEmulator, peer_id: int) -> None:
-        self._emulator = emulator
+        super().__init__(emulator)
         self.peer_id = peer_id
-        self.messages: list[ChatMessage] = []
         self.keyboard_raw: dict[str, Any] | None = None  # the (non-inline) keyboard shown now
-        self.actions: list[str] = []  # messages.setActivity types, in order
-        self._cmids = itertools.count(1)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.peer_id}>"
@@ -294,50 +286,25 @@ class VkChat:
             return None
         return [[b["action"].get("label", "") for b in row] for row in self.keyboard_raw["buttons"]]
 
-    @property
-    def bot_messages(self) -> list[ChatMessage]:
-        """The bot's messages the user can still see."""
-        return [message for message in self.messages if message.from_bot and not message.deleted]
-
-    @property
-    def last(self) -> ChatMessage:
-        """The latest bot message still shown."""
-        shown = self.bot_messages
-        if not shown:
-            raise AssertionError(f"the bot has sent nothing to peer {self.peer_id} yet")
-        return shown[-1]
-
     def message(self, conversation_message_id: int) -> ChatMessage | None:
-        return next(
-            (m for m in self.messages if m.conversation_message_id == conversation_message_id),
-            None,
-        )
+        return super().message(conversation_message_id)  # a message_id is a cmid here
 
     def _add(self, raw: dict[str, Any], from_bot: bool) -> ChatMessage:
-        raw["conversation_message_id"] = next(self._cmids)
-        message = ChatMessage(raw, from_bot)
-        self.messages.append(message)
-        return message
+        raw["conversation_message_id"] = next(self._numbers)
+        return self._append(raw, from_bot)
 
 
-class VkUser:
+class VkUser(EmulatedUserBase[VkChat]):
     """A VK user; their private conversation with the community has peer_id == user id."""
 
+    callback_answers: list[CallbackAnswer]
+
     def __init__(self, emulator: VkEmulator, raw: dict[str, Any], allowed: bool) -> None:
-        self._emulator = emulator
-        self.raw = raw
+        super().__init__(emulator, raw)
         self.allowed = allowed  # has written to the community or allowed its messages
         self.denied = False  # forbade messages from the community (message_deny)
         self.blocked_code: int | None = None  # 900/902: sends fail with this code
-        self.callback_answers: list[CallbackAnswer] = []
         self.chat = VkChat(emulator, raw["id"])
-
-    def __repr__(self) -> str:
-        return f"<VkUser {self.id} {self.raw['first_name']}>"
-
-    @property
-    def id(self) -> int:
-        return self.raw["id"]
 
     @property
     def peer_id(self) -> int:
@@ -346,22 +313,6 @@ class VkUser:
     @property
     def blocked(self) -> bool:
         return self.denied or self.blocked_code is not None
-
-    @property
-    def messages(self) -> list[ChatMessage]:
-        return self.chat.messages
-
-    @property
-    def bot_messages(self) -> list[ChatMessage]:
-        return self.chat.bot_messages
-
-    @property
-    def last(self) -> ChatMessage:
-        return self.chat.last
-
-    @property
-    def keyboard(self) -> list[list[str]] | None:
-        return self.chat.keyboard
 
     def send(
         self,
@@ -525,21 +476,14 @@ class VkGroupChat(VkChat):
 
 
 Endpoint = Callable[["VkEmulator", dict[str, Any]], Awaitable[Any]]
-ENDPOINTS: dict[str, Endpoint] = {}
+ENDPOINTS: Endpoints[Endpoint] = Endpoints()
+endpoint = ENDPOINTS.register  # registers an emulated VK API method under its schema name
 
 
-def endpoint(*methods: str) -> Callable[[Endpoint], Endpoint]:
-    """Register an emulated VK API method under its schema name."""
+class VkEmulator(EmulatorServer):
+    title = "VK emulator"
+    max_upload_bytes = MAX_UPLOAD_BYTES
 
-    def register(handler: Endpoint) -> Endpoint:
-        for method in methods:
-            ENDPOINTS[method] = handler
-        return handler
-
-    return register
-
-
-class VkEmulator:
     def __init__(
         self,
         group_id: int = 218000000,
@@ -549,13 +493,11 @@ class VkEmulator:
         token: str = "vk1.a.test-token",
         events: frozenset[str] | set[str] | None = None,
     ) -> None:
+        super().__init__()
         self.group_id = group_id
         self.screen_name = screen_name
         self.name = name
         self.token = token
-        self.base_url = ""  # set by start()
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.rejected: list[tuple[str, dict[str, Any], int, str]] = []
         self.throttled: list[tuple[str, Any, int]] = []  # method, peer, error_code
         self.updates: list[dict[str, Any]] = []  # every event queued, in order
         self.callback_errors: list[tuple[str, str]] = []  # event_id or "confirmation", what
@@ -581,39 +523,16 @@ class VkEmulator:
         self._lp_confirmed = 1  # number of the first event no a_check has confirmed yet
         self._callback: _CallbackServer | None = None
         self._cb_next = 1  # number of the next event to POST to the callback server
-        self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
-        self._window: _SlidingWindow | None = None
-        self._in_flight: list[str] = []
-        self._wakeup = asyncio.Event()
-        self._last_activity = 0.0
-        self._runner: web.AppRunner | None = None
-        self._stopped = False
+        self._faults: FaultQueue[_Fault] = FaultQueue()  # by method name, and "longpoll"
+        self._window: SlidingWindow | None = None
 
-    # lifecycle
+    # lifecycle (start and stop are EmulatorServer's)
 
-    async def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
-        """Serve on host:port (a free port by default); returns the base URL."""
-        app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
-        app.router.add_route("*", "/method/{method}", self._handle_method)
-        app.router.add_route("*", "/longpoll/{group_id}", self._handle_longpoll)
-        app.router.add_route("*", "/upload/{server}", self._handle_upload)
-        app.router.add_get("/files/{path:.+}", self._handle_file)
-        app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        bound_host, bound_port = self._runner.addresses[0][:2]
-        self.base_url = f"http://{bound_host}:{bound_port}"
-        return self.base_url
-
-    async def stop(self) -> None:
-        self._stopped = True
-        self._wake()
-        await self._drop_callback_server()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+    def _add_routes(self, router: web.UrlDispatcher) -> None:
+        router.add_route("*", "/method/{method}", self._handle_method)
+        router.add_route("*", "/longpoll/{group_id}", self._handle_longpoll)
+        router.add_route("*", "/upload/{server}", self._handle_upload)
+        router.add_get("/files/{path:.+}", self._handle_file)
 
     # users and chats
 
@@ -695,12 +614,11 @@ class VkEmulator:
         self._callback = server
         self._wake()
 
-    async def _drop_callback_server(self) -> None:
+    async def _stop_delivery(self) -> None:
+        """Stop the callback server's sender (stop() calls this)."""
         server, self._callback = self._callback, None
-        if server is not None and server.task is not None:
-            server.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await server.task
+        if server is not None:
+            await cancel_task(server.task)
 
     # long poll key
 
@@ -732,32 +650,17 @@ class VkEmulator:
         answering, to make the client time out. method "longpoll" affects a_check:
         error_code 1/2/3 answers {"failed": code}.
         """
-        self._faults[method].append(_Fault(error_code, http_status, error_msg, delay, times))
+        self._faults.add(method, _Fault(error_code, http_status, error_msg, delay, times))
 
     def set_limits(self, per_second: int | None = None) -> None:
         """At most per_second API calls in any second (VK: 20 for a community token);
         calls past it get error 6. None switches the limit off."""
-        self._window = _SlidingWindow(per_second, 1.0) if per_second else None
+        self._window = SlidingWindow(per_second, 1.0) if per_second else None
 
-    # waiting for the bot
+    # waiting for the bot (settle is EmulatorServer's)
 
-    async def settle(self, timeout: float = 5.0, quiet: float = 0.1) -> None:
-        """Return once every event so far is delivered and confirmed (by a later a_check,
-        or an "ok" from the callback server) and no API call is running, and that has
-        held for `quiet` seconds (a bot may confirm an event before its first call)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            busy = self._busy_reason()
-            if busy is None and loop.time() - self._last_activity >= quiet:
-                return
-            if loop.time() >= deadline:
-                raise TimeoutError(
-                    f"VK emulator did not settle within {timeout} s: {busy or 'still busy'}"
-                )
-            await asyncio.sleep(0.01)
-
-    def _busy_reason(self) -> str | None:
+    def _pending_reason(self) -> str | None:
+        """Events not confirmed by a later a_check, or an "ok" from the callback server."""
         pending = self.pending_events
         if pending:
             kinds = ", ".join(f"{e['type']} {e['event_id'][:8]}" for e in pending[:10])
@@ -768,13 +671,7 @@ class VkEmulator:
             else:
                 how = "the long poll (no later a_check)"
             return f"{len(pending)} event(s) not confirmed by {how}: {kinds}"
-        if self._in_flight:
-            return f"API calls still running: {', '.join(self._in_flight)}"
         return None
-
-    def _touch(self) -> None:
-        with contextlib.suppress(RuntimeError):
-            self._last_activity = asyncio.get_running_loop().time()
 
     # HTTP
 
@@ -801,12 +698,8 @@ class VkEmulator:
 
     async def _call(self, method: str, params: dict[str, str]) -> Any:
         """Run one API call; raises VkApiError for an error answer."""
-        self._in_flight.append(method)
-        try:
+        with self._running(method):
             return await self._run(method, params)
-        finally:
-            self._in_flight.remove(method)
-            self._touch()
 
     async def _run(self, method: str, raw: dict[str, str]) -> Any:
         index = len(self.calls)
@@ -819,7 +712,8 @@ class VkEmulator:
             raise
         self.calls[index] = (method, params)
         await self._apply_fault(method, params)
-        if self._window is not None and not self._window.allow(time.monotonic()):
+        # one window for all calls, so one key
+        if self._window is not None and not self._window.allow(None, time.monotonic()):
             self.throttled.append((method, _peer_of(params), 6))
             raise api_error(6, rejected=False)
         handler = ENDPOINTS.get(method)
@@ -851,7 +745,7 @@ class VkEmulator:
         return params
 
     async def _apply_fault(self, method: str, params: dict[str, Any]) -> None:
-        fault = self._take_fault(method)
+        fault = self._faults.take(method)
         if fault is None:
             return
         await asyncio.sleep(fault.delay)
@@ -865,23 +759,13 @@ class VkEmulator:
             raise VkApiError(fault.error_code, fault.error_msg, rejected=False)
         raise api_error(fault.error_code, rejected=False)
 
-    def _take_fault(self, method: str) -> _Fault | None:
-        faults = self._faults.get(method)
-        if not faults:
-            return None
-        fault = faults[0]
-        fault.times -= 1
-        if fault.times <= 0:
-            faults.popleft()
-        return fault
-
     # Bots Long Poll
 
     async def _handle_longpoll(self, request: web.Request) -> web.Response:
         params = await _read_params(request)
         if request.match_info["group_id"] != str(self.group_id):
             return web.Response(status=404, text="404 Not Found")
-        fault = self._take_fault("longpoll")
+        fault = self._faults.take("longpoll")
         if fault is not None:
             await asyncio.sleep(fault.delay)
             if fault.http_status is not None:
@@ -906,12 +790,7 @@ class VkEmulator:
         self._touch()
         wait_text = params.get("wait", str(LONGPOLL_DEFAULT_WAIT))
         wait = min(max(int(wait_text), 0), LONGPOLL_MAX_WAIT) if wait_text.isdigit() else 25
-        deadline = asyncio.get_running_loop().time() + wait
-        while len(self.updates) < ts and not self._stopped:
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                break
-            await self._wait_for_event(remaining)
+        await self._long_poll(wait, lambda: len(self.updates) >= ts)
         events = copy.deepcopy(self.updates[ts - 1 :])
         return web.json_response({"ts": str(ts + len(events)), "updates": events})
 
@@ -929,16 +808,6 @@ class VkEmulator:
         self.updates.append(event)
         self._wake()
         return event["event_id"]
-
-    def _wake(self) -> None:
-        """Release every long poll and the callback sender waiting for an event."""
-        self._wakeup.set()
-        self._wakeup = asyncio.Event()
-        self._touch()
-
-    async def _wait_for_event(self, timeout: float | None) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), timeout)
 
     # Callback API delivery
 
@@ -966,10 +835,10 @@ class VkEmulator:
                         continue
                     self.callback_errors.append(("confirmation", error))
                     failures += 1
-                    await asyncio.sleep(_backoff(failures))
+                    await asyncio.sleep(retry_delay(failures))
                     continue
                 if self._cb_next > len(self.updates):
-                    await self._wait_for_event(None)
+                    await self._wait_for_wake(None)
                     continue
                 event = self.updates[self._cb_next - 1]
                 body = dict(event)
@@ -989,7 +858,7 @@ class VkEmulator:
                     self._cb_next += 1
                     self._touch()
                     continue
-                await asyncio.sleep(_backoff(failures))
+                await asyncio.sleep(retry_delay(failures))
 
     async def _post_event(
         self,
@@ -1021,12 +890,8 @@ class VkEmulator:
         server = self._upload_servers.get(request.match_info["server"])
         if server is None or request.method != "POST":
             return web.json_response({"error": "Invalid upload URL"})
-        self._in_flight.append(f"upload {server.kind}")
-        try:
+        with self._running(f"upload {server.kind}"):
             files = await _read_files(request)
-        finally:
-            self._in_flight.remove(f"upload {server.kind}")
-            self._touch()
         number = int.from_bytes(hashlib.sha1(request.match_info["server"].encode()).digest()[:3])
         if server.kind == "photo":
             # VK takes the field "photo"; vk_api sends file0, file1, ... which VK accepts too
@@ -1111,7 +976,7 @@ class VkEmulator:
         if kind == "sticker":
             attachment = {"type": "sticker", "sticker": self._sticker(sticker_id or 9010)}
         else:
-            data = data if data is not None else f"emulated {kind} {secrets.token_hex(8)}".encode()
+            data = sample_data(kind, data)
             ext = {"photo": "jpg", "audio_message": "ogg", "video": "mp4"}.get(kind, "pdf")
             if file_name and "." in file_name:
                 ext = file_name.rsplit(".", 1)[1].lower()
@@ -1133,15 +998,11 @@ class VkEmulator:
     def _user_click(
         self, chat: VkChat, user: VkUser, target: Any, message: ChatMessage | int | None
     ) -> str:
-        if message is not None:
-            candidates = [self._resolve_message(chat, message)]
-        else:
-            candidates = chat.bot_messages[::-1]
-        for candidate in candidates:
-            for row in candidate.inline_keyboard:
-                for button in row:
-                    if _matches(button, target):
-                        return self._press(chat, user, candidate, button, inline=True)
+        candidates = [chat.shown(message)] if message is not None else chat.bot_messages[::-1]
+        found = find_button(candidates, lambda button: _matches(button, target))
+        if found is not None:
+            candidate, button = found
+            return self._press(chat, user, candidate, button, inline=True)
         if message is None and chat.keyboard_raw:
             for row in chat.keyboard_raw["buttons"]:
                 for button in row:
@@ -1182,7 +1043,7 @@ class VkEmulator:
     def _user_click_payload(
         self, chat: VkChat, user: VkUser, payload: Any, message: ChatMessage | int | None
     ) -> str:
-        target = chat.last if message is None else self._resolve_message(chat, message)
+        target = chat.last if message is None else chat.shown(message)
         if isinstance(payload, str):
             payload = _decode(payload)
         return self._message_event(chat, user, target.conversation_message_id, payload)
@@ -1204,13 +1065,6 @@ class VkEmulator:
             obj["conversation_message_id"] = cmid
         self._enqueue("message_event", obj)
         return event_id
-
-    def _resolve_message(self, chat: VkChat, message: ChatMessage | int) -> ChatMessage:
-        cmid = message if isinstance(message, int) else message.conversation_message_id
-        found = chat.message(cmid)
-        if found is None or found.deleted:
-            raise AssertionError(f"message {cmid} is not shown in peer {chat.peer_id}")
-        return found
 
     def _set_allowed(self, user: VkUser, allowed: bool, key: str) -> dict[str, Any]:
         user.allowed = allowed
@@ -1870,10 +1724,6 @@ def _foreign(raw: dict[str, Any], with_id: bool) -> dict[str, Any]:
     keys = ["date", "from_id", "text", "attachments", "conversation_message_id", "peer_id"]
     keys += ["id"] if with_id else []
     return {key: copy.deepcopy(raw[key]) for key in keys if key in raw}
-
-
-def _backoff(failures: int) -> float:
-    return min(CALLBACK_RETRY_DELAY * 2 ** (failures - 1), 1.0)
 
 
 def _client_info() -> dict[str, Any]:
