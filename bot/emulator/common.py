@@ -10,6 +10,7 @@ tables. What each API says and how it says it stays in telegram.py and vk.py.
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 import contextlib
 import itertools
 import secrets
@@ -52,7 +53,7 @@ MessageT = TypeVar("MessageT", bound=_MessageLike)
 ChatT = TypeVar("ChatT", bound="EmulatedChatBase[Any]")
 
 
-class EmulatedChatBase(Generic[MessageT]):
+class EmulatedChatBase(ABC, Generic[MessageT]):
     """A chat's messages, in order, as its members see them."""
 
     noun: ClassVar[str] = "chat"  # how assertion messages name a chat: chat (Telegram), peer (VK)
@@ -66,8 +67,9 @@ class EmulatedChatBase(Generic[MessageT]):
         self._numbers = itertools.count(1)  # numbers messages in the chat: 1, 2, ...
 
     @property
+    @abstractmethod
     def id(self) -> int:
-        raise NotImplementedError
+        """The chat's id on its platform."""
 
     @property
     def bot_messages(self) -> list[MessageT]:
@@ -217,7 +219,7 @@ class Endpoints(dict[str, HandlerT]):
         return register
 
 
-class EmulatorServer:
+class EmulatorServer(ABC):
     """An emulator's HTTP server, and how tests wait for the bot to be done.
 
     A subclass names itself (`title`), adds its routes, says which updates the bot has
@@ -260,11 +262,13 @@ class EmulatorServer:
             await self._runner.cleanup()
             self._runner = None
 
+    @abstractmethod
     def _add_routes(self, router: web.UrlDispatcher) -> None:
-        raise NotImplementedError
+        """Register the platform's API routes."""
 
+    @abstractmethod
     async def _handle_unknown(self, request: web.Request) -> web.Response:
-        raise NotImplementedError
+        """Answer a path the platform does not have, the way the platform does."""
 
     async def _stop_delivery(self) -> None:
         """Stop pushing updates to the bot (a webhook, a callback server)."""
@@ -295,9 +299,9 @@ class EmulatorServer:
             return f"API calls still running: {', '.join(self._in_flight)}"
         return None
 
+    @abstractmethod
     def _pending_reason(self) -> str | None:
         """What the bot has not confirmed yet, or None."""
-        raise NotImplementedError
 
     def _touch(self) -> None:
         with contextlib.suppress(RuntimeError):  # no running loop: nobody is settling
