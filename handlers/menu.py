@@ -64,8 +64,12 @@ def menu_screen(person: Person, l10n: Texts, note: str = "") -> tuple[str, Inlin
         if allowed is None or allowed & roles:
             builder.button(text=l10n(key), callback_data=MenuAction(action=action))
     builder.adjust(1)
-    title = l10n("menu.title", roles=", ".join(l10n(f"roles.{role}") for role in role_names(person)))
+    title = l10n("menu.title", roles=roles_label(person, l10n))
     return (f"{note}\n\n{title}" if note else title), builder.as_markup()
+
+
+def roles_label(person: Person, l10n: Texts) -> str:
+    return ", ".join(l10n(f"roles.{role}") for role in role_names(person))
 
 
 async def open_menu(event: Message | CallbackQuery, person: Person, l10n: Texts) -> None:
@@ -166,7 +170,7 @@ async def open_my_data(event: Message | CallbackQuery, session: AsyncSession, pe
         language=l10n("language.name"),
         district=label(content.districts, person.district, l10n),
         age=label(content.age_groups, person.child_age_group, l10n),
-        roles=", ".join(l10n(f"roles.{role}") for role in role_names(person)),
+        roles=roles_label(person, l10n),
         accounts=", ".join(f"{account.platform} {account.external_id}" for account in accounts),
         version=consent.text_version if consent else "-",
         date=format_date(consent.decided_at) if consent else "-",

@@ -16,7 +16,7 @@ from bot.config import LANGUAGES
 from bot.content import Content, Texts
 from bot.db.models import InviteCode, Person
 from bot.services.invites import InviteProblem, check_invite, claim_invite
-from bot.services.people import grant_role, record_decline, register
+from bot.services.people import grant_role, has_role, record_decline, register
 from handlers.menu import district_keyboard, menu_screen
 from handlers.ui import LanguageChoice, language_keyboard, show
 
@@ -120,7 +120,7 @@ async def join_with_invite(session: AsyncSession, person: Person, code: str, l10
     checked = await check_invite(session, code)
     if isinstance(checked, InviteProblem):
         return l10n(f"invite.{checked}")
-    if any(role.role == checked.role and role.specialty == checked.specialty for role in person.roles):
+    if has_role(person, checked.role, checked.specialty):
         return l10n("invite.already")
     if not await claim_invite(session, checked, person):
         return l10n("invite.used")

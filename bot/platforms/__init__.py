@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aiogram import Bot, Dispatcher
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import Update
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,19 @@ async def _feed_in_order(dispatcher: Dispatcher, bot: Bot, channel: Channel, upd
 def conversation_key(update: Update) -> int:
     context = UserContextMiddleware.resolve_event_context(update)
     return context.chat_id or context.user_id or update.update_id
+
+
+async def unless_stopped(awaitable: Awaitable[T], stop: asyncio.Event) -> T | None:
+    """The awaitable's result, or None once `stop` is set first (the awaitable is then cancelled:
+    a long poll that has not answered yet has handed over nothing, so nothing is lost)."""
+    request = asyncio.ensure_future(awaitable)
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({request, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not request.done():
+        request.cancel()
+        return None
+    return request.result()
 
 
 async def sleep_unless(stop: asyncio.Event, seconds: float) -> None:

@@ -17,7 +17,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.config import Settings
-from bot.platforms import TELEGRAM, feed_batch, sleep_unless
+from bot.platforms import TELEGRAM, feed_batch, sleep_unless, unless_stopped
 
 log = logging.getLogger(__name__)
 
@@ -61,16 +61,8 @@ class Polling:
             await self.bot.get_updates(offset=offset, limit=1, timeout=0)  # confirm the last batch before leaving
 
     async def _fetch(self, offset: int | None, stop: asyncio.Event) -> list[Update]:
-        fetch = asyncio.ensure_future(
-            self.bot.get_updates(offset=offset, timeout=self.timeout, allowed_updates=self.allowed_updates, request_timeout=self.timeout + 15)
-        )
-        stopping = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
-        if not fetch.done():
-            fetch.cancel()  # nothing fetched yet, so nothing is lost
-            return []
-        return fetch.result()
+        fetch = self.bot.get_updates(offset=offset, timeout=self.timeout, allowed_updates=self.allowed_updates, request_timeout=self.timeout + 15)
+        return await unless_stopped(fetch, stop) or []
 
 
 

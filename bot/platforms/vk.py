@@ -20,7 +20,7 @@ from vk_api import VkApiGroup
 from vk_api.exceptions import TOO_MANY_RPS_CODE
 
 from bot.config import Settings
-from bot.platforms import VK, feed_batch, sleep_unless
+from bot.platforms import VK, feed_batch, sleep_unless, unless_stopped
 from bot.platforms.vk_events import to_update
 from bot.platforms.vk_session import VK_API_VERSION, VkSession
 from bot.services.state import get_state, set_state
@@ -103,14 +103,7 @@ class LongPoll:
 
     async def check(self, http: aiohttp.ClientSession, server: dict[str, Any], ts: str, stop: asyncio.Event) -> dict[str, Any] | None:
         params = {"act": "a_check", "key": server["key"], "ts": ts, "wait": self.wait}
-        request = asyncio.ensure_future(self._get(http, server["server"], params))
-        stopping = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({request, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
-        if not request.done():
-            request.cancel()  # nothing received yet, so nothing is lost
-            return None
-        return request.result()
+        return await unless_stopped(self._get(http, server["server"], params), stop)
 
     async def _get(self, http: aiohttp.ClientSession, url: str, params: dict[str, Any]) -> dict[str, Any]:
         async with http.get(url, params=params, timeout=aiohttp.ClientTimeout(total=self.wait + 15)) as response:

@@ -39,16 +39,26 @@ def message_new(obj: dict[str, Any], group_id: int) -> dict[str, Any] | None:
 
 def bot_joined(message: dict[str, Any], group_id: int) -> dict[str, Any]:
     """The community was added to a chat: Telegram's my_chat_member, left -> member."""
-    bot_user = {"id": group_id, "is_bot": True, "first_name": "bot"}
+    return bot_membership_change(message["peer_id"], message["from_id"], message["date"], group_id, "left", "member")
+
+
+def bot_membership_change(peer_id: int, user_id: int, date: int, group_id: int, old: str, new: str) -> dict[str, Any]:
+    def member(status: str) -> dict[str, Any]:
+        return {"status": status, "user": bot_user(group_id)} | ({"until_date": 0} if status == "kicked" else {})
+
     return {
         "my_chat_member": {
-            "chat": {"id": message["peer_id"], "type": chat_type(message["peer_id"])},
-            "from": sender(message["from_id"]),
-            "date": message["date"],
-            "old_chat_member": {"status": "left", "user": bot_user},
-            "new_chat_member": {"status": "member", "user": bot_user},
+            "chat": {"id": peer_id, "type": chat_type(peer_id)},
+            "from": sender(user_id),
+            "date": date,
+            "old_chat_member": member(old),
+            "new_chat_member": member(new),
         }
     }
+
+
+def bot_user(group_id: int) -> dict[str, Any]:
+    return {"id": group_id, "is_bot": True, "first_name": "bot"}
 
 
 def message_of(message: dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +130,7 @@ def message_event(obj: dict[str, Any], group_id: int) -> dict[str, Any]:
             "message_id": obj["conversation_message_id"],
             "date": 0,
             "chat": {"id": peer_id, "type": chat_type(peer_id)},
-            "from": {"id": group_id, "is_bot": True, "first_name": "bot"},
+            "from": bot_user(group_id),
             "text": " ",
         },
     }
@@ -131,19 +141,8 @@ def message_event(obj: dict[str, Any], group_id: int) -> dict[str, Any]:
 
 def membership(obj: dict[str, Any], group_id: int, allowed: bool) -> dict[str, Any]:
     """message_allow / message_deny as Telegram's my_chat_member: the user (un)blocked the bot."""
-    user_id = obj["user_id"]
-    bot_user = {"id": group_id, "is_bot": True, "first_name": "bot"}
-    member = {"status": "member", "user": bot_user}
-    kicked = {"status": "kicked", "user": bot_user, "until_date": 0}
-    return {
-        "my_chat_member": {
-            "chat": {"id": user_id, "type": "private"},
-            "from": sender(user_id),
-            "date": 0,
-            "old_chat_member": kicked if allowed else member,
-            "new_chat_member": member if allowed else kicked,
-        }
-    }
+    old, new = ("kicked", "member") if allowed else ("member", "kicked")
+    return bot_membership_change(obj["user_id"], obj["user_id"], 0, group_id, old, new)
 
 
 def _json(value: Any) -> Any:

@@ -35,9 +35,13 @@ async def register(session: AsyncSession, platform: str, external_id: int, conse
     return person
 
 
+def has_role(person: Person, role: str, specialty: str = "") -> bool:
+    return any(r.role == role and r.specialty == specialty for r in person.roles)
+
+
 async def grant_role(session: AsyncSession, person: Person, role: str, specialty: str = "") -> bool:
     """Give a role; False if the person already had it."""
-    if any(r.role == role and r.specialty == specialty for r in person.roles):
+    if has_role(person, role, specialty):
         return False
     person.roles.append(Role(role=role, specialty=specialty))
     await session.flush()
