@@ -18,9 +18,11 @@ from bot.config import LANGUAGES, ConfigError, Settings
 from bot.content import Content, load_content
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.migrate import upgrade
+from bot.delivery.engine import DeliveryEngine
 from bot.middlewares import DatabaseSessionMiddleware, IdentityMiddleware
 from bot.platforms import telegram, vk
 from handlers import build_routers
+from handlers.broadcasts import broadcast_reporter
 from scheduler import build_scheduler
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,9 @@ class Bots:
     def all(self) -> list[Bot]:
         return [bot for bot in (self.telegram, self.vk) if bot is not None]
 
+    def by_platform(self) -> dict[str, Bot]:
+        return {platform: bot for platform, bot in (("telegram", self.telegram), ("vk", self.vk)) if bot is not None}
+
     async def close(self) -> None:
         for bot in self.all():
             await bot.session.close()
@@ -135,6 +140,9 @@ async def serve(app: App, bots: Bots, stop: asyncio.Event) -> None:
             vk.add_callback(web_app, bots.vk, dispatcher, settings)
         else:
             loops.append(vk.poll(bots.vk, dispatcher, app.sessionmaker, stop))
+    delivery = DeliveryEngine(app.sessionmaker, bots.by_platform(), settings, {"broadcast": broadcast_reporter(bots.by_platform(), app.content, app.sessionmaker, settings)})
+    dispatcher["delivery"] = delivery
+    loops.append(delivery.run(stop))
     hooks = {"dispatcher": dispatcher, "bots": bots.all(), **dispatcher.workflow_data}
     await dispatcher.emit_startup(**hooks)
     runner = await start_web(web_app, settings) if web_app.router.routes() else None

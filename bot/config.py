@@ -46,6 +46,18 @@ class Settings(BaseSettings):
     admins: str = Field(default="", alias="ADMINS")
     invite_ttl_hours: int = Field(default=168, gt=0, alias="INVITE_TTL_HOURS")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # Delivery (the outbox): platform limits, 0 switches a limit off
+    delivery_telegram_rate: float = Field(default=30, ge=0, alias="DELIVERY_TELEGRAM_RATE")
+    delivery_vk_rate: float = Field(default=20, ge=0, alias="DELIVERY_VK_RATE")
+    delivery_chat_rate: float = Field(default=1, ge=0, alias="DELIVERY_CHAT_RATE")
+    delivery_group_per_minute: float = Field(default=20, ge=0, alias="DELIVERY_GROUP_PER_MINUTE")
+    delivery_concurrency: int = Field(default=32, gt=0, alias="DELIVERY_CONCURRENCY")
+    delivery_max_attempts: int = Field(default=8, gt=0, alias="DELIVERY_MAX_ATTEMPTS")
+    delivery_backoff_seconds: float = Field(default=2, gt=0, alias="DELIVERY_BACKOFF_SECONDS")
+    delivery_backoff_max_seconds: float = Field(default=600, gt=0, alias="DELIVERY_BACKOFF_MAX_SECONDS")
+    delivery_timeout_seconds: float = Field(default=20, gt=0, alias="DELIVERY_TIMEOUT_SECONDS")
+    delivery_lease_seconds: float = Field(default=120, gt=0, alias="DELIVERY_LEASE_SECONDS")
+    delivery_progress_seconds: float = Field(default=3, gt=0, alias="DELIVERY_PROGRESS_SECONDS")
 
     @field_validator("vk_group_id")
     @classmethod
@@ -177,7 +189,13 @@ def _one_line(error: ValidationError) -> str:
     return f"config error: {message}"
 
 
-_TYPE_FIXES = {"int_parsing": "write a whole number", "int_type": "write a whole number", "greater_than": "write a number above zero"}
+_TYPE_FIXES = {
+    "int_parsing": "write a whole number",
+    "int_type": "write a whole number",
+    "float_parsing": "write a number",
+    "greater_than": "write a number above zero",
+    "greater_than_equal": "write zero or a positive number",
+}
 
 
 def _env_name(field: str) -> str:

@@ -47,6 +47,8 @@ class IdentityMiddleware(BaseMiddleware):
         platform, session = data["platform"], data["session"]
         account = await find_account(session, platform, user.id) if user else None
         person = account.person if account else None
+        if account is not None and account.unreachable_since is not None:
+            account.unreachable_since = None  # they wrote again: broadcasts reach them again
         if person and (platform, user.id) in self.settings.admin_accounts:
             await grant_role(session, person, "admin")
         language = person.language if person else self.guess_language(user)

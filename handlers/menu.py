@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content import Choice, Content, Texts
 from bot.db.models import Account, Person
 from bot.filters import Registered
+from bot.services.broadcasts import SENDERS
 from bot.services.people import forget, format_date, latest_consent, role_names
 from handlers.ui import MenuAction, choices_keyboard, language_keyboard, show
 
@@ -22,6 +23,7 @@ MENU_ITEMS: list[tuple[str, str, frozenset[str] | None]] = [
     ("settings", "menu.settings", None),
     ("my_data", "menu.my_data", None),
     ("link", "menu.link", None),
+    ("broadcasts", "menu.broadcasts", SENDERS),
     ("invite", "menu.invite", frozenset({"admin"})),
 ]
 

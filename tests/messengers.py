@@ -86,6 +86,20 @@ class TelegramMessenger(Messenger):
     def delay_next_reply(self, seconds: float) -> None:
         self.emulator.fail_next("sendMessage", status=None, delay=seconds)
 
+    def fail_sends(self, fault: str, times: int = 1, delay: float = 0.0) -> None:
+        """The next sends fail: "rate" (429), "server" (a 5xx) or "slow" (answered after `delay`)."""
+        kinds = {"rate": {"status": 429}, "server": {"status": 502}, "slow": {"status": None, "delay": delay}}
+        self.emulator.fail_next("sendMessage", times=times, **kinds[fault])
+
+    def limit_rate(self, per_second: int) -> None:
+        self.emulator.set_limits(global_per_second=per_second, per_chat_per_second=1)
+
+    def block(self, user) -> None:
+        user.block()
+
+    def sends(self) -> list[dict[str, Any]]:
+        return [params for method, params in self.emulator.calls if method == "sendMessage"]
+
     def push_settings(self, url: str) -> dict[str, str]:
         """Telegram webhook: the bot registers the URL and secret itself."""
         return {"WEBHOOK_URL": url, "WEBHOOK_SECRET": "s3cret_token"}
@@ -131,6 +145,19 @@ class VkMessenger(Messenger):
 
     def delay_next_reply(self, seconds: float) -> None:
         self.emulator.fail_next("messages.send", error_code=None, delay=seconds)
+
+    def fail_sends(self, fault: str, times: int = 1, delay: float = 0.0) -> None:
+        kinds = {"rate": {"error_code": 6}, "server": {"error_code": None, "http_status": 502}, "slow": {"error_code": None, "delay": delay}}
+        self.emulator.fail_next("messages.send", times=times, **kinds[fault])
+
+    def limit_rate(self, per_second: int) -> None:
+        self.emulator.set_limits(per_second=per_second)
+
+    def block(self, user) -> None:
+        user.block(902)
+
+    def sends(self) -> list[dict[str, Any]]:
+        return [params for method, params in self.emulator.calls if method == "messages.send"]
 
     def push_settings(self, url: str) -> dict[str, str]:
         """VK Callback API: the operator enters the URL in the community settings; the bot knows the code and secret."""

@@ -48,6 +48,9 @@ BUTTON_KEYS = [
     "settings.language", "settings.district", "settings.age",
     "my_data.delete", "my_data.delete_yes", "my_data.delete_no",
     "roles.parent", "roles.specialist", "roles.coordinator", "roles.head", "roles.admin",
+    "menu.broadcasts", "broadcast.new", "broadcast.media_remove", "broadcast.buttons_remove", "broadcast.audience_done",
+    *(f"broadcast.do_{action}" for action in ("text", "media", "button", "audience", "preview", "send", "discard", "now", "schedule", "confirm", "cancel")),
+    *(f"broadcast.by_{criterion}" for criterion in ("role", "district", "language", "platform")),
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -57,6 +57,8 @@ class Account(Base):
     platform: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the messenger refused a message (blocked, denied, deleted); cleared when they write again.
+    unreachable_since: Mapped[datetime | None] = mapped_column()
 
     person: Mapped[Person] = relationship(back_populates="accounts", lazy="joined")
 
@@ -153,3 +155,56 @@ class PlatformState(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Campaign(Base):
+    """One message to many people (a broadcast, later lessons and survey waves): its content,
+    audience and state. A coordinator's draft is a campaign in status "draft"; `step` says what
+    the composer is asked for next."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="broadcast")
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft, scheduled, sending, done, cancelled
+    step: Mapped[str | None] = mapped_column(String(16))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    text: Mapped[str] = mapped_column(Text, default="")  # HTML, as the composer formatted it
+    media_kind: Mapped[str | None] = mapped_column(String(16))  # photo, video, document
+    media_platform: Mapped[str | None] = mapped_column(String(16))
+    media_file_id: Mapped[str | None] = mapped_column(String(512))
+    media_ids: Mapped[dict] = mapped_column(JSON, default=dict)  # the file id on each other platform, once uploaded
+    buttons: Mapped[list] = mapped_column(JSON, default=list)  # [[label, url], ...]
+    audience: Mapped[dict] = mapped_column(JSON, default=dict)  # criterion name -> chosen values
+    origin_platform: Mapped[str | None] = mapped_column(String(16))
+    origin_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    status_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    send_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class OutboxMessage(Base):
+    """A campaign's message to one recipient, and what became of it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "person_id"),
+        Index("ix_outbox_due", "platform", "status", "next_attempt_at"),
+        Index("ix_outbox_campaign_status", "campaign_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sending, sent, unreachable, failed, cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column()
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(String(255))
+    sent_at: Mapped[datetime | None] = mapped_column()

@@ -31,32 +31,35 @@ VK_API_HOSTS = ("https://api.vk.ru/", "https://api.vk.com/")
 
 
 class RedirectAdapter(HTTPAdapter):
-    """Sends vk_api's hard-coded https://api.vk.ru/ calls to VK_API_URL (a local emulator or a proxy)."""
+    """Gives vk_api's calls a time-out (it sets none) and sends its hard-coded https://api.vk.ru/
+    calls to VK_API_URL (a local emulator or a proxy) when one is set."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str | None, timeout: float) -> None:
         super().__init__()
-        self.base_url = base_url.rstrip("/") + "/"
+        self.base_url = base_url.rstrip("/") + "/" if base_url else None
+        self.timeout = timeout
 
     def send(self, request, **kwargs):
         for host in VK_API_HOSTS:
-            if request.url.startswith(host):
+            if self.base_url and request.url.startswith(host):
                 request.url = self.base_url + request.url[len(host) :]
+        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
         return super().send(request, **kwargs)
 
 
-def build_api(token: str, api_url: str | None) -> VkApiGroup:
+def build_api(token: str, api_url: str | None, timeout: float = 20) -> VkApiGroup:
     http = requests.Session()
-    if api_url:
-        adapter = RedirectAdapter(api_url)
-        for host in VK_API_HOSTS:
-            http.mount(host, adapter)
+    adapter = RedirectAdapter(api_url, timeout)
+    for host in VK_API_HOSTS:
+        http.mount(host, adapter)
     api = VkApiGroup(token=token, session=http, api_version=VK_API_VERSION)
     api.error_handlers.pop(TOO_MANY_RPS_CODE, None)  # vk_api would retry forever; we back off ourselves
     return api
 
 
 def build_bot(settings: Settings) -> Bot:
-    session = VkSession(build_api(settings.vk_token.get_secret_value(), settings.vk_api_url), settings.vk_group_id)
+    api = build_api(settings.vk_token.get_secret_value(), settings.vk_api_url, settings.delivery_timeout_seconds)
+    session = VkSession(api, settings.vk_group_id)
     # aiogram wants a Telegram-shaped token; the bot's id is the community id, the real token lives in the session.
     return Bot(f"{settings.vk_group_id}:vk-bridge", session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 

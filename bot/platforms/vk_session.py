@@ -55,6 +55,8 @@ VK_API_VERSION = "5.199"
 GROUP_CHAT_OFFSET = 2_000_000_000
 SNACKBAR_LIMIT = 90
 RATE_ERRORS = {6, 9, 29}
+BATCH_LIMIT = 100  # peer_ids in one messages.send
+OUTBOX_RANDOM_IDS = 1 << 30  # random ids at and above this are the outbox's; interactive replies draw below it
 UNREACHABLE_ERRORS = {7, 900, 901, 902}
 
 
@@ -143,7 +145,7 @@ class VkSession(BaseSession):
 
     async def send(self, bot: Bot, method: TelegramMethod, peer_id: int, text: str, markup: Any, attachment: str | None = None, **media: Any) -> Message:
         answer = await self.call(
-            method, "messages.send", peer_ids=peer_id, random_id=secrets.randbits(31), message=text or None,
+            method, "messages.send", peer_ids=peer_id, random_id=secrets.randbelow(OUTBOX_RANDOM_IDS), message=text or None,
             attachment=attachment, keyboard=self.keyboard(method, markup), dont_parse_links=1,
         )
         entry = answer[0]
@@ -151,6 +153,19 @@ class VkSession(BaseSession):
             raise translate_error(method, entry["error"]["code"], entry["error"].get("description", ""))
         caption_or_text = {"caption": text} if attachment else {"text": text}
         return await self.message(bot, peer_id, entry["conversation_message_id"], markup, **caption_or_text, **media)
+
+    async def send_batch(self, peer_ids: list[int], text: str, markup: Any, attachment: str | None, random_id: int) -> dict[int, int | TelegramAPIError]:
+        """One messages.send to up to 100 peers: each peer's conversation_message_id, or its error.
+        A retry with the same random_id is not delivered twice: VK de-duplicates per peer."""
+        method = SendMessage(chat_id=peer_ids[0], text=text)  # names the call in errors
+        answer = await self.call(
+            method, "messages.send", peer_ids=",".join(map(str, peer_ids)), random_id=random_id, message=plain_text(text, "HTML") or None,
+            attachment=attachment, keyboard=self.keyboard(method, markup), dont_parse_links=1,
+        )
+        return {
+            entry["peer_id"]: translate_error(method, entry["error"]["code"], entry["error"].get("description", "")) if "error" in entry else entry["conversation_message_id"]
+            for entry in answer
+        }
 
     async def edit_message_text(self, bot: Bot, method: EditMessageText) -> Message:
         text = plain_text(method.text, self.resolve(bot, method.parse_mode))

@@ -1,0 +1,206 @@
+"""The delivery engine: starts due campaigns, drains the outbox per platform, reports progress.
+
+It runs beside the update loops for as long as the bot serves. Everything it knows is in the
+database: a restart (or a SIGKILL) loses at most the outcomes of the calls in flight, and those
+rows are claimed again when their lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiogram import Bot
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.db.models import Campaign, as_utc, utcnow
+from bot.delivery import outbox
+from bot.delivery.outbox import Claimed, Outcome, Progress
+from bot.delivery.senders import Payload, Sender, build_senders
+from bot.platforms import sleep_unless
+
+log = logging.getLogger(__name__)
+CONTROL_SECONDS = 0.5  # how often due campaigns are started and finished ones closed
+FLUSH_SECONDS = 0.2  # how often outcomes are written
+CLAIM_LIMIT = 1000
+
+# (campaign, its figures, finished?) -> show them to whoever is watching (a broadcast's status message)
+Reporter = Callable[[Campaign, Progress, bool], Awaitable[None]]
+
+
+class DeliveryEngine:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], bots: dict[str, Bot], settings: Settings, reporters: dict[str, Reporter] | None = None) -> None:
+        self.sessionmaker, self.settings = sessionmaker, settings
+        self.senders = build_senders(bots, settings)
+        self.reporters = reporters or {}
+        self.concurrency = settings.delivery_concurrency
+        self.payloads: dict[int, Payload] = {}
+        self.outcomes: list[Outcome] = []
+        self.wakeup = asyncio.Event()
+        self.last_report: dict[int, float] = {}
+
+    def wake(self) -> None:
+        """Something became due (a campaign confirmed): look now rather than at the next tick."""
+        self.wakeup.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        loops = [self.control(stop), self.flush_loop(stop), *(self.drain(sender, stop) for sender in self.senders.values())]
+        await asyncio.gather(*loops)
+        await self.flush()  # the outcomes of the last calls, which every drain has awaited
+
+    # campaigns
+
+    async def control(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.start_due()
+                await self.watch_running()
+            except Exception:
+                log.exception("delivery control tick failed")
+            await sleep_unless(stop, CONTROL_SECONDS)
+
+    async def start_due(self) -> None:
+        """Scheduled campaigns whose time has come get their rows; the audience is taken now."""
+        async with self.sessionmaker() as session:
+            due = (await session.scalars(select(Campaign.id).where(Campaign.status == "scheduled", Campaign.send_at <= utcnow()))).all()
+        for campaign_id in due:
+            async with self.sessionmaker() as session:
+                taken = await session.execute(update(Campaign).where(Campaign.id == campaign_id, Campaign.status == "scheduled").values(status="sending", started_at=utcnow()))
+                if taken.rowcount != 1:
+                    continue  # another instance took it
+                count = await outbox.enqueue(session, await session.get(Campaign, campaign_id))
+                await session.commit()
+            log.info("campaign %s started: %s recipients", campaign_id, count)
+            self.wake()
+
+    async def watch_running(self) -> None:
+        async with self.sessionmaker() as session:
+            running = (await session.scalars(select(Campaign).where(Campaign.status.in_(("sending", "cancelled")), Campaign.finished_at.is_(None)))).all()
+            if not running:
+                return
+            figures = await outbox.progress(session, [campaign.id for campaign in running])
+            for campaign in running:
+                if campaign.status == "cancelled" and campaign.id in self.payloads:
+                    self.payloads[campaign.id].cancelled = True
+                finished = await self.finish_if_over(session, campaign, figures[campaign.id])
+                if finished:
+                    figures[campaign.id] = (await outbox.progress(session, [campaign.id]))[campaign.id]
+                await session.commit()
+                await self.report(campaign, figures[campaign.id], finished)
+
+    async def finish_if_over(self, session: AsyncSession, campaign: Campaign, figures: Progress) -> bool:
+        if campaign.status == "sending" and figures.left == 0:
+            campaign.status = "done"
+        elif campaign.status == "cancelled" and await outbox.in_flight(session, campaign.id) == 0:
+            await outbox.cancel_waiting(session, campaign.id)
+        else:
+            return False
+        campaign.finished_at = utcnow()
+        self.payloads.pop(campaign.id, None)
+        return True
+
+    async def report(self, campaign: Campaign, figures: Progress, finished: bool) -> None:
+        reporter = self.reporters.get(campaign.kind)
+        now = asyncio.get_running_loop().time()
+        if reporter is None or (not finished and now - self.last_report.get(campaign.id, 0) < self.settings.delivery_progress_seconds):
+            return
+        self.last_report[campaign.id] = now
+        try:
+            await reporter(campaign, figures, finished)
+        except Exception:
+            log.exception("reporting the progress of campaign %s failed", campaign.id)
+
+    # sending
+
+    async def drain(self, sender: Sender, stop: asyncio.Event) -> None:
+        """Claim due rows, hand them to the sender, `concurrency` calls at a time."""
+        slots = asyncio.Semaphore(self.concurrency)
+        tasks: set[asyncio.Task] = set()
+        limit = min(sender.claim_size(self.concurrency), CLAIM_LIMIT)
+        while not stop.is_set():
+            try:
+                rows = await self.claim(sender.platform, limit)
+            except Exception:
+                log.exception("claiming %s outbox rows failed", sender.platform)
+                rows = []
+            if not rows:
+                await self.idle(sender.platform, stop)
+                continue
+            for chunk in await self.chunks(rows, sender.batch_size):
+                await slots.acquire()
+                task = asyncio.create_task(self.send(sender, *chunk))
+                tasks.add(task)
+                task.add_done_callback(lambda done: (tasks.discard(done), slots.release()))
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def claim(self, platform: str, limit: int) -> list[Claimed]:
+        async with self.sessionmaker() as session:
+            rows = await outbox.claim(session, platform, limit, self.settings.delivery_lease_seconds)
+            await session.commit()
+        return rows
+
+    async def chunks(self, rows: list[Claimed], size: int) -> list[tuple[Payload, list[Claimed]]]:
+        """Rows grouped by campaign, `size` to a call."""
+        by_campaign: dict[int, list[Claimed]] = {}
+        for row in rows:
+            by_campaign.setdefault(row.campaign_id, []).append(row)
+        chunks = []
+        for campaign_id, campaign_rows in by_campaign.items():
+            payload = await self.payload(campaign_id)
+            chunks += [(payload, campaign_rows[start : start + size]) for start in range(0, len(campaign_rows), size)]
+        return chunks
+
+    async def payload(self, campaign_id: int) -> Payload:
+        if campaign_id not in self.payloads:
+            async with self.sessionmaker() as session:
+                self.payloads[campaign_id] = Payload.of(await session.get(Campaign, campaign_id))
+        return self.payloads[campaign_id]
+
+    async def send(self, sender: Sender, payload: Payload, rows: list[Claimed]) -> None:
+        try:
+            outcomes = await sender.send(payload, rows)
+        except Exception as error:  # a bug in a sender: fail these rows loudly rather than loop on them
+            log.exception("sending campaign %s failed", payload.campaign_id)
+            outcomes = [sender.policy.outcome(row, error) for row in rows]
+        self.outcomes.extend(outcomes)  # after the await: flush() may have swapped the list meanwhile
+
+    async def idle(self, platform: str, stop: asyncio.Event) -> None:
+        """Wait for a wake-up, the next retry falling due or a second, whichever comes first."""
+        async with self.sessionmaker() as session:
+            due = await outbox.next_due(session, platform)
+        seconds = 1.0 if due is None else min(max((as_utc(due) - utcnow()).total_seconds(), 0.05), 1.0)
+        self.wakeup.clear()
+        await _first(self.wakeup.wait(), stop.wait(), timeout=seconds)
+
+    # writing outcomes
+
+    async def flush_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await sleep_unless(stop, FLUSH_SECONDS)
+            await self.flush()
+
+    async def flush(self) -> None:
+        outcomes, self.outcomes = self.outcomes, []
+        learnt = [payload for payload in self.payloads.values() if payload.learnt]
+        if not outcomes and not learnt:
+            return
+        try:
+            async with self.sessionmaker() as session:
+                await outbox.record(session, outcomes)
+                for payload in learnt:
+                    await session.execute(update(Campaign).where(Campaign.id == payload.campaign_id).values(media_ids=payload.media_ids))
+                    payload.learnt = False
+                await session.commit()
+        except Exception:
+            log.exception("writing %s delivery outcomes failed; retrying", len(outcomes))
+            self.outcomes = outcomes + self.outcomes
+
+
+async def _first(*awaitables: Awaitable, timeout: float) -> None:
+    tasks = [asyncio.ensure_future(awaitable) for awaitable in awaitables]
+    await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    for task in tasks:
+        task.cancel()

@@ -1,0 +1,201 @@
+"""Senders: a campaign's content to claimed rows on one platform, within its limits, with each
+platform's answer turned into an outcome (sent, try again later, unreachable, failed)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
+
+from bot.config import Settings
+from bot.db.models import Campaign, utcnow
+from bot.delivery.limits import ChatPacer, Pacer
+from bot.delivery.outbox import Claimed, Outcome
+from bot.platforms.vk_session import BATCH_LIMIT, GROUP_CHAT_OFFSET, OUTBOX_RANDOM_IDS, VkSession, parse_file_id
+
+log = logging.getLogger(__name__)
+# Telegram answers 400 with these for people it cannot reach: gone for good, like a 403.
+GONE = ("chat not found", "user is deactivated", "peer_id_invalid", "bot was kicked")
+FILE_NAMES = {"photo": "photo.jpg", "video": "video.mp4", "document": "document"}
+
+
+@dataclass
+class Payload:
+    """A campaign's content as senders need it; the file id on each platform is learnt on first upload."""
+
+    campaign_id: int
+    text: str
+    media_kind: str | None = None
+    media_platform: str | None = None
+    media_file_id: str | None = None
+    media_ids: dict[str, str] = field(default_factory=dict)
+    buttons: list[list[str]] = field(default_factory=list)
+    upload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    learnt: bool = False  # media_ids gained an entry not saved yet
+    cancelled: bool = False  # rows already claimed are dropped instead of sent
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> Payload:
+        return cls(
+            campaign.id, campaign.text, campaign.media_kind, campaign.media_platform, campaign.media_file_id,
+            dict(campaign.media_ids or {}), [list(button) for button in campaign.buttons or []],
+        )
+
+    def keyboard(self) -> InlineKeyboardMarkup | None:
+        if not self.buttons:
+            return None
+        return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=label, url=url)] for label, url in self.buttons])
+
+    def file_on(self, platform: str) -> str | None:
+        if self.media_kind is None or self.media_platform == platform:
+            return self.media_file_id
+        return self.media_ids.get(platform)
+
+    def learn(self, platform: str, message: Message) -> None:
+        media = message.photo[-1] if message.photo else message.video or message.document
+        if media is not None:
+            self.media_ids[platform] = media.file_id
+            self.learnt = True
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int
+    backoff: float
+    backoff_max: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        return cls(settings.delivery_max_attempts, settings.delivery_backoff_seconds, settings.delivery_backoff_max_seconds)
+
+    def outcome(self, row: Claimed, error: BaseException) -> Outcome:
+        """429 waits and costs no attempt; 5xx and time-outs back off; 403 and the like are final."""
+        attempts = row.attempts + 1
+        if isinstance(error, TelegramRetryAfter):
+            return Outcome(row, "pending", error="rate limited", retry_at=utcnow() + timedelta(seconds=error.retry_after), attempts=row.attempts)
+        if isinstance(error, TelegramForbiddenError) or (isinstance(error, TelegramBadRequest) and any(gone in error.message.lower() for gone in GONE)):
+            return Outcome(row, "unreachable", error=error.message, attempts=attempts)
+        if isinstance(error, (TelegramServerError, TelegramNetworkError, TimeoutError)) and attempts < self.max_attempts:
+            delay = min(self.backoff * 2 ** (attempts - 1), self.backoff_max)
+            return Outcome(row, "pending", error=str(error), retry_at=utcnow() + timedelta(seconds=delay), attempts=attempts)
+        if not isinstance(error, TelegramAPIError):
+            log.error("delivery of outbox row %s failed", row.id, exc_info=error)
+        return Outcome(row, "failed", error=str(error) or type(error).__name__, attempts=attempts)
+
+
+class Sender:
+    """Sends to one platform: each API call waits for the platform-wide pacer, each chat for its own."""
+
+    batch_size = 1  # recipients per API call
+
+    def __init__(self, platform: str, bot: Bot, bots: dict[str, Bot], settings: Settings, rate: float) -> None:
+        self.platform, self.bot, self.bots = platform, bot, bots
+        self.timeout = settings.delivery_timeout_seconds
+        self.pacer = Pacer(rate)
+        self.chats = ChatPacer(settings.delivery_chat_rate, settings.delivery_group_per_minute, self.is_group)
+        self.policy = RetryPolicy.from_settings(settings)
+
+    def is_group(self, chat_id: int) -> bool:
+        return chat_id < 0
+
+    def claim_size(self, concurrency: int) -> int:
+        """Rows to claim at once: enough to keep every call slot busy, no more than about two
+        seconds of sending at the rate (claimed rows wait in memory, under a lease)."""
+        calls = concurrency * 2
+        if self.pacer.interval:
+            calls = min(calls, max(1, int(2 / self.pacer.interval)))
+        return calls * self.batch_size
+
+    async def send(self, payload: Payload, rows: list[Claimed]) -> list[Outcome]:
+        outcomes, ready = [], []
+        for row in rows:
+            wait = self.chats.reserve(row.chat_id)
+            if wait:  # this chat had a message within its limit: later, at no cost of an attempt
+                outcomes.append(Outcome(row, "pending", retry_at=utcnow() + timedelta(seconds=wait), attempts=row.attempts))
+            else:
+                ready.append(row)
+        if ready and payload.media_kind and payload.file_on(self.platform) is None:
+            async with payload.upload_lock:  # the first send uploads the file; the rest reuse its id
+                if payload.file_on(self.platform) is None:
+                    outcomes.append(await self.send_one(payload, ready[0], await self.download(payload)))
+                    ready = ready[1:]
+        if ready:
+            outcomes.extend(await self.send_rows(payload, ready))
+        return outcomes
+
+    async def send_rows(self, payload: Payload, rows: list[Claimed]) -> list[Outcome]:
+        return [await self.send_one(payload, row, payload.file_on(self.platform)) for row in rows]
+
+    async def send_one(self, payload: Payload, row: Claimed, media: str | InputFile | None) -> Outcome:
+        await self.pacer.wait()
+        if payload.cancelled:
+            return Outcome(row, "cancelled", attempts=row.attempts)
+        try:
+            message = await self.deliver(payload, row.chat_id, media)
+        except Exception as error:  # every answer becomes an outcome; nothing escapes to stop the others
+            return self.failure(row, error)
+        if not isinstance(media, str | None):
+            payload.learn(self.platform, message)
+        return Outcome(row, "sent", message_id=message.message_id, attempts=row.attempts + 1)
+
+    async def deliver(self, payload: Payload, chat_id: int, media: str | InputFile | None) -> Message:
+        markup, timeout = payload.keyboard(), self.timeout
+        if payload.media_kind is None:
+            return await self.bot.send_message(chat_id, payload.text, reply_markup=markup, request_timeout=timeout)
+        send = getattr(self.bot, f"send_{payload.media_kind}")
+        return await send(chat_id, media, caption=payload.text or None, reply_markup=markup, request_timeout=timeout)
+
+    def failure(self, row: Claimed, error: BaseException) -> Outcome:
+        if isinstance(error, TelegramRetryAfter):
+            self.pacer.pause(error.retry_after)
+        return self.policy.outcome(row, error)
+
+    async def download(self, payload: Payload) -> InputFile:
+        """The campaign's file, fetched from the messenger it was composed on, to upload here."""
+        source = self.bots.get(payload.media_platform or "")
+        if source is None:
+            raise RuntimeError(f"the file was sent on {payload.media_platform}, which is not configured")
+        data = await source.download(payload.media_file_id)
+        return BufferedInputFile(data.read(), filename=FILE_NAMES[payload.media_kind])
+
+
+class VkSender(Sender):
+    """VK: one messages.send to up to 100 peers. Its random_id is derived from the campaign's row
+    id: VK drops a second message with the same random_id to the same peer, so a retry after a
+    crash or a time-out is never a duplicate, however the rows were batched the first time."""
+
+    batch_size = BATCH_LIMIT
+
+    def is_group(self, chat_id: int) -> bool:
+        return chat_id >= GROUP_CHAT_OFFSET
+
+    async def send_rows(self, payload: Payload, rows: list[Claimed]) -> list[Outcome]:
+        session: VkSession = self.bot.session
+        file_id = payload.file_on(self.platform)
+        attachment = parse_file_id(file_id)[0] if file_id else None
+        await self.pacer.wait()
+        if payload.cancelled:
+            return [Outcome(row, "cancelled", attempts=row.attempts) for row in rows]
+        try:
+            answers = await session.send_batch([row.chat_id for row in rows], payload.text, payload.keyboard(), attachment, OUTBOX_RANDOM_IDS + payload.campaign_id)
+        except Exception as error:
+            return [self.failure(row, error) for row in rows]
+        outcomes = []
+        for row in rows:
+            answer = answers.get(row.chat_id)
+            if isinstance(answer, int):
+                outcomes.append(Outcome(row, "sent", message_id=answer, attempts=row.attempts + 1))
+            else:
+                outcomes.append(self.failure(row, answer or TelegramServerError(method=None, message="VK did not answer for this peer")))
+        return outcomes
+
+
+def build_senders(bots: dict[str, Bot], settings: Settings) -> dict[str, Sender]:
+    rates = {"telegram": settings.delivery_telegram_rate, "vk": settings.delivery_vk_rate}
+    kinds = {"telegram": Sender, "vk": VkSender}
+    return {platform: kinds[platform](platform, bot, bots, settings, rates[platform]) for platform, bot in bots.items()}
