@@ -149,14 +149,15 @@ async def composed(message: Message, draft: Campaign, **data) -> None:
     ctx = context(data)
     problem = await ANSWERS[draft.step](message, draft, ctx)
     if problem:
-        await message.answer(ctx.l10n(problem, limit=broadcasts.CAPTION_LIMIT if draft.media_kind else broadcasts.TEXT_LIMIT))
+        with_file = draft.media_kind or media_of(message)
+        await message.answer(ctx.l10n(problem, limit=broadcasts.CAPTION_LIMIT if with_file else broadcasts.TEXT_LIMIT))
         return
     if draft.step == "time":
         draft.step = None
-        await message.answer(*await confirm_screen(draft, ctx))
+        await show(message, *await confirm_screen(draft, ctx))
         return
     draft.step = None
-    await message.answer(*await card_screen(draft, ctx))
+    await show(message, *await card_screen(draft, ctx))
 
 
 def media_of(message: Message) -> tuple[str, str] | None:
@@ -262,7 +263,8 @@ async def preview(callback: CallbackQuery, draft: Campaign, ctx: Context) -> Non
     payload = Payload.of(draft)
     sender = ctx.delivery.senders[ctx.platform]
     await sender.deliver(payload, callback.message.chat.id, payload.file_on(ctx.platform))
-    await callback.bot.send_message(callback.message.chat.id, *await card_screen(draft, ctx))
+    text, markup = await card_screen(draft, ctx)
+    await callback.bot.send_message(callback.message.chat.id, text, reply_markup=markup)
 
 
 async def ask_when(callback: CallbackQuery, draft: Campaign, ctx: Context) -> None:
@@ -409,9 +411,9 @@ async def cancel_campaign(callback: CallbackQuery, callback_data: Broadcast, ses
     if campaign is None or campaign.kind != "broadcast" or not broadcasts.cancel(campaign):
         await callback.answer(l10n("fallback.button_outdated"))
         return
-    figures = (await broadcasts.figures(session, campaign.id))
-    await show(callback, *status_screen(campaign, figures, l10n, settings))
-    await callback.answer(l10n("broadcast.cancelled"))
+    figures = await broadcasts.figures(session, campaign.id)
+    text, markup = status_screen(campaign, figures, l10n, settings, finished=campaign.finished_at is not None)
+    await show(callback, text, markup, notice=l10n("broadcast.cancelled"))
     if delivery is not None:
         delivery.wake()
 

@@ -64,12 +64,13 @@ def menu_button(l10n: Texts) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-async def show(target: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer a message with a new one; answer a button press by editing the message it sits on."""
+async def show(target: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None, notice: str | None = None) -> None:
+    """Answer a message with a new one; answer a button press by editing the message it sits on
+    (and showing `notice` as a brief pop-up)."""
     if isinstance(target, Message):
         await target.answer(text, reply_markup=markup)
         return
-    await target.answer()
+    await target.answer(notice)
     message = target.message
     if not isinstance(message, Message):  # too old for Telegram to let us edit it
         chat_id = message.chat.id if message else target.from_user.id

@@ -1,0 +1,264 @@
+"""Delivery benchmark: the outbox against a bare aiogram loop, and the outbox under a global limit.
+
+Run from the project root:
+
+    python bench/delivery.py [--recipients 10000] [--limited-recipients 3000] [--limit 300] [--concurrency 32]
+
+Part 1, limits off: a campaign to `--recipients` parents goes through the real DeliveryEngine
+(filling the outbox, claiming, sending, recording outcomes), timed from committing the campaign
+until every one of its outbox rows is final. In the same process and against the same emulator,
+a bare `bot.send_message` loop with the same concurrency sends to the same number of chats.
+Part 2: a fresh emulator answers 429 past `--limit` sendMessage calls in any second, the bot is
+configured to that limit, and `--limited-recipients` messages go out through the outbox.
+
+The Telegram emulator runs in its own process, so the bot and the emulator get a core each.
+Progress goes to stderr; stdout's last line is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import multiprocessing
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from bot.app import Bots, create_app  # noqa: E402
+from bot.config import load_settings  # noqa: E402
+from bot.db.models import Account, Campaign, OutboxMessage, Person, Role, utcnow  # noqa: E402
+from bot.delivery.engine import DeliveryEngine  # noqa: E402
+from bot.delivery.outbox import OPEN  # noqa: E402
+from bot.emulator.telegram import TelegramEmulator  # noqa: E402
+
+TOKEN = "123456789:AAEmulatorTokenForTheVmesteTestSuite"
+TEXT = "Tomorrow's webinar starts at <b>18:00</b>"
+UNLIMITED_IDS, LIMITED_IDS = 1_000_000, 2_000_000
+WARM_UP = 200
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# the emulator process
+
+
+class TimedEmulator(TelegramEmulator):
+    """Also notes when each sendMessage arrived, for the rate over the span of the sends."""
+
+    def __init__(self) -> None:
+        super().__init__(bot_username="vmeste_bench_bot")
+        self.send_times: list[float] = []
+
+    async def _run(self, token, name, params, uploads):
+        if name == "sendMessage":
+            self.send_times.append(time.monotonic())
+        return await super()._run(token, name, params, uploads)
+
+
+def emulator_process(conn, user_ids: range, limit: int) -> None:
+    asyncio.run(serve_emulator(conn, user_ids, limit))
+
+
+async def serve_emulator(conn, user_ids: range, limit: int) -> None:
+    emulator = TimedEmulator()
+    for user_id in user_ids:
+        emulator.user(user_id, started=True)
+    if limit:
+        emulator.set_limits(global_per_second=limit)
+    conn.send(await emulator.start())
+    while not conn.poll():
+        await asyncio.sleep(0.05)
+    conn.recv()
+    times = emulator.send_times
+    span_rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
+    sends = sum(1 for method, _ in emulator.calls if method == "sendMessage")
+    await emulator.stop()
+    conn.send({"throttled": len(emulator.throttled), "send_messages": sends, "span_rate": span_rate})
+
+
+class EmulatorProcess:
+    """A TelegramEmulator in a spawned process: `url` while running; `close()` returns its counts."""
+
+    def __init__(self, user_ids: range, limit: int = 0) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=emulator_process, args=(child, user_ids, limit), daemon=True)
+        self.process.start()
+        self.url: str = self.conn.recv()
+
+    def close(self) -> dict:
+        self.conn.send("stop")
+        counts = self.conn.recv()
+        self.process.join(10)
+        return counts
+
+
+# the bot side
+
+
+def bot_settings(url: str, database_url: str, concurrency: int, rate: int = 0, chat_rate: int = 0):
+    return load_settings(
+        env_file=None, BOT_TOKEN=TOKEN, TELEGRAM_API_URL=url, DATABASE_URL=database_url,
+        DELIVERY_TELEGRAM_RATE=str(rate), DELIVERY_CHAT_RATE=str(chat_rate),
+        DELIVERY_CONCURRENCY=str(concurrency), LOG_LEVEL="WARNING",
+    )
+
+
+async def seed_parents(sessionmaker, user_ids: range, district: str) -> None:
+    """One parent per user id, with a Telegram account; bulk inserts in one transaction (not timed)."""
+    async with sessionmaker() as session:
+        people = [{"language": "en", "district": district} for _ in user_ids]
+        person_ids = (await session.scalars(insert(Person).returning(Person.id, sort_by_parameter_order=True), people)).all()
+        await session.execute(insert(Role), [{"person_id": person_id, "role": "parent"} for person_id in person_ids])
+        accounts = [{"person_id": person_id, "platform": "telegram", "external_id": user_id} for person_id, user_id in zip(person_ids, user_ids)]
+        await session.execute(insert(Account), accounts)
+        await session.commit()
+
+
+async def outbox_run(sessionmaker, engine: DeliveryEngine, district: str, timeout: float = 600) -> tuple[float, dict[str, int]]:
+    """Seconds from committing a campaign to all its outbox rows being final, and the rows by status."""
+    async with sessionmaker() as session:
+        campaign = Campaign(text=TEXT, audience={"role": ["parent"], "district": [district]}, status="scheduled", send_at=utcnow(), media_ids={}, buttons=[])
+        session.add(campaign)
+        started = time.perf_counter()
+        await session.commit()
+    engine.wake()
+    count_by_status = select(OutboxMessage.status, func.count()).where(OutboxMessage.campaign_id == campaign.id).group_by(OutboxMessage.status)
+    while True:
+        async with sessionmaker() as session:
+            counts = dict((await session.execute(count_by_status)).all())
+        # enqueue is one INSERT ... SELECT, so once rows exist they all do
+        if counts and not any(counts.get(status) for status in OPEN):
+            return time.perf_counter() - started, counts
+        if time.perf_counter() - started > timeout:
+            raise TimeoutError(f"campaign {campaign.id} not finished after {timeout} s: {counts}")
+        await asyncio.sleep(0.05)
+
+
+async def bare_run(bot, chat_ids, concurrency: int) -> float:
+    """Seconds for a plain send_message to each chat, `concurrency` calls at a time."""
+    slots = asyncio.Semaphore(concurrency)
+
+    async def send(chat_id: int) -> None:
+        async with slots:
+            await bot.send_message(chat_id, TEXT)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(send(chat_id) for chat_id in chat_ids))
+    return time.perf_counter() - started
+
+
+async def with_engine(settings, user_ids: range, district: str, body):
+    """Migrate and seed the database, run the delivery engine around `body(app, bots, engine)`, shut down."""
+    app = await create_app(settings)
+    bots = Bots.from_settings(settings)
+    await seed_parents(app.sessionmaker, user_ids, district)
+    engine = DeliveryEngine(app.sessionmaker, bots.by_platform(), settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(engine.run(stop))
+    try:
+        return await body(app, bots, engine)
+    finally:
+        stop.set()
+        await task
+        await bots.close()
+        await app.close()
+
+
+async def unlimited_part(url: str, database_url: str, recipients: int, concurrency: int) -> dict:
+    user_ids = range(UNLIMITED_IDS, UNLIMITED_IDS + recipients)
+
+    async def body(app, bots, engine):
+        # Bare runs before and after the outbox run and is averaged over both, so neither side
+        # alone gets the warm connections or the emulator's smaller state.
+        await bare_run(bots.telegram, user_ids[:WARM_UP], concurrency)
+        bare_first = await bare_run(bots.telegram, user_ids, concurrency)
+        log(f"bare: {recipients / bare_first:.0f} msg/s")
+        seconds, counts = await outbox_run(app.sessionmaker, engine, "unlimited")
+        log(f"outbox: {recipients / seconds:.0f} msg/s {counts}")
+        bare_second = await bare_run(bots.telegram, user_ids, concurrency)
+        log(f"bare: {recipients / bare_second:.0f} msg/s")
+        return seconds, counts, [bare_first, bare_second]
+
+    settings = bot_settings(url, database_url, concurrency)
+    seconds, counts, bare = await with_engine(settings, user_ids, "unlimited", body)
+    outbox_rate, bare_rate = recipients / seconds, 2 * recipients / sum(bare)
+    return {
+        "outbox_msgs_per_s": round(outbox_rate, 1),
+        "bare_msgs_per_s": round(bare_rate, 1),
+        "outbox_vs_bare": round(outbox_rate / bare_rate, 3),
+        "outbox_seconds": round(seconds, 3),
+        "outbox_sent": counts.get("sent", 0),
+        "bare_seconds": [round(s, 3) for s in bare],
+    }
+
+
+async def limited_part(url: str, database_url: str, recipients: int, concurrency: int, limit: int) -> dict:
+    user_ids = range(LIMITED_IDS, LIMITED_IDS + recipients)
+
+    async def body(app, bots, engine):
+        return await outbox_run(app.sessionmaker, engine, "limited")
+
+    settings = bot_settings(url, database_url, concurrency, rate=limit, chat_rate=1)
+    seconds, counts = await with_engine(settings, user_ids, "limited", body)
+    sent = counts.get("sent", 0)
+    log(f"limited outbox: {sent / seconds:.1f} msg/s against a limit of {limit} {counts}")
+    return {"limited_rate_share": round(sent / seconds / limit, 3), "limited_seconds": round(seconds, 3), "limited_sent": sent}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--limited-recipients", type=int, default=3_000)
+    parser.add_argument("--limit", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory; a fresh one per part")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    tmp = tempfile.TemporaryDirectory(prefix="vmeste-bench-")
+    # Each part seeds its own parents (in its own district, which its campaign is addressed to); a given
+    # --database-url is shared by both parts and must hold none of these accounts yet.
+    urls = [args.database_url] * 2 if args.database_url else [f"sqlite+aiosqlite:///{tmp.name}/{name}.db" for name in ("bench", "limited")]
+    started = time.perf_counter()
+
+    emulator = EmulatorProcess(range(UNLIMITED_IDS, UNLIMITED_IDS + args.recipients))
+    try:
+        unlimited = asyncio.run(unlimited_part(emulator.url, urls[0], args.recipients, args.concurrency))
+    finally:
+        unlimited_counts = emulator.close()
+
+    emulator = EmulatorProcess(range(LIMITED_IDS, LIMITED_IDS + args.limited_recipients), limit=args.limit)
+    try:
+        limited = asyncio.run(limited_part(emulator.url, urls[1], args.limited_recipients, args.concurrency, args.limit))
+    finally:
+        limited_counts = emulator.close()
+
+    result = {
+        **unlimited,
+        **limited,
+        "limited_429s": limited_counts["throttled"],
+        "limited_send_span_share": round(limited_counts["span_rate"] / args.limit, 3),  # rate between the first and last send
+        "recipients": args.recipients,
+        "limited_recipients": args.limited_recipients,
+        "limit": args.limit,
+        "concurrency": args.concurrency,
+        "emulator_send_messages": unlimited_counts["send_messages"],
+        "unlimited_429s": unlimited_counts["throttled"],
+        "database": urls[0].split("://")[0],
+        "total_seconds": round(time.perf_counter() - started, 1),
+    }
+    tmp.cleanup()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
