@@ -93,6 +93,10 @@ class RunningBot:
     def session(self) -> AsyncSession:
         return self.app.sessionmaker()
 
+    @property
+    def sessionmaker(self):
+        return self.app.sessionmaker
+
 
 @pytest.fixture
 async def running_bot(emulator, database_url) -> AsyncIterator[RunningBot]:
