@@ -227,7 +227,7 @@ async def card_screen(draft: Campaign, ctx: Context) -> tuple[str, InlineKeyboar
         "broadcast.card",
         id=draft.id,
         audience=describe(draft.audience, l10n, ctx.content),
-        count=await broadcasts.audience_size(ctx.session, draft),
+        count=await audience_size(draft, ctx),
         length=len(draft.text),
         media=l10n(f"broadcast.media_{draft.media_kind}") if draft.media_kind else l10n("broadcast.media_none"),
         buttons=", ".join(label for label, _ in draft.buttons) or l10n("broadcast.media_none"),
@@ -256,10 +256,10 @@ async def clear_buttons(callback: CallbackQuery, draft: Campaign, ctx: Context) 
 
 async def preview(callback: CallbackQuery, draft: Campaign, ctx: Context) -> None:
     """The message exactly as recipients get it, sent by the same sender, then the card again."""
-    await callback.answer()
     if ctx.delivery is None or not (draft.text or draft.media_kind):
-        await callback.answer(ctx.l10n("broadcast.text_empty"))
+        await callback.answer(ctx.l10n("broadcast.text_empty"), show_alert=True)
         return
+    await callback.answer()
     payload = Payload.of(draft)
     sender = ctx.delivery.senders[ctx.platform]
     await sender.deliver(payload, callback.message.chat.id, payload.file_on(ctx.platform))
@@ -288,7 +288,7 @@ async def ask_time(callback: CallbackQuery, draft: Campaign, ctx: Context) -> No
 
 
 async def confirm_screen(draft: Campaign, ctx: Context) -> tuple[str, InlineKeyboardMarkup]:
-    count = await broadcasts.audience_size(ctx.session, draft)
+    count = await audience_size(draft, ctx)
     when = local_time(draft.send_at, ctx.settings) if draft.send_at else ctx.l10n("broadcast.now")
     builder = InlineKeyboardBuilder()
     if count:
@@ -318,7 +318,7 @@ async def discard(callback: CallbackQuery, draft: Campaign, ctx: Context) -> Non
 
 async def show_audience(callback: CallbackQuery, draft: Campaign, ctx: Context) -> None:
     draft.step = None
-    count = await broadcasts.audience_size(ctx.session, draft)
+    count = await audience_size(draft, ctx)
     builder = InlineKeyboardBuilder()
     for criterion in CRITERION_VALUES:
         builder.button(text=ctx.l10n(f"broadcast.by_{criterion}"), callback_data=AudiencePick(id=draft.id, criterion=criterion))
@@ -345,6 +345,11 @@ DRAFT_ACTIONS: dict[str, Callable[[CallbackQuery, Campaign, Context], Awaitable[
 
 
 # the audience
+
+async def audience_size(draft: Campaign, ctx: Context) -> int:
+    """How many it would reach now, on the messengers this bot serves."""
+    return await broadcasts.audience_size(ctx.session, draft, ctx.delivery.senders if ctx.delivery else None)
+
 
 def choices_of(criterion: str, content: Content) -> tuple[Choice, ...]:
     if criterion == "district":
@@ -399,7 +404,7 @@ async def pick_audience(callback: CallbackQuery, callback_data: AudiencePick, **
 
     back = (ctx.l10n("menu.back"), Broadcast(action="audience", id=draft.id))
     markup = choices_keyboard(marked, ctx.l10n.language, make, [back], page=callback_data.page, make_page=make_page)
-    count = await broadcasts.audience_size(ctx.session, draft)
+    count = await audience_size(draft, ctx)
     text = ctx.l10n("broadcast.audience_pick", audience=describe(draft.audience, ctx.l10n, ctx.content), count=count)
     await show(callback, text, markup)
 

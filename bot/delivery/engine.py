@@ -71,7 +71,7 @@ class DeliveryEngine:
                 taken = await session.execute(update(Campaign).where(Campaign.id == campaign_id, Campaign.status == "scheduled").values(status="sending", started_at=utcnow()))
                 if taken.rowcount != 1:
                     continue  # another instance took it
-                count = await outbox.enqueue(session, await session.get(Campaign, campaign_id))
+                count = await outbox.enqueue(session, await session.get(Campaign, campaign_id), self.senders)
                 await session.commit()
             log.info("campaign %s started: %s recipients", campaign_id, count)
             self.wake()

@@ -5,6 +5,7 @@ Every function takes a session and leaves the commit to the caller.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -56,9 +57,10 @@ class Progress:
         return self.sent + self.unreachable + self.failed
 
 
-async def enqueue(session: AsyncSession, campaign: Campaign) -> int:
-    """A pending row for everyone in the campaign's audience, in one INSERT ... SELECT."""
-    audience = recipients(campaign.audience).subquery()
+async def enqueue(session: AsyncSession, campaign: Campaign, platforms: Iterable[str]) -> int:
+    """A pending row for everyone in the campaign's audience reachable on one of `platforms`
+    (the messengers this instance serves), in one INSERT ... SELECT."""
+    audience = recipients(campaign.audience, platforms).subquery()
     now = utcnow()
     rows = select(
         literal(campaign.id), audience.c.person_id, audience.c.id, audience.c.platform, audience.c.external_id,

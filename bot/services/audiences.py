@@ -12,7 +12,7 @@ Each person gets the message once, on their first account that is still reachabl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,9 +52,12 @@ def _platform(values: list[str]) -> ColumnElement[bool]:
     return Account.platform.in_(values)
 
 
-def recipients(audience: dict[str, list[str]]) -> Select:
-    """(person_id, account_id, platform, chat_id) for everyone in the audience, one row a person."""
+def recipients(audience: dict[str, list[str]], platforms: Iterable[str] | None = None) -> Select:
+    """(person_id, account_id, platform, chat_id) for everyone in the audience, one row a person,
+    on the first of their accounts that is reachable (and on one of `platforms`, if given)."""
     conditions = [CRITERIA[name](values) for name, values in audience.items() if values]
+    if platforms is not None:
+        conditions.append(Account.platform.in_(list(platforms)))
     first_accounts = (
         select(func.min(Account.id).label("account_id"))
         .join(Person, Person.id == Account.person_id)
@@ -65,9 +68,5 @@ def recipients(audience: dict[str, list[str]]) -> Select:
     return select(Account.person_id, Account.id, Account.platform, Account.external_id).join(first_accounts, Account.id == first_accounts.c.account_id)
 
 
-async def count_recipients(session: AsyncSession, audience: dict[str, list[str]]) -> int:
-    return await session.scalar(select(func.count()).select_from(recipients(audience).subquery())) or 0
-
-
-def unknown_criteria(audience: dict[str, list[str]]) -> list[str]:
-    return [name for name in audience if name not in CRITERIA]
+async def count_recipients(session: AsyncSession, audience: dict[str, list[str]], platforms: Iterable[str] | None = None) -> int:
+    return await session.scalar(select(func.count()).select_from(recipients(audience, platforms).subquery())) or 0

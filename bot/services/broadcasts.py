@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
@@ -115,5 +116,5 @@ async def figures(session: AsyncSession, campaign_id: int) -> Progress:
     return (await progress(session, [campaign_id]))[campaign_id]
 
 
-async def audience_size(session: AsyncSession, draft: Campaign) -> int:
-    return await count_recipients(session, draft.audience)
+async def audience_size(session: AsyncSession, draft: Campaign, platforms: Iterable[str] | None = None) -> int:
+    return await count_recipients(session, draft.audience, platforms)
