@@ -14,6 +14,7 @@ from bot.services.media import relay
 from tests.conftest import RunningBot, make_settings
 from tests.helpers import TEXTS, button_texts, count, register, step
 from tests.messengers import TelegramMessenger, VkMessenger
+from tests.test_delivery import add_parents, finished
 
 EN = TEXTS["en"]
 
@@ -122,3 +123,27 @@ async def test_run_serves_both_platforms_at_once(tmp_path):
     await telegram.stop()
     await vk.stop()
     assert telegram.rejected == [] and vk.rejected == []
+
+
+async def test_a_photo_broadcast_composed_on_telegram_reaches_vk_parents(both):
+    telegram, vk, running = both
+    admin = telegram.user(9000, language_code="en")
+    await register(telegram, admin)
+    vk_parents = await add_parents(running, vk, [7101, 7102, 7103])
+    await step(telegram, lambda: admin.send("/broadcasts"))
+    await step(telegram, lambda: admin.click(EN("broadcast.new")))
+    await step(telegram, lambda: admin.send_photo(caption="Open day on Saturday", data=b"a photo of the hall"))
+    await step(telegram, lambda: admin.click(EN("broadcast.do_send")))
+    await step(telegram, lambda: admin.click(EN("broadcast.do_now")))
+    assert "4 " in admin.last.text  # the admin and three VK parents
+    await step(telegram, lambda: admin.click(EN("broadcast.do_confirm")))
+    campaign = await finished(running, 1)
+    await vk.settle()
+
+    assert any(message.caption == "Open day on Saturday" for message in admin.bot_messages)
+    for parent in vk_parents:
+        assert parent.last.text == "Open day on Saturday" and parent.last.attachments[0]["type"] == "photo"
+    assert [send["peer_ids"] for send in vk.sends()] == [[7101], [7102, 7103]]  # the first send uploads; the rest share one call
+    assert list(campaign.media_ids) == ["vk"]  # uploaded to VK once, then reused
+    uploads = [method for method, _ in vk.calls if method == "photos.getMessagesUploadServer"]
+    assert len(uploads) == 1
