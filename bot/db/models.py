@@ -192,7 +192,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "person_id"),
         Index("ix_outbox_due", "platform", "status", "next_attempt_at"),
-        Index("ix_outbox_campaign_status", "campaign_id", "status"),
+        Index("ix_outbox_campaign", "campaign_id"),  # not with status: a status change would rewrite two indexes
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -201,10 +201,10 @@ class OutboxMessage(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     platform: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sending, sent, unreachable, failed, cancelled
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, unreachable, failed, cancelled
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    lease_until: Mapped[datetime | None] = mapped_column()
+    lease_until: Mapped[datetime | None] = mapped_column()  # claimed by a sender until then
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(String(255))
     sent_at: Mapped[datetime | None] = mapped_column()

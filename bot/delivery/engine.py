@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 CONTROL_SECONDS = 0.5  # how often due campaigns are started and finished ones closed
 FLUSH_SECONDS = 0.2  # how often outcomes are written
 CLAIM_LIMIT = 1000
+# Batches claimed ahead of the sends: a write can take a few hundred ms while the sends keep the
+# event loop busy (SQLite's driver thread waits for the GIL after every row), and the sends must
+# not run dry meanwhile.
+CLAIMED_AHEAD = 4
 
 # (campaign, its figures, finished?) -> show them to whoever is watching (a broadcast's status message)
 Reporter = Callable[[Campaign, Progress, bool], Awaitable[None]]
@@ -39,12 +43,17 @@ class DeliveryEngine:
         self.concurrency = settings.delivery_concurrency
         self.payloads: dict[int, Payload] = {}
         self.outcomes: list[Outcome] = []
+        # The engine's own writes take turns: on SQLite a second writer would wait in SQLite's busy
+        # handler, which sleeps in steps of up to 100 ms while the sends run dry.
+        self.writing = asyncio.Lock()
         self.wakeup = asyncio.Event()
+        self.control_wakeup = asyncio.Event()
         self.last_report: dict[int, float] = {}
 
     def wake(self) -> None:
         """Something became due (a campaign confirmed): look now rather than at the next tick."""
         self.wakeup.set()
+        self.control_wakeup.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         loops = [self.control(stop), self.flush_loop(stop), *(self.drain(sender, stop) for sender in self.senders.values())]
@@ -55,12 +64,13 @@ class DeliveryEngine:
 
     async def control(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self.control_wakeup.clear()
             try:
                 await self.start_due()
                 await self.watch_running()
             except Exception:
                 log.exception("delivery control tick failed")
-            await sleep_unless(stop, CONTROL_SECONDS)
+            await _first(self.control_wakeup.wait(), stop.wait(), timeout=CONTROL_SECONDS)
 
     async def start_due(self) -> None:
         """Scheduled campaigns whose time has come get their rows; the audience is taken now."""
@@ -116,31 +126,53 @@ class DeliveryEngine:
     # sending
 
     async def drain(self, sender: Sender, stop: asyncio.Event) -> None:
-        """Claim due rows, hand them to the sender, `concurrency` calls at a time."""
+        """Hand claimed rows to the sender, `concurrency` calls at a time. Claims run ahead of the
+        sends (CLAIMED_AHEAD batches at most), so the calls never wait for the database."""
         slots = asyncio.Semaphore(self.concurrency)
         tasks: set[asyncio.Task] = set()
+        batches: asyncio.Queue[list[tuple[Payload, list[Claimed]]]] = asyncio.Queue(maxsize=CLAIMED_AHEAD)
+        claimer = asyncio.create_task(self.claim_ahead(sender, batches, stop))
+        while not stop.is_set():
+            batch = await _first_of(batches.get(), stop.wait())
+            for payload, chunk in batch or []:
+                await slots.acquire()
+                if stop.is_set():
+                    slots.release()
+                    self.release(chunk)
+                    continue
+                task = asyncio.create_task(self.send(sender, payload, chunk))
+                tasks.add(task)
+                task.add_done_callback(lambda done: (tasks.discard(done), slots.release()))
+        await claimer
+        while not batches.empty():
+            for _, chunk in batches.get_nowait():
+                self.release(chunk)
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def claim_ahead(self, sender: Sender, batches: asyncio.Queue, stop: asyncio.Event) -> None:
         limit = min(sender.claim_size(self.concurrency), CLAIM_LIMIT)
         while not stop.is_set():
-            try:
-                rows = await self.claim(sender.platform, limit)
-            except Exception:
-                log.exception("claiming %s outbox rows failed", sender.platform)
-                rows = []
+            rows = await self.claim(sender.platform, limit)
             if not rows:
                 await self.idle(sender.platform, stop)
                 continue
-            for chunk in await self.chunks(rows, sender.batch_size):
-                await slots.acquire()
-                task = asyncio.create_task(self.send(sender, *chunk))
-                tasks.add(task)
-                task.add_done_callback(lambda done: (tasks.discard(done), slots.release()))
-        await asyncio.gather(*tasks, return_exceptions=True)
+            batch = await self.chunks(rows, sender.batch_size)
+            if await _first_of(batches.put(batch), stop.wait()) is None and stop.is_set():
+                self.release([row for _, chunk in batch for row in chunk])
+
+    def release(self, rows: list[Claimed]) -> None:
+        """Claimed but not sent (shutting down): due again at once, at no cost of an attempt."""
+        self.outcomes.extend(Outcome(row, "pending", attempts=row.attempts) for row in rows)
 
     async def claim(self, platform: str, limit: int) -> list[Claimed]:
-        async with self.sessionmaker() as session:
-            rows = await outbox.claim(session, platform, limit, self.settings.delivery_lease_seconds)
-            await session.commit()
-        return rows
+        try:
+            async with self.writing, self.sessionmaker() as session:
+                rows = await outbox.claim(session, platform, limit, self.settings.delivery_lease_seconds)
+                await session.commit()
+            return rows
+        except Exception:
+            log.exception("claiming %s outbox rows failed", platform)
+            return []
 
     async def chunks(self, rows: list[Claimed], size: int) -> list[tuple[Payload, list[Claimed]]]:
         """Rows grouped by campaign, `size` to a call."""
@@ -169,10 +201,10 @@ class DeliveryEngine:
 
     async def idle(self, platform: str, stop: asyncio.Event) -> None:
         """Wait for a wake-up, the next retry falling due or a second, whichever comes first."""
+        self.wakeup.clear()
         async with self.sessionmaker() as session:
             due = await outbox.next_due(session, platform)
         seconds = 1.0 if due is None else min(max((as_utc(due) - utcnow()).total_seconds(), 0.05), 1.0)
-        self.wakeup.clear()
         await _first(self.wakeup.wait(), stop.wait(), timeout=seconds)
 
     # writing outcomes
@@ -188,7 +220,7 @@ class DeliveryEngine:
         if not outcomes and not learnt:
             return
         try:
-            async with self.sessionmaker() as session:
+            async with self.writing, self.sessionmaker() as session:
                 await outbox.record(session, outcomes)
                 for payload in learnt:
                     await session.execute(update(Campaign).where(Campaign.id == payload.campaign_id).values(media_ids=payload.media_ids))
@@ -197,6 +229,17 @@ class DeliveryEngine:
         except Exception:
             log.exception("writing %s delivery outcomes failed; retrying", len(outcomes))
             self.outcomes = outcomes + self.outcomes
+
+
+async def _first_of(wanted: Awaitable, other: Awaitable) -> object:
+    """`wanted`'s result, or None if `other` finishes first (`wanted` is then cancelled)."""
+    wanted_task, other_task = asyncio.ensure_future(wanted), asyncio.ensure_future(other)
+    await asyncio.wait({wanted_task, other_task}, return_when=asyncio.FIRST_COMPLETED)
+    other_task.cancel()
+    if wanted_task.done():
+        return wanted_task.result()
+    wanted_task.cancel()
+    return None
 
 
 async def _first(*awaitables: Awaitable, timeout: float) -> None:

@@ -42,6 +42,8 @@ class ChatPacer:
 
     def reserve(self, chat_id: int) -> float:
         """0 and the chat's slot is taken now; otherwise the seconds until the chat is free."""
+        if not (self.private_interval or self.group_interval):
+            return 0.0
         now = asyncio.get_running_loop().time()
         free_at = self.next_slot.get(chat_id, 0.0)
         if free_at > now:

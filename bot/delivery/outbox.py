@@ -6,20 +6,20 @@ Every function takes a session and leaves the commit to the caller.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, insert, literal, or_, select, update
+from sqlalchemy import bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Account, Campaign, OutboxMessage, utcnow
 from bot.services.audiences import recipients
 
-OPEN = ("pending", "sending")
+OPEN = ("pending",)
 CLOSED = ("sent", "unreachable", "failed", "cancelled")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Claimed:
     id: int
     campaign_id: int
@@ -28,7 +28,7 @@ class Claimed:
     attempts: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What one attempt did to a row; status "pending" means try again at `retry_at`."""
 
@@ -37,7 +37,7 @@ class Outcome:
     message_id: int | None = None
     error: str | None = None
     retry_at: datetime | None = None
-    attempts: int = field(default=0)
+    attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -72,28 +72,28 @@ async def enqueue(session: AsyncSession, campaign: Campaign, platforms: Iterable
 
 
 async def claim(session: AsyncSession, platform: str, limit: int, lease_seconds: float) -> list[Claimed]:
-    """Take up to `limit` due rows of running campaigns. A row stays claimed for the lease; an
-    instance killed mid-send leaves rows whose lease runs out, and they are due again."""
+    """Take up to `limit` due rows of running campaigns, oldest due first, for the lease. A claimed
+    row stays "pending" (so claiming rewrites no index): an instance killed mid-send leaves rows
+    whose lease runs out, and they are due again."""
     now = utcnow()
     due = (
         select(OutboxMessage.id)
         .join(Campaign, Campaign.id == OutboxMessage.campaign_id)
         .where(
             OutboxMessage.platform == platform,
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
             Campaign.status == "sending",
-            or_(
-                and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-                and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
-            ),
         )
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .order_by(OutboxMessage.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True, of=OutboxMessage)  # several instances on PostgreSQL
     )
     statement = (
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(due))
-        .values(status="sending", lease_until=now + timedelta(seconds=lease_seconds))
+        .values(lease_until=now + timedelta(seconds=lease_seconds))
         .returning(OutboxMessage.id, OutboxMessage.campaign_id, OutboxMessage.account_id, OutboxMessage.chat_id, OutboxMessage.attempts)
     )
     rows = [Claimed(*row) for row in await session.execute(statement)]
@@ -109,25 +109,35 @@ async def next_due(session: AsyncSession, platform: str) -> datetime | None:
     )
 
 
+_rows = OutboxMessage.__table__
+RECORD = (  # a Core executemany: no ORM bookkeeping per row
+    update(_rows)
+    .where(_rows.c.id == bindparam("row_id"))
+    .values(
+        status=bindparam("new_status"), attempts=bindparam("new_attempts"), next_attempt_at=bindparam("new_next_attempt_at"),
+        lease_until=None, message_id=bindparam("new_message_id"), error=bindparam("new_error"), sent_at=bindparam("new_sent_at"),
+    )
+)
+
+
 async def record(session: AsyncSession, outcomes: list[Outcome]) -> None:
     """Write a batch of outcomes (one executemany), and mark refusing accounts unreachable."""
     if not outcomes:
         return
     now = utcnow()
-    values = [
+    rows = [
         {
-            "id": outcome.row.id,
-            "status": outcome.status,
-            "attempts": outcome.attempts,
-            "next_attempt_at": outcome.retry_at or now,
-            "lease_until": None,
-            "message_id": outcome.message_id,
-            "error": outcome.error[:255] if outcome.error else None,
-            "sent_at": now if outcome.status == "sent" else None,
+            "row_id": outcome.row.id,
+            "new_status": outcome.status,
+            "new_attempts": outcome.attempts,
+            "new_next_attempt_at": outcome.retry_at or now,
+            "new_message_id": outcome.message_id,
+            "new_error": outcome.error[:255] if outcome.error else None,
+            "new_sent_at": now if outcome.status == "sent" else None,
         }
         for outcome in outcomes
     ]
-    await session.execute(update(OutboxMessage), values)
+    await session.execute(RECORD, rows)
     unreachable = {outcome.row.account_id for outcome in outcomes if outcome.status == "unreachable"}
     if unreachable:
         await session.execute(update(Account).where(Account.id.in_(unreachable)).values(unreachable_since=now))
@@ -148,7 +158,7 @@ async def progress(session: AsyncSession, campaign_ids: list[int]) -> dict[int, 
             sent=found.get("sent", 0),
             unreachable=found.get("unreachable", 0),
             failed=found.get("failed", 0),
-            left=found.get("pending", 0) + found.get("sending", 0),
+            left=found.get("pending", 0),
             cancelled=found.get("cancelled", 0),
         )
         for campaign_id, found in counts.items()
@@ -158,7 +168,7 @@ async def progress(session: AsyncSession, campaign_ids: list[int]) -> dict[int, 
 async def in_flight(session: AsyncSession, campaign_id: int) -> int:
     """Rows an instance is sending right now (their lease has not run out)."""
     return await session.scalar(
-        select(func.count()).where(OutboxMessage.campaign_id == campaign_id, OutboxMessage.status == "sending", OutboxMessage.lease_until >= utcnow())
+        select(func.count()).where(OutboxMessage.campaign_id == campaign_id, OutboxMessage.status == "pending", OutboxMessage.lease_until >= utcnow())
     ) or 0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import timedelta
 
 from aiogram import Bot
@@ -46,6 +47,7 @@ class Payload:
             dict(campaign.media_ids or {}), [list(button) for button in campaign.buttons or []],
         )
 
+    @cached_property
     def keyboard(self) -> InlineKeyboardMarkup | None:
         if not self.buttons:
             return None
@@ -106,7 +108,7 @@ class Sender:
     def claim_size(self, concurrency: int) -> int:
         """Rows to claim at once: enough to keep every call slot busy, no more than about two
         seconds of sending at the rate (claimed rows wait in memory, under a lease)."""
-        calls = concurrency * 2
+        calls = concurrency * 8
         if self.pacer.interval:
             calls = min(calls, max(1, int(2 / self.pacer.interval)))
         return calls * self.batch_size
@@ -144,7 +146,7 @@ class Sender:
         return Outcome(row, "sent", message_id=message.message_id, attempts=row.attempts + 1)
 
     async def deliver(self, payload: Payload, chat_id: int, media: str | InputFile | None) -> Message:
-        markup, timeout = payload.keyboard(), self.timeout
+        markup, timeout = payload.keyboard, self.timeout
         if payload.media_kind is None:
             return await self.bot.send_message(chat_id, payload.text, reply_markup=markup, request_timeout=timeout)
         send = getattr(self.bot, f"send_{payload.media_kind}")
@@ -182,7 +184,7 @@ class VkSender(Sender):
         if payload.cancelled:
             return [Outcome(row, "cancelled", attempts=row.attempts) for row in rows]
         try:
-            answers = await session.send_batch([row.chat_id for row in rows], payload.text, payload.keyboard(), attachment, OUTBOX_RANDOM_IDS + payload.campaign_id)
+            answers = await session.send_batch([row.chat_id for row in rows], payload.text, payload.keyboard, attachment, OUTBOX_RANDOM_IDS + payload.campaign_id)
         except Exception as error:
             return [self.failure(row, error) for row in rows]
         outcomes = []

@@ -65,7 +65,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_account_id'), ['account_id'], unique=False)
-        batch_op.create_index('ix_outbox_campaign_status', ['campaign_id', 'status'], unique=False)
+        batch_op.create_index('ix_outbox_campaign', ['campaign_id'], unique=False)
         batch_op.create_index('ix_outbox_due', ['platform', 'status', 'next_attempt_at'], unique=False)
 
     with op.batch_alter_table('accounts', schema=None) as batch_op:
@@ -78,7 +78,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_due')
-        batch_op.drop_index('ix_outbox_campaign_status')
+        batch_op.drop_index('ix_outbox_campaign')
         batch_op.drop_index(batch_op.f('ix_outbox_account_id'))
 
     op.drop_table('outbox')
