@@ -110,6 +110,7 @@ class DeliveryEngine:
             return False
         campaign.finished_at = utcnow()
         self.payloads.pop(campaign.id, None)
+        self.last_report.pop(campaign.id, None)
         return True
 
     async def report(self, campaign: Campaign, figures: Progress, finished: bool) -> None:
