@@ -192,7 +192,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "person_id"),
         Index("ix_outbox_due", "platform", "status", "next_attempt_at"),
-        Index("ix_outbox_campaign", "campaign_id"),  # not with status: a status change would rewrite two indexes
+        Index("ix_outbox_campaign_status", "campaign_id", "status"),  # progress counts read the index alone
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

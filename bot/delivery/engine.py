@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 from aiogram import Bot
@@ -127,39 +128,38 @@ class DeliveryEngine:
     # sending
 
     async def drain(self, sender: Sender, stop: asyncio.Event) -> None:
-        """Hand claimed rows to the sender, `concurrency` calls at a time. Claims run ahead of the
-        sends (CLAIMED_AHEAD batches at most), so the calls never wait for the database."""
-        slots = asyncio.Semaphore(self.concurrency)
-        tasks: set[asyncio.Task] = set()
-        batches: asyncio.Queue[list[tuple[Payload, list[Claimed]]]] = asyncio.Queue(maxsize=CLAIMED_AHEAD)
-        claimer = asyncio.create_task(self.claim_ahead(sender, batches, stop))
-        while not stop.is_set():
-            batch = await _first_of(batches.get(), stop.wait())
-            for payload, chunk in batch or []:
-                await slots.acquire()
-                if stop.is_set():
-                    slots.release()
-                    self.release(chunk)
-                    continue
-                task = asyncio.create_task(self.send(sender, payload, chunk))
-                tasks.add(task)
-                task.add_done_callback(lambda done: (tasks.discard(done), slots.release()))
-        await claimer
-        while not batches.empty():
-            for _, chunk in batches.get_nowait():
-                self.release(chunk)
-        await asyncio.gather(*tasks, return_exceptions=True)
+        """`concurrency` workers send what the claimer fetched ahead of them (CLAIMED_AHEAD batches
+        at most), so the calls never wait for the database."""
+        batches: asyncio.Queue[list[tuple[Payload, list[Claimed]]] | None] = asyncio.Queue(maxsize=CLAIMED_AHEAD)
+        taken: deque[tuple[Payload, list[Claimed]]] = deque()  # the chunks of the batches workers took
+        workers = [asyncio.create_task(self.work(sender, batches, taken, stop)) for _ in range(self.concurrency)]
+        await self.claim_ahead(sender, batches, stop)
+        await asyncio.gather(*workers)
 
     async def claim_ahead(self, sender: Sender, batches: asyncio.Queue, stop: asyncio.Event) -> None:
         limit = min(sender.claim_size(self.concurrency), CLAIM_LIMIT)
         while not stop.is_set():
             rows = await self.claim(sender.platform, limit)
-            if not rows:
+            if rows:
+                await batches.put(await self.chunks(rows, sender.batch_size))
+            else:
                 await self.idle(sender.platform, stop)
-                continue
-            batch = await self.chunks(rows, sender.batch_size)
-            if await _first_of(batches.put(batch), stop.wait()) is None and stop.is_set():
-                self.release([row for _, chunk in batch for row in chunk])
+        await batches.put(None)  # the workers' signal to end
+
+    async def work(self, sender: Sender, batches: asyncio.Queue, taken: deque, stop: asyncio.Event) -> None:
+        """Send chunk after chunk; once stopping, hand the rest back unsent."""
+        while True:
+            while not taken:
+                batch = await batches.get()
+                if batch is None:
+                    batches.put_nowait(None)  # for the next worker
+                    return
+                taken.extend(batch)
+            payload, rows = taken.popleft()
+            if stop.is_set():
+                self.release(rows)
+            else:
+                await self.send(sender, payload, rows)
 
     def release(self, rows: list[Claimed]) -> None:
         """Claimed but not sent (shutting down): due again at once, at no cost of an attempt."""
@@ -230,17 +230,6 @@ class DeliveryEngine:
         except Exception:
             log.exception("writing %s delivery outcomes failed; retrying", len(outcomes))
             self.outcomes = outcomes + self.outcomes
-
-
-async def _first_of(wanted: Awaitable, other: Awaitable) -> object:
-    """`wanted`'s result, or None if `other` finishes first (`wanted` is then cancelled)."""
-    wanted_task, other_task = asyncio.ensure_future(wanted), asyncio.ensure_future(other)
-    await asyncio.wait({wanted_task, other_task}, return_when=asyncio.FIRST_COMPLETED)
-    other_task.cancel()
-    if wanted_task.done():
-        return wanted_task.result()
-    wanted_task.cancel()
-    return None
 
 
 async def _first(*awaitables: Awaitable, timeout: float) -> None:

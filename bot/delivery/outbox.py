@@ -6,7 +6,7 @@ Every function takes a session and leaves the commit to the caller.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, insert, literal, or_, select, update
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Account, Campaign, OutboxMessage, utcnow
 from bot.services.audiences import recipients
 
+_rows = OutboxMessage.__table__  # the hot statements use Core: no ORM bookkeeping per row
 OPEN = ("pending",)
 CLOSED = ("sent", "unreachable", "failed", "cancelled")
 
@@ -38,6 +39,7 @@ class Outcome:
     error: str | None = None
     retry_at: datetime | None = None
     attempts: int = 0
+    at: datetime = field(default_factory=utcnow)  # when the platform answered: a sent row's sent_at
 
 
 @dataclass(frozen=True)
@@ -77,24 +79,24 @@ async def claim(session: AsyncSession, platform: str, limit: int, lease_seconds:
     whose lease runs out, and they are due again."""
     now = utcnow()
     due = (
-        select(OutboxMessage.id)
-        .join(Campaign, Campaign.id == OutboxMessage.campaign_id)
+        select(_rows.c.id)
+        .join(Campaign, Campaign.id == _rows.c.campaign_id)
         .where(
-            OutboxMessage.platform == platform,
-            OutboxMessage.status == "pending",
-            OutboxMessage.next_attempt_at <= now,
-            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+            _rows.c.platform == platform,
+            _rows.c.status == "pending",
+            _rows.c.next_attempt_at <= now,
+            or_(_rows.c.lease_until.is_(None), _rows.c.lease_until < now),
             Campaign.status == "sending",
         )
-        .order_by(OutboxMessage.next_attempt_at)
+        .order_by(_rows.c.next_attempt_at)
         .limit(limit)
-        .with_for_update(skip_locked=True, of=OutboxMessage)  # several instances on PostgreSQL
+        .with_for_update(skip_locked=True, of=_rows)  # several instances on PostgreSQL
     )
     statement = (
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due))
+        update(_rows)
+        .where(_rows.c.id.in_(due))
         .values(lease_until=now + timedelta(seconds=lease_seconds))
-        .returning(OutboxMessage.id, OutboxMessage.campaign_id, OutboxMessage.account_id, OutboxMessage.chat_id, OutboxMessage.attempts)
+        .returning(_rows.c.id, _rows.c.campaign_id, _rows.c.account_id, _rows.c.chat_id, _rows.c.attempts)
     )
     rows = [Claimed(*row) for row in await session.execute(statement)]
     return sorted(rows, key=lambda row: row.id)
@@ -109,8 +111,7 @@ async def next_due(session: AsyncSession, platform: str) -> datetime | None:
     )
 
 
-_rows = OutboxMessage.__table__
-RECORD = (  # a Core executemany: no ORM bookkeeping per row
+RECORD = (  # one executemany for a batch
     update(_rows)
     .where(_rows.c.id == bindparam("row_id"))
     .values(
@@ -133,7 +134,7 @@ async def record(session: AsyncSession, outcomes: list[Outcome]) -> None:
             "new_next_attempt_at": outcome.retry_at or now,
             "new_message_id": outcome.message_id,
             "new_error": outcome.error[:255] if outcome.error else None,
-            "new_sent_at": now if outcome.status == "sent" else None,
+            "new_sent_at": outcome.at if outcome.status == "sent" else None,
         }
         for outcome in outcomes
     ]
