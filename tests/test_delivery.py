@@ -4,6 +4,7 @@ blocked user; nothing is lost, limits hold, unreachable people are recorded and 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections import Counter
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.db.models import Account, Campaign, OutboxMessage, Person, Role, utcnow
+from bot.delivery.limits import Pacer
 from bot.services.audiences import ALL_PARENTS
 from tests.conftest import RunningBot, make_settings
 from tests.helpers import count
@@ -118,6 +120,26 @@ async def test_limits_hold_without_a_single_429(emulator, database_url):
         calls = len([send for send in emulator.sends() if "Within" in str(send.get("text", send.get("message")))])
         assert calls == (recipients if emulator.platform == "telegram" else 5)  # VK: 100 peer_ids a call
         assert elapsed >= (calls - limit) / limit  # paced, not burst
+
+
+async def test_pacer_keeps_every_second_within_the_rate_while_the_loop_stalls():
+    """Calls that wake late after a busy moment must not bunch up with the ones after them."""
+    rate, departures, stalls = 5, [], random.Random(4)
+    pacer = Pacer(rate)
+    loop = asyncio.get_running_loop()
+
+    async def call() -> None:
+        async with pacer.call():
+            departures.append(loop.time())
+
+    async def busy_loop() -> None:
+        while len(departures) < 3 * rate:
+            time.sleep(stalls.uniform(0, 0.08))  # the event loop is blocked, as by a long callback
+            await asyncio.sleep(stalls.uniform(0, 0.1))
+
+    await asyncio.gather(busy_loop(), *(call() for _ in range(3 * rate)))
+    departures.sort()
+    assert all(later - earlier >= 1 for earlier, later in zip(departures, departures[rate:]))
 
 
 async def test_cancel_stops_a_running_broadcast(emulator, database_url):

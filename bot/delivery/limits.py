@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 # Even spacing at the configured rate could still put one call too many into a server's
 # one-second window when requests arrive with a few milliseconds of jitter; 3% headroom absorbs it.
@@ -11,20 +13,45 @@ HEADROOM = 0.97
 
 
 class Pacer:
-    """Spaces calls evenly at `rate` per second (0: no limit). Calls are never bunched to catch up
-    after a stall, so any window of a second holds at most `rate` of them."""
+    """Spaces calls evenly at `rate` per second (0: no limit), and keeps any second of the server's
+    clock within `rate` calls whatever the delays between here and there: a call counts against
+    the limit from when it leaves until a second after its answer came (by then it has arrived)."""
 
     def __init__(self, rate: float) -> None:
+        self.rate = rate
         self.interval = 1 / (rate * HEADROOM) if rate else 0.0
         self.next_slot = 0.0
         self.paused_until = 0.0
+        self.in_flight = 0
+        self.answered: deque[float] = deque()  # when the calls of the last second were answered
 
-    async def wait(self) -> None:
-        now = asyncio.get_running_loop().time()
+    @asynccontextmanager
+    async def call(self) -> AsyncIterator[None]:
+        """Wait for a turn, then make the call inside the block."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         slot = max(self.next_slot, self.paused_until, now)
         self.next_slot = slot + self.interval
         if slot > now:
             await asyncio.sleep(slot - now)
+        if self.interval:
+            await self.window_room(loop)
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            if self.interval:
+                self.answered.append(loop.time())
+
+    async def window_room(self, loop: asyncio.AbstractEventLoop) -> None:
+        while True:
+            now = loop.time()
+            while self.answered and self.answered[0] <= now - 1:
+                self.answered.popleft()
+            if self.in_flight + len(self.answered) < self.rate:
+                return
+            await asyncio.sleep(self.answered[0] + 1 - now if self.answered else self.interval)
 
     def pause(self, seconds: float) -> None:
         """The platform asked us to wait (429 retry_after): nothing leaves before then."""

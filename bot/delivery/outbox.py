@@ -5,11 +5,12 @@ Every function takes a session and leaves the commit to the caller.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import func, insert, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Account, Campaign, OutboxMessage, utcnow
@@ -111,34 +112,46 @@ async def next_due(session: AsyncSession, platform: str) -> datetime | None:
     )
 
 
-RECORD = (  # one executemany for a batch
-    update(_rows)
-    .where(_rows.c.id == bindparam("row_id"))
-    .values(
-        status=bindparam("new_status"), attempts=bindparam("new_attempts"), next_attempt_at=bindparam("new_next_attempt_at"),
-        lease_until=None, message_id=bindparam("new_message_id"), error=bindparam("new_error"), sent_at=bindparam("new_sent_at"),
-    )
-)
+# A batch of outcomes is one UPDATE whatever its size, its rows one JSON parameter: an executemany
+# would step SQLite once per row, and under load each step waits for the event loop to let go of
+# the GIL (700 rows took half a second).
+RECORD = {
+    "sqlite": text(
+        "UPDATE outbox SET status = json_extract(value, '$.status'), attempts = json_extract(value, '$.attempts'),"
+        " next_attempt_at = json_extract(value, '$.next_attempt_at'), lease_until = NULL,"
+        " message_id = json_extract(value, '$.message_id'), error = json_extract(value, '$.error'), sent_at = json_extract(value, '$.sent_at')"
+        " FROM json_each(:outcomes) WHERE outbox.id = json_extract(value, '$.id')"
+    ),
+    "postgresql": text(
+        "UPDATE outbox SET status = o.status, attempts = o.attempts, next_attempt_at = o.next_attempt_at, lease_until = NULL,"
+        " message_id = o.message_id, error = o.error, sent_at = o.sent_at"
+        " FROM jsonb_to_recordset(CAST(:outcomes AS jsonb)) AS o(id integer, status varchar, attempts integer,"
+        " next_attempt_at timestamptz, message_id bigint, error varchar, sent_at timestamptz)"
+        " WHERE outbox.id = o.id"
+    ),
+}
 
 
 async def record(session: AsyncSession, outcomes: list[Outcome]) -> None:
-    """Write a batch of outcomes (one executemany), and mark refusing accounts unreachable."""
+    """Write a batch of outcomes, and mark refusing accounts unreachable."""
     if not outcomes:
         return
+    dialect = session.get_bind().dialect
+    stamp = _rows.c.sent_at.type.dialect_impl(dialect).bind_processor(dialect) or datetime.isoformat  # as the dialect stores it
     now = utcnow()
     rows = [
         {
-            "row_id": outcome.row.id,
-            "new_status": outcome.status,
-            "new_attempts": outcome.attempts,
-            "new_next_attempt_at": outcome.retry_at or now,
-            "new_message_id": outcome.message_id,
-            "new_error": outcome.error[:255] if outcome.error else None,
-            "new_sent_at": outcome.at if outcome.status == "sent" else None,
+            "id": outcome.row.id,
+            "status": outcome.status,
+            "attempts": outcome.attempts,
+            "next_attempt_at": stamp(outcome.retry_at or now),
+            "message_id": outcome.message_id,
+            "error": outcome.error[:255] if outcome.error else None,
+            "sent_at": stamp(outcome.at) if outcome.status == "sent" else None,
         }
         for outcome in outcomes
     ]
-    await session.execute(RECORD, rows)
+    await session.execute(RECORD[dialect.name], {"outcomes": json.dumps(rows)})
     unreachable = {outcome.row.account_id for outcome in outcomes if outcome.status == "unreachable"}
     if unreachable:
         await session.execute(update(Account).where(Account.id.in_(unreachable)).values(unreachable_since=now))

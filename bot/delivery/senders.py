@@ -134,11 +134,11 @@ class Sender:
         return [await self.send_one(payload, row, payload.file_on(self.platform)) for row in rows]
 
     async def send_one(self, payload: Payload, row: Claimed, media: str | InputFile | None) -> Outcome:
-        await self.pacer.wait()
-        if payload.cancelled:
-            return Outcome(row, "cancelled", attempts=row.attempts)
         try:
-            message = await self.deliver(payload, row.chat_id, media)
+            async with self.pacer.call():
+                if payload.cancelled:
+                    return Outcome(row, "cancelled", attempts=row.attempts)
+                message = await self.deliver(payload, row.chat_id, media)
         except Exception as error:  # every answer becomes an outcome; nothing escapes to stop the others
             return self.failure(row, error)
         if not isinstance(media, str | None):
@@ -180,11 +180,11 @@ class VkSender(Sender):
         session: VkSession = self.bot.session
         file_id = payload.file_on(self.platform)
         attachment = parse_file_id(file_id)[0] if file_id else None
-        await self.pacer.wait()
-        if payload.cancelled:
-            return [Outcome(row, "cancelled", attempts=row.attempts) for row in rows]
         try:
-            answers = await session.send_batch([row.chat_id for row in rows], payload.text, payload.keyboard, attachment, OUTBOX_RANDOM_IDS + payload.campaign_id)
+            async with self.pacer.call():
+                if payload.cancelled:
+                    return [Outcome(row, "cancelled", attempts=row.attempts) for row in rows]
+                answers = await session.send_batch([row.chat_id for row in rows], payload.text, payload.keyboard, attachment, OUTBOX_RANDOM_IDS + payload.campaign_id)
         except Exception as error:
             return [self.failure(row, error) for row in rows]
         outcomes = []
