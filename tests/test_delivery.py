@@ -129,7 +129,7 @@ async def test_pacer_keeps_every_second_within_the_rate_while_the_loop_stalls():
     loop = asyncio.get_running_loop()
 
     async def call() -> None:
-        async with pacer.call():
+        async with pacer:
             departures.append(loop.time())
 
     async def busy_loop() -> None:

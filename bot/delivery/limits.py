@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 
 # Even spacing at the configured rate could still put one call too many into a server's
 # one-second window when requests arrive with a few milliseconds of jitter; 3% headroom absorbs it.
@@ -25,9 +24,8 @@ class Pacer:
         self.in_flight = 0
         self.answered: deque[float] = deque()  # when the calls of the last second were answered
 
-    @asynccontextmanager
-    async def call(self) -> AsyncIterator[None]:
-        """Wait for a turn, then make the call inside the block."""
+    async def __aenter__(self) -> None:
+        """Wait for a turn; the call is made inside the `async with` block."""
         loop = asyncio.get_running_loop()
         now = loop.time()
         slot = max(self.next_slot, self.paused_until, now)
@@ -37,14 +35,14 @@ class Pacer:
         if self.interval:
             await self.window_room(loop)
         self.in_flight += 1
-        try:
-            yield
-        finally:
-            self.in_flight -= 1
-            if self.interval:
-                self.answered.append(loop.time())
+
+    async def __aexit__(self, *_exc_info: object) -> None:
+        self.in_flight -= 1
+        if self.interval:
+            self.answered.append(asyncio.get_running_loop().time())
 
     async def window_room(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wait until fewer than `rate` calls are in flight or were answered within the last second."""
         while True:
             now = loop.time()
             while self.answered and self.answered[0] <= now - 1:

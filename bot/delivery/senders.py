@@ -135,7 +135,7 @@ class Sender:
 
     async def send_one(self, payload: Payload, row: Claimed, media: str | InputFile | None) -> Outcome:
         try:
-            async with self.pacer.call():
+            async with self.pacer:
                 if payload.cancelled:
                     return Outcome(row, "cancelled", attempts=row.attempts)
                 message = await self.deliver(payload, row.chat_id, media)
@@ -181,7 +181,7 @@ class VkSender(Sender):
         file_id = payload.file_on(self.platform)
         attachment = parse_file_id(file_id)[0] if file_id else None
         try:
-            async with self.pacer.call():
+            async with self.pacer:
                 if payload.cancelled:
                     return [Outcome(row, "cancelled", attempts=row.attempts) for row in rows]
                 answers = await session.send_batch([row.chat_id for row in rows], payload.text, payload.keyboard, attachment, OUTBOX_RANDOM_IDS + payload.campaign_id)
