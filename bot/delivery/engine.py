@@ -1,8 +1,9 @@
 """The delivery engine: starts due campaigns, drains the outbox per platform, reports progress.
 
 It runs beside the update loops for as long as the bot serves. Everything it knows is in the
-database: a restart (or a SIGKILL) loses at most the outcomes of the calls in flight, and those
-rows are claimed again when their lease runs out.
+database: a restart (or a SIGKILL) loses at most the outcomes of the calls in flight and of those
+answered while the last outcomes were being written; those rows are claimed again when their
+lease runs out.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from bot.db.models import Campaign, as_utc, utcnow
 from bot.delivery import outbox
 from bot.delivery.outbox import Claimed, Outcome, Progress
 from bot.delivery.senders import Payload, Sender, build_senders
-from bot.platforms import sleep_unless
 
 log = logging.getLogger(__name__)
 CONTROL_SECONDS = 0.5  # how often due campaigns are started and finished ones closed
-FLUSH_SECONDS = 0.2  # how often outcomes are written
+FLUSH_SECONDS = 0.2  # how often learnt media ids are written when no outcomes arrive
 CLAIM_LIMIT = 1000
 # Batches claimed ahead of the sends (about 1.4 s of sending at full speed): while the sends keep
 # the event loop busy, each database round trip waits its turn and a claim can take half a second;
@@ -44,6 +44,7 @@ class DeliveryEngine:
         self.concurrency = settings.delivery_concurrency
         self.payloads: dict[int, Payload] = {}
         self.outcomes: list[Outcome] = []
+        self.outcomes_waiting = asyncio.Event()
         # The engine's own writes take turns: on SQLite a second writer would wait in SQLite's busy
         # handler, which sleeps in steps of up to 100 ms while the sends run dry.
         self.writing = asyncio.Lock()
@@ -199,6 +200,7 @@ class DeliveryEngine:
             log.exception("sending campaign %s failed", payload.campaign_id)
             outcomes = [sender.policy.outcome(row, error) for row in rows]
         self.outcomes.extend(outcomes)  # after the await: flush() may have swapped the list meanwhile
+        self.outcomes_waiting.set()
 
     async def idle(self, platform: str, stop: asyncio.Event) -> None:
         """Wait for a wake-up, the next retry falling due or a second, whichever comes first."""
@@ -211,8 +213,12 @@ class DeliveryEngine:
     # writing outcomes
 
     async def flush_loop(self, stop: asyncio.Event) -> None:
+        """Outcomes are written as soon as the previous write is done (what arrived meanwhile goes
+        in one write), so a kill loses only the outcomes of the last moment: those messages go
+        out again on restart."""
         while not stop.is_set():
-            await sleep_unless(stop, FLUSH_SECONDS)
+            await _first(self.outcomes_waiting.wait(), stop.wait(), timeout=FLUSH_SECONDS)
+            self.outcomes_waiting.clear()
             await self.flush()
 
     async def flush(self) -> None:
