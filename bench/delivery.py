@@ -3,6 +3,7 @@
 Run from the project root:
 
     python bench/delivery.py [--recipients 10000] [--limited-recipients 3000] [--limit 300] [--concurrency 32] [--rounds 5]
+                             [--postgres postgresql://user@host/db]
 
 Part 1, limits off: a campaign to `--recipients` parents goes through the real DeliveryEngine
 (filling the outbox, claiming, sending, recording outcomes), timed from committing the campaign
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import functools
 import gc
 import json
 import logging
@@ -40,6 +43,7 @@ from bot.db.models import Account, Campaign, OutboxMessage, Person, Role, as_utc
 from bot.delivery.engine import DeliveryEngine  # noqa: E402
 from bot.delivery.outbox import OPEN  # noqa: E402
 from bot.emulator.telegram import TelegramEmulator  # noqa: E402
+from tests.helpers import throwaway_postgres  # noqa: E402
 
 TOKEN = "123456789:AAEmulatorTokenForTheVmesteTestSuite"
 TEXT = "Tomorrow's webinar starts at <b>18:00</b>"
@@ -177,6 +181,16 @@ async def bare_run(bot, chat_ids, concurrency: int) -> float:
     return time.perf_counter() - started
 
 
+@contextlib.asynccontextmanager
+async def fresh_database(postgres: str | None, directory: str, name: str):
+    """A new database for one part: a SQLite file, or a throw-away database on the PostgreSQL server."""
+    if postgres is None:
+        yield f"sqlite+aiosqlite:///{directory}/{name}.db"
+    else:
+        async with throwaway_postgres(postgres) as url:
+            yield url
+
+
 async def with_engine(settings, user_ids: range, district: str, body):
     """Migrate and seed the database, run the delivery engine around `body(app, bots, engine)`, shut down."""
     app = await create_app(settings)
@@ -195,7 +209,7 @@ async def with_engine(settings, user_ids: range, district: str, body):
         await app.close()
 
 
-async def unlimited_part(url: str, database_url: str, recipients: int, concurrency: int, rounds: int) -> dict:
+async def unlimited_part(url: str, database, recipients: int, concurrency: int, rounds: int) -> dict:
     user_ids = range(UNLIMITED_IDS, UNLIMITED_IDS + recipients)
 
     async def body(app, bots, engine):
@@ -215,8 +229,8 @@ async def unlimited_part(url: str, database_url: str, recipients: int, concurren
                     log(f"outbox: {recipients / outbox[-1][0]:.0f} msg/s {outbox[-1][1]}")
         return outbox, bare
 
-    settings = bot_settings(url, database_url, concurrency)
-    outbox, bare = await with_engine(settings, user_ids, "unlimited", body)
+    async with database("unlimited") as database_url:
+        outbox, bare = await with_engine(bot_settings(url, database_url, concurrency), user_ids, "unlimited", body)
     outbox_rate = recipients / statistics.median(seconds for seconds, _, _ in outbox)
     bare_rate = recipients / statistics.median(bare)
     return {
@@ -230,7 +244,7 @@ async def unlimited_part(url: str, database_url: str, recipients: int, concurren
     }
 
 
-async def limited_part(url: str, database_url: str, recipients: int, concurrency: int, limit: int) -> dict:
+async def limited_part(url: str, database, recipients: int, concurrency: int, limit: int) -> dict:
     user_ids = range(LIMITED_IDS, LIMITED_IDS + recipients)
 
     async def body(app, bots, engine):
@@ -238,8 +252,9 @@ async def limited_part(url: str, database_url: str, recipients: int, concurrency
         # at once; in the unlimited part the campaign waits for a tick (up to 0.5 s). *_start_seconds says.
         return await outbox_run(app.sessionmaker, engine, "limited")
 
-    settings = bot_settings(url, database_url, concurrency, rate=limit, chat_rate=1)
-    seconds, counts, start = await with_engine(settings, user_ids, "limited", body)
+    async with database("limited") as database_url:
+        settings = bot_settings(url, database_url, concurrency, rate=limit, chat_rate=1)
+        seconds, counts, start = await with_engine(settings, user_ids, "limited", body)
     sent = counts.get("sent", 0)
     log(f"limited outbox: {sent / seconds:.1f} msg/s against a limit of {limit} {counts}")
     return {
@@ -257,24 +272,22 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=5, help="alternating bare / outbox rounds of the unlimited part")
-    parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory; a fresh one per part")
+    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server to run on (a throw-away database per part) instead of SQLite files")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     tmp = tempfile.TemporaryDirectory(prefix="vmeste-bench-")
-    # Each part seeds its own parents (in its own district, which its campaign is addressed to); a given
-    # --database-url is shared by both parts and must hold none of these accounts yet.
-    urls = [args.database_url] * 2 if args.database_url else [f"sqlite+aiosqlite:///{tmp.name}/{name}.db" for name in ("bench", "limited")]
+    database = functools.partial(fresh_database, args.postgres, tmp.name)
     started = time.perf_counter()
 
     emulator = EmulatorProcess(range(UNLIMITED_IDS, UNLIMITED_IDS + args.recipients))
     try:
-        unlimited = asyncio.run(unlimited_part(emulator.url, urls[0], args.recipients, args.concurrency, args.rounds))
+        unlimited = asyncio.run(unlimited_part(emulator.url, database, args.recipients, args.concurrency, args.rounds))
     finally:
         unlimited_counts = emulator.close()
 
     emulator = EmulatorProcess(range(LIMITED_IDS, LIMITED_IDS + args.limited_recipients), limit=args.limit)
     try:
-        limited = asyncio.run(limited_part(emulator.url, urls[1], args.limited_recipients, args.concurrency, args.limit))
+        limited = asyncio.run(limited_part(emulator.url, database, args.limited_recipients, args.concurrency, args.limit))
     finally:
         limited_counts = emulator.close()
 
@@ -289,7 +302,7 @@ def main() -> None:
         "concurrency": args.concurrency,
         "emulator_send_messages": unlimited_counts["send_messages"],
         "unlimited_429s": unlimited_counts["throttled"],
-        "database": urls[0].split(":")[0].split("+")[0],
+        "database": "postgresql" if args.postgres else "sqlite",
         "total_seconds": round(time.perf_counter() - started, 1),
     }
     tmp.cleanup()

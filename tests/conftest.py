@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App, Bots, create_app, serve
-from bot.config import Settings, async_database_url, load_settings
+from bot.config import Settings, load_settings
+from tests.helpers import throwaway_postgres
 from tests.messengers import Messenger, TelegramMessenger, VkMessenger
 
 ADMIN_ID = 9000
@@ -39,29 +37,8 @@ async def database_url(request, tmp_path) -> AsyncIterator[str]:
     server = os.environ.get("TEST_DATABASE_URL")
     if not server:
         pytest.skip("TEST_DATABASE_URL is not set")
-    async with postgres_database(async_database_url(server)) as url:
+    async with throwaway_postgres(server) as url:
         yield url
-
-
-class postgres_database:
-    """A throw-away database on the test server, dropped afterwards."""
-
-    def __init__(self, server_url: str) -> None:
-        self.server = make_url(server_url)
-        self.name = f"vmeste_test_{uuid.uuid4().hex[:12]}"
-
-    async def _admin(self, statement: str) -> None:
-        engine = create_async_engine(self.server, isolation_level="AUTOCOMMIT")
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-        await engine.dispose()
-
-    async def __aenter__(self) -> str:
-        await self._admin(f'CREATE DATABASE "{self.name}"')
-        return self.server.set(database=self.name).render_as_string(hide_password=False)
-
-    async def __aexit__(self, *exc) -> None:
-        await self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
 def make_settings(emulator: Messenger, database_url: str, **overrides: object) -> Settings:

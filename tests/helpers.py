@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import uuid
 
-from bot.config import PROJECT_ROOT
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.config import PROJECT_ROOT, async_database_url
 from bot.content import load_content
 
 CONTENT = load_content(PROJECT_ROOT / "content")
@@ -37,3 +41,24 @@ async def register(emulator, user, language: str = "en", district: str | None = 
 
 async def count(session, model, *where) -> int:
     return await session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+class throwaway_postgres:
+    """A new database on a PostgreSQL server (any URL to it), dropped afterwards."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server = make_url(async_database_url(server_url))
+        self.name = f"vmeste_test_{uuid.uuid4().hex[:12]}"
+
+    async def _admin(self, statement: str) -> None:
+        engine = create_async_engine(self.server, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+        await engine.dispose()
+
+    async def __aenter__(self) -> str:
+        await self._admin(f'CREATE DATABASE "{self.name}"')
+        return self.server.set(database=self.name).render_as_string(hide_password=False)
+
+    async def __aexit__(self, *exc) -> None:
+        await self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
