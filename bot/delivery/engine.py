@@ -9,13 +9,12 @@ lease runs out.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiogram import Bot
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
@@ -171,7 +170,7 @@ class DeliveryEngine:
 
     async def claim(self, platform: str, limit: int) -> list[Claimed]:
         try:
-            async with self.writing, self.write_session() as session:
+            async with self.writing, self.sessionmaker() as session:
                 rows = await outbox.claim(session, platform, limit, self.settings.delivery_lease_seconds)
                 await session.commit()
             return rows
@@ -215,16 +214,6 @@ class DeliveryEngine:
 
     # writing outcomes
 
-    @contextlib.asynccontextmanager
-    async def write_session(self) -> AsyncIterator[AsyncSession]:
-        """A session for the engine's claims and outcomes. On PostgreSQL their commits do not wait
-        for the disk (as SQLite's synchronous=NORMAL): a crash of the database server itself could
-        forget the last fraction of a second of them, which only sends those messages again."""
-        async with self.sessionmaker() as session:
-            if session.bind.dialect.name == "postgresql":
-                await session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-            yield session
-
     async def flush_loop(self, stop: asyncio.Event) -> None:
         """Outcomes are written a moment after the previous write is done (what arrived meanwhile
         goes in one write), so a kill loses only the outcomes of the last moment: those messages
@@ -241,7 +230,7 @@ class DeliveryEngine:
         if not outcomes and not learnt:
             return
         try:
-            async with self.writing, self.write_session() as session:
+            async with self.writing, self.sessionmaker() as session:
                 await outbox.record(session, outcomes)
                 for payload in learnt:
                     await session.execute(update(Campaign).where(Campaign.id == payload.campaign_id).values(media_ids=payload.media_ids))
