@@ -95,6 +95,11 @@ class TelegramMessenger(Messenger):
         self.emulator.set_limits(global_per_second=per_second, per_chat_per_second=1)
 
     def block(self, user) -> None:
+        """Sends to the user fail and the bot is not told (VK: privacy settings, error 902)."""
+        user.block(notify=False)
+
+    def user_blocks_bot(self, user) -> None:
+        """The user blocks the bot in the app, and the bot is told (VK: message_deny)."""
         user.block()
 
     def sends(self) -> list[dict[str, Any]]:
@@ -155,6 +160,9 @@ class VkMessenger(Messenger):
 
     def block(self, user) -> None:
         user.block(902)
+
+    def user_blocks_bot(self, user) -> None:
+        user.block(901)
 
     def sends(self) -> list[dict[str, Any]]:
         return [params for method, params in self.emulator.calls if method == "messages.send"]

@@ -103,6 +103,21 @@ async def test_unreachable_people_drop_out_until_they_write_again(emulator, data
         assert received(parents[0], "Third") == 1
 
 
+async def test_a_parent_who_blocks_the_bot_drops_out_at_once_and_is_back_after_unblocking(emulator, database_url):
+    async with RunningBot(make_settings(emulator, database_url, **FAST_RETRIES)) as running:
+        parents = await add_parents(running, emulator, range(5201, 5204))
+        emulator.user_blocks_bot(parents[0])
+        await emulator.settle()
+        first = await finished(running, await broadcast(running, "First"))
+        assert await statuses(running, first.id) == {"sent": 2}  # no row: nothing was tried and failed
+
+        parents[0].unblock()
+        await emulator.settle()
+        second = await finished(running, await broadcast(running, "Second"))
+        assert await statuses(running, second.id) == {"sent": 3}
+        assert received(parents[0], "Second") == 1
+
+
 async def test_limits_hold_without_a_single_429(emulator, database_url):
     limit = 20 if emulator.platform == "telegram" else 4
     settings = make_settings(emulator, database_url, DELIVERY_TELEGRAM_RATE=str(limit), DELIVERY_VK_RATE=str(limit))

@@ -291,8 +291,10 @@ class EmulatedUser(EmulatedUserBase[EmulatedChat]):
         """A callback query with arbitrary data, as a stale or forged button would send."""
         return self._emulator._user_click_data(self.chat, self, data, message)
 
-    def block(self) -> None:
-        self._emulator._set_blocked(self, True)
+    def block(self, notify: bool = True) -> None:
+        """Sends to the user fail with 403 from now on. notify=False: the bot never hears of it (as
+        when it was offline for longer than Telegram keeps updates)."""
+        self._emulator._set_blocked(self, True, notify)
 
     def unblock(self) -> None:
         self._emulator._set_blocked(self, False)
@@ -707,10 +709,12 @@ class TelegramEmulator(EmulatorServer):
         self._enqueue("callback_query", query)
         return query_id
 
-    def _set_blocked(self, user: EmulatedUser, blocked: bool) -> None:
+    def _set_blocked(self, user: EmulatedUser, blocked: bool, notify: bool = True) -> None:
         if user.blocked == blocked:
             return
         user.blocked = blocked
+        if not notify:
+            return
         bot = {"status": "member", "user": self._bot_user()}
         banned = {"status": "kicked", "user": self._bot_user(), "until_date": 0}
         old, new = (bot, banned) if blocked else (banned, bot)

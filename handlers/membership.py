@@ -1,0 +1,26 @@
+"""A person blocking the bot (Telegram's my_chat_member, VK's message_deny) drops out of broadcasts
+at once, before a send fails; any update from them afterwards, unblocking included, brings them
+back (IdentityMiddleware)."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import KICKED, ChatMemberUpdatedFilter
+from aiogram.types import ChatMemberUpdated
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import utcnow
+from bot.services.people import find_account
+
+
+def build_router() -> Router:
+    router = Router(name="membership")
+    router.my_chat_member.register(blocked, F.chat.type == ChatType.PRIVATE, ChatMemberUpdatedFilter(member_status_changed=KICKED))
+    return router
+
+
+async def blocked(event: ChatMemberUpdated, session: AsyncSession, platform: str) -> None:
+    account = await find_account(session, platform, event.from_user.id)
+    if account is not None:
+        account.unreachable_since = utcnow()
