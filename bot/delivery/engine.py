@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
 
 from aiogram import Bot
@@ -29,8 +28,8 @@ CONTROL_SECONDS = 0.5  # how often due campaigns are started and finished ones c
 FLUSH_SECONDS = 0.2  # how often learnt media ids are written when no outcomes arrive
 WRITE_GAP_SECONDS = 0.02  # between two writes of outcomes: at most 50 small transactions a second
 CLAIM_LIMIT = 1000
-# Batches claimed ahead of the sends (about 1.4 s of sending at full speed): while the sends keep
-# the event loop busy, each database round trip waits its turn and a claim can take half a second;
+# Claims fetched ahead of the sends (about 2 s of sending at full speed): while the sends keep the
+# event loop busy, each database round trip waits its turn and a claim can take half a second;
 # the sends must not run dry meanwhile.
 CLAIMED_AHEAD = 8
 
@@ -131,34 +130,28 @@ class DeliveryEngine:
     # sending
 
     async def drain(self, sender: Sender, stop: asyncio.Event) -> None:
-        """`concurrency` workers send what the claimer fetched ahead of them (CLAIMED_AHEAD batches
-        at most), so the calls never wait for the database."""
-        batches: asyncio.Queue[list[tuple[Payload, list[Claimed]]] | None] = asyncio.Queue(maxsize=CLAIMED_AHEAD)
-        taken: deque[tuple[Payload, list[Claimed]]] = deque()  # the chunks of the batches workers took
-        workers = [asyncio.create_task(self.work(sender, batches, taken, stop)) for _ in range(self.concurrency)]
-        await self.claim_ahead(sender, batches, stop)
+        """`concurrency` workers send the chunks the claimer fetched ahead of them (CLAIMED_AHEAD
+        claims' worth at most), so the calls never wait for the database."""
+        limit = min(sender.claim_size(self.concurrency), CLAIM_LIMIT)
+        chunks: asyncio.Queue[tuple[Payload, list[Claimed]] | None] = asyncio.Queue(maxsize=CLAIMED_AHEAD * max(1, limit // sender.batch_size))
+        workers = [asyncio.create_task(self.work(sender, chunks, stop)) for _ in range(self.concurrency)]
+        await self.claim_ahead(sender, limit, chunks, stop)
         await asyncio.gather(*workers)
 
-    async def claim_ahead(self, sender: Sender, batches: asyncio.Queue, stop: asyncio.Event) -> None:
-        limit = min(sender.claim_size(self.concurrency), CLAIM_LIMIT)
+    async def claim_ahead(self, sender: Sender, limit: int, chunks: asyncio.Queue, stop: asyncio.Event) -> None:
         while not stop.is_set():
             rows = await self.claim(sender.platform, limit)
-            if rows:
-                await batches.put(await self.chunks(rows, sender.batch_size))
-            else:
+            if not rows:
                 await self.idle(sender.platform, stop)
-        await batches.put(None)  # the workers' signal to end
+            for chunk in await self.chunks(rows, sender.batch_size):
+                await chunks.put(chunk)
+        for _ in range(self.concurrency):
+            await chunks.put(None)  # a worker's signal to end
 
-    async def work(self, sender: Sender, batches: asyncio.Queue, taken: deque, stop: asyncio.Event) -> None:
+    async def work(self, sender: Sender, chunks: asyncio.Queue, stop: asyncio.Event) -> None:
         """Send chunk after chunk; once stopping, hand the rest back unsent."""
-        while True:
-            while not taken:
-                batch = await batches.get()
-                if batch is None:
-                    batches.put_nowait(None)  # for the next worker
-                    return
-                taken.extend(batch)
-            payload, rows = taken.popleft()
+        while (chunk := await chunks.get()) is not None:
+            payload, rows = chunk
             if stop.is_set():
                 self.release(rows)
             else:
