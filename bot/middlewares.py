@@ -36,7 +36,7 @@ class DatabaseSessionMiddleware(BaseMiddleware):
 
 
 class IdentityMiddleware(BaseMiddleware):
-    """Finds the person behind the update and the language to answer in."""
+    """Finds the account and person behind the update and the language to answer in."""
 
     def __init__(self, content: Content, settings: Settings) -> None:
         self.content = content
@@ -52,7 +52,7 @@ class IdentityMiddleware(BaseMiddleware):
         if person and (platform, user.id) in self.settings.admin_accounts:
             await grant_role(session, person, "admin")
         language = person.language if person else self.guess_language(user)
-        data.update(person=person, roles=frozenset(role_names(person)) if person else frozenset(), l10n=self.content.texts[language])
+        data.update(account=account, person=person, roles=frozenset(role_names(person)) if person else frozenset(), l10n=self.content.texts[language])
         return await handler(update, data)
 
     def guess_language(self, user: User | None) -> str:

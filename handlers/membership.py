@@ -8,10 +8,8 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import KICKED, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import utcnow
-from bot.services.people import find_account
+from bot.db.models import Account, utcnow
 
 
 def build_router() -> Router:
@@ -20,7 +18,6 @@ def build_router() -> Router:
     return router
 
 
-async def blocked(event: ChatMemberUpdated, session: AsyncSession, platform: str) -> None:
-    account = await find_account(session, platform, event.from_user.id)
-    if account is not None:
+async def blocked(event: ChatMemberUpdated, account: Account | None) -> None:
+    if account is not None:  # someone who never registered: nothing kept, nothing to mark
         account.unreachable_since = utcnow()
