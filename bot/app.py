@@ -142,6 +142,7 @@ async def serve(app: App, bots: Bots, stop: asyncio.Event) -> None:
             loops.append(vk.poll(bots.vk, dispatcher, app.sessionmaker, stop))
     delivery = DeliveryEngine(app.sessionmaker, bots.by_platform(), settings, {"broadcast": broadcast_reporter(bots.by_platform(), app.content, app.sessionmaker, settings)})
     dispatcher["delivery"] = delivery
+    dispatcher["bots"] = bots.by_platform()  # handlers that tell a person something in every messenger
     loops.append(delivery.run(stop))
     hooks = {"dispatcher": dispatcher, "bots": bots.all(), **dispatcher.workflow_data}
     await dispatcher.emit_startup(**hooks)

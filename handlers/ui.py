@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
 
-from aiogram.exceptions import TelegramBadRequest
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import LANGUAGES
 from bot.content import Choice, Content, Texts
+from bot.db.models import Account, Person
+
+log = logging.getLogger(__name__)
 
 
 class LanguageChoice(CallbackData, prefix="lang"):
@@ -81,3 +86,20 @@ async def show(target: Message | CallbackQuery, text: str, markup: InlineKeyboar
     except TelegramBadRequest as error:
         if "message is not modified" not in error.message:  # a double tap: the screen is already right
             raise
+
+
+async def tell_person(bots: Mapping[str, Bot], accounts: list[Account], person: Person, content: Content, text: Callable[[Texts], str]) -> int:
+    """Send a notice to each of the person's `accounts` whose messenger this bot serves, in the
+    person's language; an account that cannot be reached is skipped. Returns how many got it."""
+    l10n = content.texts[person.language]
+    told = 0
+    for account in accounts:
+        bot = bots.get(account.platform)
+        if bot is None:
+            continue
+        try:
+            await bot.send_message(account.external_id, text(l10n))
+            told += 1
+        except TelegramAPIError as error:  # blocked, deleted: the notice is a courtesy, not a transaction
+            log.warning("a notice to a %s account was not delivered (%s)", account.platform, type(error).__name__)
+    return told
