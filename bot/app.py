@@ -16,8 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import LANGUAGES, ConfigError, Settings
 from bot.content import Content, load_content
-from bot.db.engine import create_engine, create_sessionmaker
-from bot.db.migrate import upgrade
+from bot.db.engine import create_sessionmaker, open_database
 from bot.delivery.engine import DeliveryEngine
 from bot.middlewares import DatabaseSessionMiddleware, IdentityMiddleware
 from bot.platforms import telegram, vk
@@ -42,14 +41,11 @@ class App:
         await self.engine.dispose()
 
 
-async def create_app(settings: Settings) -> App:
-    """Load content, migrate the database and wire the dispatcher; no network yet."""
-    content = load_content(settings.content_dir)
-    engine = create_engine(settings.database_url)
-    try:
-        await upgrade(engine)
-    except OSError as error:
-        raise ConfigError(f"config error: DATABASE_URL: cannot open the database ({error}) — check the host, port and credentials") from None
+async def create_app(settings: Settings, content: Content | None = None, engine: AsyncEngine | None = None) -> App:
+    """Wire the dispatcher over the content and the migrated database (loaded and opened here
+    unless the caller did it already); no network yet."""
+    content = content or load_content(settings.content_dir)
+    engine = engine or await open_database(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     scheduler = build_scheduler(sessionmaker)
     return App(settings, content, engine, sessionmaker, build_dispatcher(settings, content, sessionmaker, scheduler), scheduler)
@@ -109,8 +105,9 @@ class Bots:
             await bot.session.close()
 
 
-async def check_bot(bot: Bot, token: str, url: str, attempts: int = 3) -> None:
-    """Fail fast, in one line naming the variables, on a rejected token or an unreachable API server."""
+async def check_bot(bot: Bot, token: str, url_variable: str, url: str | None, default_url: str, attempts: int = 3) -> None:
+    """Fail fast, in one line naming the variables and the server tried, on a rejected token or an
+    unreachable API server."""
     for attempt in range(attempts):
         try:
             me = await bot.me()
@@ -120,8 +117,17 @@ async def check_bot(bot: Bot, token: str, url: str, attempts: int = 3) -> None:
             raise ConfigError(f"config error: {token}: the API server rejected the token — issue a new one and set {token}") from None
         except TelegramNetworkError as error:
             if attempt + 1 == attempts:
-                raise ConfigError(f"config error: {url}: cannot reach the API server ({error}) — check {url} and the network") from None
+                raise ConfigError(unreachable(url_variable, url, default_url, error)) from None
             await asyncio.sleep(1 + attempt)
+
+
+def unreachable(url_variable: str, url: str | None, default_url: str, error: Exception) -> str:
+    if url:
+        return f"config error: {url_variable}: cannot reach the API server at {url} ({error}) — check {url_variable} and the network"
+    return (
+        f"config error: {url_variable} (not set, so {default_url} was tried): cannot reach the API server ({error}) "
+        f"— check this machine's network, or set {url_variable} to an API server it can reach"
+    )
 
 
 async def serve(app: App, bots: Bots, stop: asyncio.Event) -> None:
@@ -165,18 +171,18 @@ async def start_web(web_app: web.Application, settings: Settings) -> web.AppRunn
     return runner
 
 
-async def run(settings: Settings) -> None:
+async def run(settings: Settings, content: Content | None = None, engine: AsyncEngine | None = None) -> None:
     settings.require_platform()
-    app = await create_app(settings)
+    app = await create_app(settings, content, engine)
     bots = Bots.from_settings(settings)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     try:
         if bots.telegram:
-            await check_bot(bots.telegram, "BOT_TOKEN", "TELEGRAM_API_URL")
+            await check_bot(bots.telegram, "BOT_TOKEN", "TELEGRAM_API_URL", settings.telegram_api_url, telegram.DEFAULT_API_URL)
         if bots.vk:
-            await check_bot(bots.vk, "VK_TOKEN", "VK_API_URL")
+            await check_bot(bots.vk, "VK_TOKEN", "VK_API_URL", settings.vk_api_url, vk.DEFAULT_API_URL)
         await serve(app, bots, stop)
     finally:
         await bots.close()

@@ -5,14 +5,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
 from bot.config import ConfigError, load_settings
 
 
+def program_name() -> str:
+    """`vmeste` when run as the installed script, `python -m bot` otherwise."""
+    script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return "python -m bot" if script in ("__main__.py", "-m", "-c", "") else script
+
+
+def package_version() -> str:
+    try:
+        return version("vmeste")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Vmeste: a digital rehabilitation centre in a messenger.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog=program_name(), description="Vmeste: a digital rehabilitation centre in a messenger.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
     commands.add_parser("run", help="serve Telegram and/or VK, whichever tokens are set")
     commands.add_parser("migrate", help="bring the database schema up to date")
     demo = commands.add_parser("demo", help="play a scripted conversation against a local emulator; no token, no network")
@@ -34,16 +50,21 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await play(args.platform)
     settings = load_settings()
     configure_logging(settings.log_level)
-    if args.command == "migrate":
-        from bot.app import create_app
+    if args.command == "run":
+        settings.require_platform()
+    # Everything that can be a configuration mistake is checked before aiogram is imported (seconds).
+    from bot.content import load_content
+    from bot.db.engine import open_database
 
-        app = await create_app(settings)
-        await app.close()
+    content = load_content(settings.content_dir)
+    engine = await open_database(settings.database_url)
+    if args.command == "migrate":
+        await engine.dispose()
         print("database is up to date")
         return 0
     from bot.app import run
 
-    await run(settings)
+    await run(settings, content, engine)
     return 0
 
 

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 # aiogram reads every answer as Response[<type>]; pydantic caches such generic classes only weakly,
 # so each garbage collection threw them away and the next answer rebuilt one (~15 ms of CPU, about
 # every 50 messages in a bulk send). Holding the common ones keeps them built.
+DEFAULT_API_URL = "https://api.telegram.org"  # aiogram's own default server
 RESPONSE_TYPES = [Response[returning] for returning in (Message, bool, list[Update], User)]
 
 

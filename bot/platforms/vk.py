@@ -28,6 +28,7 @@ from bot.services.state import get_state, set_state
 log = logging.getLogger(__name__)
 CALLBACK_PATH = "/vk-callback"
 VK_API_HOSTS = ("https://api.vk.ru/", "https://api.vk.com/")
+DEFAULT_API_URL = VK_API_HOSTS[0].rstrip("/")  # where vk_api sends its calls
 
 
 class RedirectAdapter(HTTPAdapter):
