@@ -83,6 +83,10 @@ class TelegramMessenger(Messenger):
     def group_command(self, command: str) -> str:
         return f"/{command}@{BOT_USERNAME}"
 
+    def send_formatted(self, user, text: str, entities: list[dict[str, Any]]) -> None:
+        """A message the user formatted in the app (bold, a link, a code block)."""
+        user.send(text, entities=entities)
+
     def delay_next_reply(self, seconds: float) -> None:
         self.emulator.fail_next("sendMessage", status=None, delay=seconds)
 
@@ -147,6 +151,10 @@ class VkMessenger(Messenger):
 
     def group_command(self, command: str) -> str:
         return f"/{command}"
+
+    def send_formatted(self, user, text: str, entities: list[dict[str, Any]]) -> None:
+        """VK users cannot format a message: the words arrive plain."""
+        user.send(text)
 
     def delay_next_reply(self, seconds: float) -> None:
         self.emulator.fail_next("messages.send", error_code=None, delay=seconds)
