@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.lengths import utf16_len, visible_text
+from bot.emulator.tg_html import parse_html
+from bot.lengths import split, utf16_len, visible_text
 from tests.conftest import ADMIN_ID
 from tests.helpers import TEXTS, button_texts, register, step
 from tests.test_broadcasts import last_campaign, open_new_draft
@@ -113,3 +114,18 @@ async def test_a_long_text_arrives_in_parts_split_between_paragraphs(emulator, r
         assert [message.kind for message in sent] == ["photo", "text"] and sent[0].caption is None and sent[1].text == caption
     else:
         assert len(sent) == 1 and sent[0].text == caption
+
+
+def test_the_splitter_prefers_paragraphs_then_lines_then_words_and_keeps_every_part_valid():
+    lines = "<b>one line</b>\n<i>another &amp; line</i>\n" + "<a href=\"https://example.org/?q=&quot;x&quot;\">a link that is long</a>"
+    parts = split(lines, 25, utf16_len)
+    assert [visible_text(part) for part in parts] == ["one line\nanother & line", "a link that is long"]
+    words = split("<b>" + " ".join(["word"] * 10) + "</b>", 12, utf16_len)
+    assert [visible_text(part) for part in words] == ["word word", "word word", "word word", "word word", "word word"]
+    assert words[1] == "<b>word word</b>"
+    hard = split("<code>" + "x" * 10 + "</code>", 4, utf16_len)  # no space to split at: cut, nothing lost
+    assert "".join(visible_text(part) for part in hard) == "x" * 10
+    for part in parts + words + hard:
+        parse_html(part)  # as strict as Telegram: every tag closed, every & an entity
+    assert parse_html(parts[1])[1][0]["url"] == 'https://example.org/?q="x"'
+    assert split("😀" * 5, 4, utf16_len) == ["😀😀", "😀😀", "😀"]  # a surrogate pair is never cut
