@@ -263,7 +263,11 @@ async def preview(callback: CallbackQuery, draft: Campaign, ctx: Context) -> Non
     await callback.answer()
     payload = Payload.of(draft)
     sender = ctx.delivery.senders[ctx.platform]
-    await sender.deliver(payload, callback.message.chat.id, payload.file_on(ctx.platform))
+    try:
+        await sender.deliver(payload, callback.message.chat.id, payload.file_on(ctx.platform))
+    except TelegramBadRequest:  # formatting the messenger will not take: say so, not a generic apology
+        log.warning("the messenger refused the preview of draft %s", draft.id)
+        await callback.bot.send_message(callback.message.chat.id, ctx.l10n("lengths.preview_refused"))
     text, markup = await card_screen(draft, ctx)
     await callback.bot.send_message(callback.message.chat.id, text, reply_markup=markup)
 

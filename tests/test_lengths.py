@@ -67,6 +67,9 @@ async def test_formatting_with_quotes_in_attributes_survives(emulator, running_b
     await step(emulator, lambda: emulator.send_formatted(admin, text, [link, bold, pre]))
     assert "Broadcast draft" in admin.last.text
 
+    emulator.refuse_next_send()  # had the messenger refused it, the coordinator would be told why, then see the card
+    await step(emulator, lambda: admin.click(T("broadcast.do_preview")))
+    assert admin.bot_messages[-2].text == T("lengths.preview_refused") and "Broadcast draft" in admin.last.text
     await step(emulator, lambda: admin.click(T("broadcast.do_preview")))
     preview = admin.bot_messages[-2]
     await send_now(emulator, running_bot, admin)
