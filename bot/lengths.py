@@ -111,7 +111,7 @@ def _longest_fit(text: str, start: int, limit: int, measure: Callable[[str], int
 
 def split(text: str, limit: int, measure: Callable[[str], int] = len, is_html: bool = True) -> list[str]:
     """`text` as parts whose visible text each fits `limit`; a text that fits comes back whole."""
-    if measure(visible_text(text, is_html)) <= limit:
+    if measure(text) <= limit or measure(visible_text(text, is_html)) <= limit:  # markup never shows longer than it is
         return [text]
     if not is_html:
         return [text[begin:end] for begin, end in cut_points(text, limit, measure)]
