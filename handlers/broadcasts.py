@@ -29,6 +29,7 @@ from bot.delivery.engine import DeliveryEngine, Reporter
 from bot.delivery.outbox import Progress
 from bot.delivery.senders import Payload
 from bot.filters import HasRole
+from bot.platforms.long_texts import html_of
 from bot.services import broadcasts
 from bot.services.people import ROLES, format_date
 from handlers.ui import MenuAction, choices_keyboard, show
@@ -171,7 +172,7 @@ def media_of(message: Message) -> tuple[str, str] | None:
 
 async def take_text(message: Message, draft: Campaign, ctx: Context) -> str | None:
     media = media_of(message)
-    text = message.html_text if (message.text or message.caption) else ""
+    text = html_of(message) if (message.text or message.caption) else ""
     problem = broadcasts.text_problem(draft, text, has_media=bool(media or draft.media_kind))
     if problem:
         return problem
@@ -185,7 +186,7 @@ async def take_media(message: Message, draft: Campaign, ctx: Context) -> str | N
     media = media_of(message)
     if media is None:
         return "broadcast.media_expected"
-    text = message.html_text if message.caption else draft.text
+    text = html_of(message) if message.caption else draft.text
     if problem := broadcasts.text_problem(draft, text, has_media=True):
         return problem
     set_media(draft, media, ctx.platform)
@@ -228,7 +229,7 @@ async def card_screen(draft: Campaign, ctx: Context) -> tuple[str, InlineKeyboar
         id=draft.id,
         audience=describe(draft.audience, l10n, ctx.content),
         count=await audience_size(draft, ctx),
-        length=len(draft.text),
+        length=broadcasts.text_length(draft.text),
         media=l10n(f"broadcast.media_{draft.media_kind}") if draft.media_kind else l10n("broadcast.media_none"),
         buttons=", ".join(label for label, _ in draft.buttons) or l10n("broadcast.media_none"),
     )
@@ -262,7 +263,11 @@ async def preview(callback: CallbackQuery, draft: Campaign, ctx: Context) -> Non
     await callback.answer()
     payload = Payload.of(draft)
     sender = ctx.delivery.senders[ctx.platform]
-    await sender.deliver(payload, callback.message.chat.id, payload.file_on(ctx.platform))
+    try:
+        await sender.deliver(payload, callback.message.chat.id, payload.file_on(ctx.platform))
+    except TelegramBadRequest:  # formatting the messenger will not take: say so, not a generic apology
+        log.warning("the messenger refused the preview of draft %s", draft.id)
+        await callback.bot.send_message(callback.message.chat.id, ctx.l10n("lengths.preview_refused"))
     text, markup = await card_screen(draft, ctx)
     await callback.bot.send_message(callback.message.chat.id, text, reply_markup=markup)
 

@@ -17,6 +17,7 @@ from handlers.ui import menu_button
 log = logging.getLogger(__name__)
 
 MEDIA_KINDS = ("voice", "photo", "video", "document")
+ECHO_LIMIT = 40  # an unknown command is echoed at most this long, the cut shown by "…"
 
 
 def build_router() -> Router:
@@ -42,13 +43,17 @@ async def private_message(message: Message, person: Person | None, l10n: Texts) 
 
 def fallback_text(message: Message, l10n: Texts) -> str:
     if message.text and message.text.startswith("/"):
-        return l10n("fallback.command", command=message.text.split()[0])
+        return l10n("fallback.command", command=shortened(message.text.split()[0]))
     if message.text:
         return l10n("fallback.text")
     if message.sticker:
         return l10n("fallback.sticker")
     kind = next((kind for kind in MEDIA_KINDS if getattr(message, kind)), "other")
     return l10n("fallback.media", kind=l10n(f"kind.{kind}"))
+
+
+def shortened(text: str) -> str:
+    return text if len(text) <= ECHO_LIMIT else text[: ECHO_LIMIT - 1] + "…"
 
 
 async def group_command(message: Message, l10n: Texts, bot: Bot, channel: Channel) -> None:

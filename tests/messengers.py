@@ -83,6 +83,14 @@ class TelegramMessenger(Messenger):
     def group_command(self, command: str) -> str:
         return f"/{command}@{BOT_USERNAME}"
 
+    def send_formatted(self, user, text: str, entities: list[dict[str, Any]]) -> None:
+        """A message the user formatted in the app (bold, a link, a code block)."""
+        user.send(text, entities=entities)
+
+    def refuse_next_send(self) -> None:
+        """The next sendMessage is refused as formatting Telegram will not take."""
+        self.emulator.fail_next("sendMessage", status=400, description='Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 0')
+
     def delay_next_reply(self, seconds: float) -> None:
         self.emulator.fail_next("sendMessage", status=None, delay=seconds)
 
@@ -147,6 +155,13 @@ class VkMessenger(Messenger):
 
     def group_command(self, command: str) -> str:
         return f"/{command}"
+
+    def send_formatted(self, user, text: str, entities: list[dict[str, Any]]) -> None:
+        """VK users cannot format a message: the words arrive plain."""
+        user.send(text)
+
+    def refuse_next_send(self) -> None:
+        self.emulator.fail_next("messages.send", error_code=100, error_msg="One of the parameters specified was missing or invalid: message")
 
     def delay_next_reply(self, seconds: float) -> None:
         self.emulator.fail_next("messages.send", error_code=None, delay=seconds)

@@ -244,9 +244,12 @@ class EmulatedUser(EmulatedUserBase[EmulatedChat]):
         private |= {key: raw[key] for key in ("last_name", "username") if key in raw}
         self.chat = EmulatedChat(emulator, private)
 
-    def send(self, text: str, reply_to: int | None = None) -> dict[str, Any]:
-        """Write to the bot; a leading /command gets a bot_command entity."""
-        return self._emulator._user_text(self.chat, self, text, reply_to)
+    def send(
+        self, text: str, reply_to: int | None = None, entities: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """Write to the bot; a leading /command gets a bot_command entity. `entities` is the
+        formatting the app made (offsets in UTF-16 units), e.g. a text_link or a pre with a language."""
+        return self._emulator._user_text(self.chat, self, text, reply_to, entities)
 
     def send_photo(self, caption: str | None = None, data: bytes | None = None) -> dict[str, Any]:
         return self._emulator._user_media(self.chat, self, "photo", data, caption)
@@ -602,7 +605,12 @@ class TelegramEmulator(EmulatorServer):
     # users acting
 
     def _user_text(
-        self, chat: EmulatedChat, user: EmulatedUser, text: str, reply_to: int | None
+        self,
+        chat: EmulatedChat,
+        user: EmulatedUser,
+        text: str,
+        reply_to: int | None,
+        entities: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
@@ -610,6 +618,8 @@ class TelegramEmulator(EmulatorServer):
             content["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": utf16_len(command)}
             ]
+        if entities:
+            content["entities"] = content.get("entities", []) + list(entities)
         if reply_to is not None:
             content["reply_to_message"] = self._reply_copy(chat, reply_to)
         return self._user_message(chat, user, content)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.emulator.tg_html import HtmlParseError, parse_html
+from bot.emulator.tg_html import HtmlParseError, parse_html, utf16_len
 
 SPEC_FILE = Path(__file__).parent / "specs" / "telegram-bot-api.json"
 
@@ -313,8 +313,8 @@ def _format(schema: Schema, field: FieldSpec, values: dict[str, Any], path: str)
         if entities and entities_field:
             values[entities_field] = entities
     text = values[field.name]
-    if field.limit:
-        _check_limit(field, len(text) if text.strip() else 0, path)
+    if field.limit:  # counted as Telegram counts: UTF-16 code units of the text after entity parsing
+        _check_limit(field, utf16_len(text) if text.strip() else 0, path)
 
 
 def _sibling(schema: Schema, name: str, suffix: str) -> str | None:

@@ -18,7 +18,9 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.config import Settings
+from bot.lengths import TELEGRAM_LIMITS
 from bot.platforms import TELEGRAM, feed_batch, sleep_unless, unless_stopped
+from bot.platforms.long_texts import SplitLongTexts
 
 log = logging.getLogger(__name__)
 # aiogram reads every answer as Response[<type>]; pydantic caches such generic classes only weakly,
@@ -30,6 +32,7 @@ RESPONSE_TYPES = [Response[returning] for returning in (Message, bool, list[Upda
 
 def build_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)) if settings.telegram_api_url else AiohttpSession()
+    session.middleware(SplitLongTexts(TELEGRAM_LIMITS))
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,

@@ -20,8 +20,10 @@ from vk_api import VkApiGroup
 from vk_api.exceptions import TOO_MANY_RPS_CODE
 
 from bot.config import Settings
+from bot.lengths import VK_LIMITS
 from bot.platforms import VK, feed_batch, sleep_unless, unless_stopped
 from bot.platforms.vk_events import to_update
+from bot.platforms.long_texts import SplitLongTexts
 from bot.platforms.vk_session import VK_API_VERSION, VkSession
 from bot.services.state import get_state, set_state
 
@@ -61,6 +63,7 @@ def build_api(token: str, api_url: str | None, timeout: float = 20) -> VkApiGrou
 def build_bot(settings: Settings) -> Bot:
     api = build_api(settings.vk_token.get_secret_value(), settings.vk_api_url, settings.delivery_timeout_seconds)
     session = VkSession(api, settings.vk_group_id)
+    session.middleware(SplitLongTexts(VK_LIMITS))
     # aiogram wants a Telegram-shaped token; the bot's id is the community id, the real token lives in the session.
     return Bot(f"{settings.vk_group_id}:vk-bridge", session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 

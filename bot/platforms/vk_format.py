@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from html.parser import HTMLParser
 
 from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+
+from bot.lengths import visible_text
 
 LABEL_LIMIT = 40
 INLINE_BUTTON_LIMIT = 10
@@ -13,23 +14,9 @@ INLINE_ROW_LIMIT = 6
 ROW_BUTTON_LIMIT = 5
 
 
-class _TextCollector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
 def plain_text(text: str, parse_mode: str | None) -> str:
     """VK shows no formatting: drop the HTML tags and keep the words."""
-    if (parse_mode or "").upper() != "HTML":
-        return text
-    collector = _TextCollector()
-    collector.feed(text)
-    collector.close()
-    return "".join(collector.parts)
+    return visible_text(text, (parse_mode or "").upper() == "HTML")
 
 
 def label(text: str) -> str:

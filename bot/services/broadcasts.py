@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Campaign, Person, utcnow
 from bot.delivery.outbox import Progress, progress
+from bot.lengths import TELEGRAM_LIMITS, visible_text
 from bot.services.audiences import ALL_PARENTS, count_recipients
 
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024  # Telegram's limit for the text under a photo, video or document
+# Telegram's limits, stricter than VK's (UTF-16 units count an emoji as two): a broadcast fits both
+TEXT_LIMIT = TELEGRAM_LIMITS.message
+CAPTION_LIMIT = TELEGRAM_LIMITS.caption  # the text under a photo, video or document
 BUTTON_LIMIT = 3
 LABEL_LIMIT = 40
 TIME_FORMATS = ("%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M", "%d.%m %H:%M", "%H:%M")
@@ -40,11 +42,17 @@ async def find_draft(session: AsyncSession, person: Person, campaign_id: int | N
 
 
 def text_problem(draft: Campaign, text: str, has_media: bool) -> str | None:
-    """The locale key of what is wrong with this text, or None."""
-    if not text.strip() and not has_media:
+    """The locale key of what is wrong with this HTML text, or None. The length is the visible
+    text's, as Telegram counts it (`&amp;` is one character, an emoji two)."""
+    visible = visible_text(text)
+    if not visible.strip() and not has_media:
         return "broadcast.text_empty"
-    limit = CAPTION_LIMIT if has_media else TEXT_LIMIT
-    return "broadcast.text_too_long" if len(text) > limit else None
+    return None if TELEGRAM_LIMITS.fits(visible, caption=has_media) else "broadcast.text_too_long"
+
+
+def text_length(text: str) -> int:
+    """The length the limits are counted in, for the coordinator's card."""
+    return TELEGRAM_LIMITS.measure(visible_text(text))
 
 
 def parse_button(text: str) -> tuple[str, str] | None:

@@ -191,6 +191,7 @@ async def test_a_reply_keyboard_is_what_the_user_sees_until_removed(bot, anna):
 INVALID_SEND_MESSAGE = {
     "empty text": (dict(chat_id=ANNA, text=""), "Bad Request: message text is empty"),
     "4097 characters": (dict(chat_id=ANNA, text="x" * 4097), "Bad Request: message is too long"),
+    "2049 emoji (4098 UTF-16 units)": (dict(chat_id=ANNA, text="😀" * 2049), "Bad Request: message is too long"),
     "bad HTML": (
         dict(chat_id=ANNA, text="<b>bold", parse_mode="HTML"),
         "Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"b\"",
@@ -215,6 +216,12 @@ INVALID_SEND_MESSAGE = {
     ),
     "unknown chat": (dict(chat_id=555, text="x"), "Bad Request: chat not found"),
 }
+
+
+async def test_the_limit_counts_utf16_units_of_the_text_after_entity_parsing(bot, anna):
+    await bot.send_message(ANNA, "&amp;" * 4096, parse_mode="HTML")  # 20,480 characters of HTML, 4,096 shown
+    await bot.send_message(ANNA, "😀" * 2048)
+    assert [message.text for message in anna.bot_messages] == ["&" * 4096, "😀" * 2048]
 
 
 @pytest.mark.parametrize("case", INVALID_SEND_MESSAGE)
