@@ -98,7 +98,8 @@ class Transcript:
         await self.emulator.settle(timeout=15)
         self.show_bot(user)
 
-    def show_bot(self, user) -> None:
+    def show_bot(self, user) -> int:
+        """Print the pop-ups, messages and edits not shown yet; how many messages that was."""
         for answer in user.callback_answers[self.answers_seen :]:
             if answer.text:
                 print(f"   🤖 {BOT_NAME} (pop-up): {answer.text}")
@@ -111,14 +112,17 @@ class Transcript:
             changed.append((message, "edits its message" if message.message_id in self.seen else "says"))
             self.seen[message.message_id] = state
         self._print(changed)
+        return len(changed)
 
     def show_last(self, user) -> None:
         """Only the latest message, as someone coming back to the chat sees it."""
-        messages = user.bot_messages
-        for message in messages:
+        self.mark_seen(user)
+        self._print([(user.bot_messages[-1], "said last")] if user.bot_messages else [])
+
+    def mark_seen(self, user) -> None:
+        for message in user.bot_messages:
             self.seen[message.message_id] = (body(message), message.buttons)
         self.answers_seen = len(user.callback_answers)
-        self._print([(messages[-1], "said last")] if messages else [])
 
     def _print(self, messages: list[tuple[Any, str]]) -> None:
         numbered = []
