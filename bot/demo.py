@@ -100,19 +100,28 @@ class Transcript:
 
     def show_bot(self, user) -> int:
         """Print the pop-ups, messages and edits not shown yet; how many messages that was."""
-        for answer in user.callback_answers[self.answers_seen :]:
-            if answer.text:
-                print(f"   🤖 {BOT_NAME} (pop-up): {answer.text}")
+        for answer in self.new_answers(user):
+            print(f"   🤖 {BOT_NAME} (pop-up): {answer.text}")
         self.answers_seen = len(user.callback_answers)
-        changed = []
-        for message in user.bot_messages:
-            state = (body(message), message.buttons)
-            if self.seen.get(message.message_id) == state:
-                continue
-            changed.append((message, "edits its message" if message.message_id in self.seen else "says"))
-            self.seen[message.message_id] = state
+        changed = self.changed(user)
+        for message, _ in changed:
+            self.seen[message.message_id] = (body(message), message.buttons)
         self._print(changed)
         return len(changed)
+
+    def has_news(self, user) -> bool:
+        return bool(self.new_answers(user) or self.changed(user))
+
+    def new_answers(self, user) -> list[Any]:
+        return [answer for answer in user.callback_answers[self.answers_seen :] if answer.text]
+
+    def changed(self, user) -> list[tuple[Any, str]]:
+        """The messages new or edited since last shown, with how to say so."""
+        return [
+            (message, "edits its message" if message.message_id in self.seen else "says")
+            for message in user.bot_messages
+            if self.seen.get(message.message_id) != (body(message), message.buttons)
+        ]
 
     def show_last(self, user) -> None:
         """Only the latest message, as someone coming back to the chat sees it."""

@@ -85,27 +85,22 @@ class Trial:
     async def handle(self, line: str) -> bool:
         """Act on one line the person typed; False when they want to leave."""
         command, _, rest = line.strip().partition(" ")
-        rest = rest.strip()
-        if not command:
-            return True
         if command in ("/quit", "/exit"):
             return False
-        if command == "/help":
-            print(HELP)
-        elif command == "/as":
-            await self.switch(*rest.split(maxsplit=1))
+        commands = {"/help": self.help, "/as": self.switch_to, "/open": self.open_link, "/say": self.say}
+        if command in commands:
+            await commands[command](rest.strip())
         elif command in MEDIA:
-            await self.send_media(command, rest)
-        elif command == "/open":
-            await self.open_link(rest)
-        elif command == "/say":
-            await self.say(rest)
-        elif command.isdigit() and not rest:
+            await self.send_media(command, rest.strip())
+        elif command.isdigit() and not rest.strip():
             await self.press(int(command))
-        else:
+        elif command:
             await self.say(line.strip())
         self.check_health()
         return True
+
+    async def help(self, _: str) -> None:
+        print(HELP)
 
     async def act(self, description: str, action) -> None:
         try:
@@ -155,6 +150,9 @@ class Trial:
             print(f"   (not a link to this bot with a code in it: {link or 'give the link after /open'})")
             return
         await self.act(f"opens {link}", lambda: self.demo.open_start_link(self.user, payload))
+
+    async def switch_to(self, who: str) -> None:
+        await self.switch(*who.split(maxsplit=1))
 
     async def switch(self, role: str = "", specialty: str = "") -> None:
         persona = PERSONAS.get(role)
@@ -269,14 +267,27 @@ async def play_by_hand(platform: str = "telegram", role: str = "parent", languag
 async def chat(trial: Trial, role: str) -> str:
     """The conversation, until /quit or the end of input; what went wrong, if anything."""
     lines = read_lines(asyncio.get_running_loop())
-    interactive = sys.stdin.isatty()
     try:
         await trial.switch(role)
         while True:
-            if interactive:
-                print(f"\n{trial.persona.title}> ", end="", flush=True)
-            line = await lines.get()
+            line = await next_line(lines, trial)
             if line is None or not await trial.handle(line):
                 return ""
     except TrialError as error:
         return str(error)
+
+
+async def next_line(lines: asyncio.Queue[str | None], trial: Trial) -> str | None:
+    """The next line typed; meanwhile, what the bot sends on its own (a broadcast, a progress edit)."""
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            print(f"\n{trial.persona.title}> ", end="", flush=True)
+        while not trial.transcript.has_news(trial.user):
+            try:
+                return await asyncio.wait_for(lines.get(), timeout=0.5)
+            except TimeoutError:
+                pass
+        if interactive:
+            print()
+        trial.transcript.show_bot(trial.user)
