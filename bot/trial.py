@@ -170,6 +170,8 @@ class Trial:
     async def become(self, persona: Persona, specialty: str = "") -> None:
         """Meet this person for the first time; staff other than the admin come in with an invite."""
         invite = await self.invite(persona.role, specialty) if persona.role in INVITED else None
+        if persona.role in INVITED and invite is None:
+            return
         self.persona = persona
         self.users[persona.role] = self.demo.person(persona.user_id, persona.name)
         self.transcripts[persona.role] = Transcript(self.demo.emulator)
@@ -186,7 +188,7 @@ class Trial:
         for label in (self.texts("language.name"), self.texts("consent.accept")):
             await self.act(f"taps [{label}]", lambda label=label: self.user.click(label))
 
-    async def invite(self, role: str, specialty: str) -> str:
+    async def invite(self, role: str, specialty: str) -> str | None:
         """Anna, the admin, registers if she has not yet and asks the bot for an invite: its code."""
         if role == "specialist":
             specialty = specialty or self.content.specialties[0].id
@@ -196,7 +198,7 @@ class Trial:
         self.users.setdefault("admin", admin)
         self.transcripts.setdefault("admin", Transcript(self.demo.emulator))
         command = f"/invite {role} {specialty}".strip()
-        print(f"\n(Anna, the admin, sends {command}; the bot answers her with a one-time link)")
+        print(f"\n(Anna, the admin, sends {command} to the bot for a one-time invite link)")
         await self.quietly(lambda: admin.send("/start"))
         for label in (self.texts("language.name"), self.texts("consent.accept")):
             if admin.bot_messages and any(text == label for row in admin.bot_messages[-1].buttons for text, _ in row):
@@ -206,7 +208,7 @@ class Trial:
         answer = admin.bot_messages[-1].text if admin.bot_messages else ""
         code = self.demo.start_payload(answer)
         if code is None:
-            raise TrialError(f"the bot gave Anna no invite link for {command!r}; it said: {answer or 'nothing'}")
+            print(f"   (the bot gave Anna no invite link; it said: {answer or 'nothing'})")
         return code
 
     async def quietly(self, action) -> None:
