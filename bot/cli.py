@@ -9,7 +9,7 @@ import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-from bot.config import ConfigError, load_settings
+from bot.config import LANGUAGES, ConfigError, load_settings
 
 
 def program_name() -> str:
@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="bring the database schema up to date")
     demo = commands.add_parser("demo", help="play a scripted conversation against a local emulator; no token, no network")
     demo.add_argument("--platform", choices=["telegram", "vk"], default="telegram")
+    demo.add_argument("--language", choices=LANGUAGES, default="en", help="the language the parent picks")
+    trial = commands.add_parser("try", help="chat with the bot yourself in the terminal, against a local emulator; no token, no network")
+    trial.add_argument("--platform", choices=["telegram", "vk"], default="telegram")
+    trial.add_argument("--as", dest="role", default="parent", metavar="ROLE", help="who you are at first: parent (default), specialist, coordinator, head or admin")
+    trial.add_argument("--language", choices=LANGUAGES, default="en", help="the language you pick, and the bot's default")
     args = parser.parse_args(argv)
     try:
         return asyncio.run(_dispatch(args))
@@ -47,7 +52,11 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from bot.demo import play
 
-        return await play(args.platform)
+        return await play(args.platform, args.language)
+    if args.command == "try":
+        from bot.trial import play_by_hand
+
+        return await play_by_hand(args.platform, args.role, args.language)
     settings = load_settings()
     configure_logging(settings.log_level)
     if args.command == "run":

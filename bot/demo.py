@@ -1,54 +1,96 @@
-"""`python -m bot demo`: the real bot process against the local emulator, printed as a chat transcript."""
+"""`python -m bot demo`: the real bot process against the local emulator, printed as a chat transcript.
+
+What `python -m bot try` shares with it lives here too: the emulated messenger, the transcript with
+numbered buttons, and starting and stopping the bot process."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from bot.config import PROJECT_ROOT
-from bot.content import load_content
+from bot.content import Content, load_content
 from bot.emulator.telegram import TelegramEmulator
 from bot.emulator.vk import VkEmulator
+from bot.platforms import TELEGRAM, VK
 
 BOT_NAME = "Vmeste"
 TELEGRAM_TOKEN = "100200300:DemoTokenThatOnlyTheLocalEmulatorKnows"
 VK_TOKEN, VK_GROUP_ID = "vk1.a.demo-token-that-only-the-local-emulator-knows", 200300400
+TELEGRAM_USERNAME, VK_SCREEN_NAME = "vmeste_demo_bot", "vmeste_demo"
 
 
 class DemoPlatform:
-    """The emulator of one messenger, and how the bot process is pointed at it."""
+    """The emulator of one messenger, its users, and how the bot process is pointed at it."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    def __init__(self, name: str, language: str = "en") -> None:
+        self.name, self.language = name, language
         if name == "vk":
-            self.emulator, self.listen_method = VkEmulator(group_id=VK_GROUP_ID, screen_name="vmeste_demo", token=VK_TOKEN), "groups.getLongPollServer"
+            self.emulator, self.listen_method = VkEmulator(group_id=VK_GROUP_ID, screen_name=VK_SCREEN_NAME, token=VK_TOKEN), "groups.getLongPollServer"
+            self.channel, self.username = VK, VK_SCREEN_NAME
         else:
-            self.emulator, self.listen_method = TelegramEmulator(bot_username="vmeste_demo_bot"), "getUpdates"
+            self.emulator, self.listen_method = TelegramEmulator(bot_username=TELEGRAM_USERNAME), "getUpdates"
+            self.channel, self.username = TELEGRAM, TELEGRAM_USERNAME
 
-    def bot_env(self, base_url: str) -> dict[str, str]:
+    @property
+    def messenger(self) -> str:
+        return "VK" if self.name == "vk" else "Telegram"
+
+    def bot_env(self, base_url: str, admins: Iterable[int] = ()) -> dict[str, str]:
+        # VK does not tell the bot a user's language, so a new VK user is greeted in the default one
+        env = {"DEFAULT_LANGUAGE": self.language, "ADMINS": ",".join(f"{self.name}:{user_id}" for user_id in admins)}
         if self.name == "vk":
-            return {"VK_TOKEN": VK_TOKEN, "VK_GROUP_ID": str(VK_GROUP_ID), "VK_API_URL": base_url}
-        return {"BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_API_URL": base_url}
+            return env | {"VK_TOKEN": VK_TOKEN, "VK_GROUP_ID": str(VK_GROUP_ID), "VK_API_URL": base_url}
+        return env | {"BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_API_URL": base_url}
+
+    def person(self, user_id: int, first_name: str):
+        if self.name == "vk":
+            return self.emulator.user(user_id, first_name=first_name)
+        return self.emulator.user(user_id, first_name=first_name, language_code=self.language)
 
     def parent(self):
+        return self.person(5001, "Olga")
+
+    def open_start_link(self, user, payload: str) -> None:
+        """What opening the bot's link with a payload does: /start PAYLOAD, or VK's Start with ref."""
         if self.name == "vk":
-            return self.emulator.user(5001, first_name="Olga")
-        return self.emulator.user(5001, first_name="Olga", language_code="en")
+            user.start(ref=payload)
+        else:
+            user.send(f"/start {payload}")
+
+    def start_payload(self, text: str) -> str | None:
+        """The payload of the first link to this bot in `text` (an invite's code), if any."""
+        prefix = self.channel.start_link.format(username=self.username, payload="")
+        found = re.search(re.escape(prefix) + "([A-Za-z0-9_-]+)", text or "")
+        return found.group(1) if found else None
+
+
+def body(message: Any) -> str:
+    """A message's text as the user sees it; media as [photo] with the caption."""
+    text = message.text or message.caption or ""
+    if message.kind not in ("text", "service"):
+        text = f"[{message.kind}] {text}".rstrip()
+    return text
 
 
 class Transcript:
-    """Prints what a user does and what the bot shows them, edits and pop-ups included."""
+    """Prints what a user does and what the bot shows them, edits and pop-ups included. The buttons
+    of the messages printed last are numbered, so a person can press one by its number."""
 
     def __init__(self, emulator: TelegramEmulator | VkEmulator) -> None:
         self.emulator = emulator
         self.seen: dict[int, tuple[str, list]] = {}
         self.answers_seen = 0
+        self.buttons: list[tuple[Any, str, str | None]] = []  # number - 1 -> (message, label, data or link)
 
     async def act(self, user, who: str, description: str, action) -> None:
         print(f"\n👤 {who}: {description}")
@@ -56,33 +98,67 @@ class Transcript:
         await self.emulator.settle(timeout=15)
         self.show_bot(user)
 
-    def show_bot(self, user) -> None:
-        for answer in user.callback_answers[self.answers_seen :]:
-            if answer.text:
-                print(f"   🤖 {BOT_NAME} (pop-up): {answer.text}")
+    def show_bot(self, user) -> int:
+        """Print the pop-ups, messages and edits not shown yet; how many messages that was."""
+        for answer in self.new_answers(user):
+            print(f"   🤖 {BOT_NAME} (pop-up): {answer.text}")
         self.answers_seen = len(user.callback_answers)
+        changed = self.changed(user)
+        for message, _ in changed:
+            self.seen[message.message_id] = (body(message), message.buttons)
+        self._print(changed)
+        return len(changed)
+
+    def has_news(self, user) -> bool:
+        return bool(self.new_answers(user) or self.changed(user))
+
+    def new_answers(self, user) -> list[Any]:
+        return [answer for answer in user.callback_answers[self.answers_seen :] if answer.text]
+
+    def changed(self, user) -> list[tuple[Any, str]]:
+        """The messages new or edited since last shown, with how to say so."""
+        return [
+            (message, "edits its message" if message.message_id in self.seen else "says")
+            for message in user.bot_messages
+            if self.seen.get(message.message_id) != (body(message), message.buttons)
+        ]
+
+    def show_last(self, user) -> None:
+        """Only the latest message, as someone coming back to the chat sees it."""
+        self.mark_seen(user)
+        self._print([(user.bot_messages[-1], "said last")] if user.bot_messages else [])
+
+    def mark_seen(self, user) -> None:
         for message in user.bot_messages:
-            state = (message.text, message.buttons)
-            if self.seen.get(message.message_id) == state:
-                continue
-            verb = "edits its message" if message.message_id in self.seen else "says"
-            self.seen[message.message_id] = state
+            self.seen[message.message_id] = (body(message), message.buttons)
+        self.answers_seen = len(user.callback_answers)
+
+    def _print(self, messages: list[tuple[Any, str]]) -> None:
+        numbered = []
+        for message, verb in messages:
             print(f"   🤖 {BOT_NAME} {verb}:")
-            print(textwrap.indent(message.text or f"[{message.kind}]", "      "))
+            print(textwrap.indent(body(message), "      "))
             for row in message.buttons:
-                print("      " + "  ".join(f"[{text}]" for text, _ in row))
+                labels = []
+                for label, data in row:
+                    numbered.append((message, label, data))
+                    labels.append(f"[{len(numbered)}] {label}")
+                print("      " + "   ".join(labels))
+        if numbered:
+            self.buttons = numbered
+
+    def button(self, number: int) -> tuple[Any, str, str | None] | None:
+        return self.buttons[number - 1] if 0 < number <= len(self.buttons) else None
 
 
-async def play(platform: str = "telegram") -> int:
+async def play(platform: str = "telegram", language: str = "en") -> int:
     content = load_content(PROJECT_ROOT / "content")
-    en = content.texts["en"]
-    demo = DemoPlatform(platform)
+    demo = DemoPlatform(platform, language)
     emulator = demo.emulator
     base_url = await emulator.start()
     with tempfile.TemporaryDirectory() as workdir:
         log_path = Path(workdir) / "bot.log"
-        messenger = "VK" if platform == "vk" else "Telegram"
-        print(f"Vmeste demo: the real bot process (python -m bot run) talking to a local {messenger} emulator at {base_url}.")
+        print(f"Vmeste demo: the real bot process (python -m bot run) talking to a local {demo.messenger} emulator at {base_url}.")
         print("No token and no network are used. A parent registers:")
         with log_path.open("w") as log:
             process = await start_bot(demo.bot_env(base_url), workdir, log)
@@ -92,14 +168,8 @@ async def play(platform: str = "telegram") -> int:
                     return 1
                 olga = demo.parent()
                 say = Transcript(emulator)
-                await say.act(olga, "Olga", "/start", lambda: olga.send("/start"))
-                await say.act(olga, "Olga", "taps [English]", lambda: olga.click("English"))
-                await say.act(olga, "Olga", f"taps [{en('consent.accept')}]", lambda: olga.click(en("consent.accept")))
-                await say.act(olga, "Olga", "taps [Northern district]", lambda: olga.click("Northern district"))
-                await say.act(olga, "Olga", "taps [4–7 years]", lambda: olga.click("4–7 years"))
-                await say.act(olga, "Olga", "sends a sticker", olga.send_sticker)
-                await say.act(olga, "Olga", f"taps [{en('menu.open')}]", lambda: olga.click(en("menu.open")))
-                await say.act(olga, "Olga", f"taps [{en('menu.my_data')}]", lambda: olga.click(en("menu.my_data")))
+                for description, action in script(olga, content, language):
+                    await say.act(olga, "Olga", description, action)
             finally:
                 code = await stop_bot(process)
         await emulator.stop()
@@ -108,13 +178,36 @@ async def play(platform: str = "telegram") -> int:
     return 0 if code == 0 and rejected == 0 else 1
 
 
+def script(olga, content: Content, language: str) -> list[tuple[str, Callable[[], Any]]]:
+    """What the demo's parent does, in the chosen language: she taps the texts and content labels the bot shows."""
+    texts = content.texts[language]
+
+    def tap(label: str) -> tuple[str, Callable[[], Any]]:
+        return f"taps [{label}]", lambda: olga.click(label)
+
+    return [
+        ("/start", lambda: olga.send("/start")),
+        tap(texts("language.name")),
+        tap(texts("consent.accept")),
+        tap(Content.find(content.districts, "north").label(language)),
+        tap(Content.find(content.age_groups, "4-7").label(language)),
+        ("sends a sticker", olga.send_sticker),
+        tap(texts("menu.open")),
+        tap(texts("menu.my_data")),
+    ]
+
+
 async def start_bot(platform_env: dict[str, str], workdir: str, log) -> asyncio.subprocess.Process:
     # Only the emulator: a token or URL in the operator's environment must not reach a real messenger.
-    unset = dict.fromkeys(("BOT_TOKEN", "TELEGRAM_API_URL", "VK_TOKEN", "VK_GROUP_ID", "VK_API_URL", "VK_CONFIRMATION_CODE", "WEBHOOK_URL", "ADMINS"), "")
+    # The content is the bot's own default (shipped beside the code), the one the demo's script reads.
+    unset = dict.fromkeys(
+        ("BOT_TOKEN", "TELEGRAM_API_URL", "VK_TOKEN", "VK_GROUP_ID", "VK_API_URL", "VK_CONFIRMATION_CODE", "WEBHOOK_URL", "ADMINS", "CONTENT_DIR"), ""
+    )
     env = os.environ | unset | platform_env | {
         "DATABASE_URL": f"sqlite:///{workdir}/demo.db",
-        "CONTENT_DIR": str(PROJECT_ROOT / "content"),
         "LOG_LEVEL": "WARNING",
+        # the same code as this process, from a checkout too: the bot runs in a temporary folder
+        "PYTHONPATH": os.pathsep.join(filter(None, (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")))),
     }
     return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=workdir, env=env, stdout=log, stderr=log)
 
