@@ -3,9 +3,11 @@ revokes a specialist's role from the menu and the specialist is told; /help fits
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
-from bot.db.models import Account, Event, Person, Role
+from bot.db.models import Account, Event, InviteCode, Person, Role, utcnow
 from handlers.staff import StaffScreen, StaffStep
 from handlers.ui import MenuAction
 from tests.conftest import ADMIN_ID, RunningBot, make_settings
@@ -72,6 +74,11 @@ async def test_admin_revokes_a_specialists_role_and_the_specialist_is_told(emula
     assert EN("roles.admin") not in button_texts(admin.last)  # ADMINS makes admins, not invites
     await step(emulator, lambda: admin.send("/invite admin"))
     assert admin.last.text == EN("staff.no_admin_invites", roles="specialist, coordinator, head")
+    async with running_bot.session() as session:  # an admin invite made before invites stopped making admins
+        session.add(InviteCode(code="old-admin-code", role="admin", expires_at=utcnow() + timedelta(days=1)))
+        await session.commit()
+    await step(emulator, lambda: emulator.open_start_link(emulator.user(2202), "old-admin-code"))
+    assert emulator.user(2202).bot_messages[0].text == EN("invite.invalid")
     await step(emulator, lambda: admin.send("/menu"))
     code = await admin_creates_invite(emulator, admin, EN("roles.specialist"), "Speech therapist")
 
