@@ -20,6 +20,7 @@ from bot.db.engine import create_sessionmaker, open_database
 from bot.delivery.engine import DeliveryEngine
 from bot.middlewares import DatabaseSessionMiddleware, IdentityMiddleware
 from bot.platforms import telegram, vk
+from bot.services.staff import apply_admins
 from handlers import build_routers
 from handlers.broadcasts import broadcast_reporter
 from scheduler import build_scheduler
@@ -47,8 +48,17 @@ async def create_app(settings: Settings, content: Content | None = None, engine:
     content = content or load_content(settings.content_dir)
     engine = engine or await open_database(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
+    await apply_admins_setting(sessionmaker, settings)
     scheduler = build_scheduler(sessionmaker)
     return App(settings, content, engine, sessionmaker, build_dispatcher(settings, content, sessionmaker, scheduler), scheduler)
+
+
+async def apply_admins_setting(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    """ADMINS decides who is admin at every start, both ways."""
+    async with sessionmaker() as session:
+        granted, revoked = await apply_admins(session, settings.admin_accounts)
+        await session.commit()
+    log.info("ADMINS: admin granted to %d people, revoked from %d", granted, revoked)
 
 
 def build_dispatcher(settings: Settings, content: Content, sessionmaker: async_sessionmaker[AsyncSession], scheduler: AsyncIOScheduler | None = None) -> Dispatcher:

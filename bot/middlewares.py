@@ -49,7 +49,7 @@ class IdentityMiddleware(BaseMiddleware):
         person = account.person if account else None
         if account is not None and account.unreachable_since is not None:
             account.unreachable_since = None  # they wrote again: broadcasts reach them again
-        if person and (platform, user.id) in self.settings.admin_accounts:
+        if person and (platform, user.id) in self.settings.admin_accounts:  # an ADMINS account linked since the start
             await grant_role(session, person, "admin")
         language = person.language if person else self.guess_language(user)
         data.update(account=account, person=person, roles=frozenset(role_names(person)) if person else frozenset(), l10n=self.content.texts[language])

@@ -12,6 +12,8 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message
 from bot.content import Texts
 from bot.db.models import Person
 from bot.platforms import Channel
+from bot.services.broadcasts import SENDERS
+from bot.services.people import RoleName
 from handlers.ui import menu_button
 
 log = logging.getLogger(__name__)
@@ -30,8 +32,21 @@ def build_router() -> Router:
     return router
 
 
-async def help_command(message: Message, l10n: Texts) -> None:
-    await message.answer(l10n("fallback.help", centre=l10n("centre.name")))
+# (command, roles that have it; None = everyone registered), in the order /help lists them
+HELP_COMMANDS: tuple[tuple[str, frozenset[str] | None], ...] = (
+    ("start", None), ("menu", None), ("language", None), ("link", None), ("mydata", None),
+    ("broadcasts", SENDERS), ("invite", frozenset({RoleName.admin})), ("help", None),
+)
+
+
+async def help_command(message: Message, l10n: Texts, person: Person | None = None, roles: frozenset[str] = frozenset()) -> None:
+    """The commands of the person's own roles; someone not registered yet is pointed to /start."""
+    if person is None:
+        commands = ["start", "help"]
+    else:
+        commands = [name for name, allowed in HELP_COMMANDS if allowed is None or allowed & roles]
+    lines = [l10n("help.intro", centre=l10n("centre.name")), *(l10n(f"help.{name}") for name in commands)]
+    await message.answer("\n".join(lines))
 
 
 async def private_message(message: Message, person: Person | None, l10n: Texts) -> None:

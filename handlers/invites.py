@@ -1,4 +1,4 @@
-"""Admins create one-time invite links that give staff their role."""
+"""Admins create one-time invite links that make specialists, coordinators and heads (ADMINS makes admins)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from bot.db.models import Person
 from bot.platforms import Channel
 from bot.filters import HasRole
 from bot.services.invites import create_invite
-from bot.services.people import STAFF_ROLES, format_date
+from bot.services.people import INVITE_ROLES, RoleName, format_date
 from handlers.menu import back_button
 from handlers.ui import MenuAction, choices_keyboard, show
 
@@ -41,7 +41,7 @@ def build_router() -> Router:
 
 async def choose_role(callback: CallbackQuery, l10n: Texts) -> None:
     builder = InlineKeyboardBuilder()
-    for role in STAFF_ROLES:
+    for role in INVITE_ROLES:
         builder.button(text=l10n(f"roles.{role}"), callback_data=InviteFor(role=role))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action="home"))
     await show(callback, l10n("invite.choose_role"), builder.adjust(2).as_markup())
@@ -70,9 +70,11 @@ async def invite_text(
     """Check the (re-authorised) role and specialty, create the code, and word the answer."""
     specialties = ", ".join(choice.id for choice in content.specialties)
     if not role:
-        return l10n("invite.usage", roles=", ".join(STAFF_ROLES), specialties=specialties)
-    if role not in STAFF_ROLES:
-        return l10n("invite.unknown_role", role=role, roles=", ".join(STAFF_ROLES))
+        return l10n("invite.usage", roles=", ".join(INVITE_ROLES), specialties=specialties)
+    if role == RoleName.admin:
+        return l10n("staff.no_admin_invites", roles=", ".join(INVITE_ROLES))
+    if role not in INVITE_ROLES:
+        return l10n("invite.unknown_role", role=role, roles=", ".join(INVITE_ROLES))
     if role == "specialist" and Content.find(content.specialties, specialty) is None:
         return l10n("invite.unknown_specialty", specialties=specialties)
     invite = await create_invite(session, role, specialty if role == "specialist" else "", person, timedelta(hours=settings.invite_ttl_hours))

@@ -15,7 +15,7 @@ from bot.content import Choice, Content, Texts
 from bot.db.models import Account, Person
 from bot.filters import Registered
 from bot.services.broadcasts import SENDERS
-from bot.services.people import forget, format_date, latest_consent, role_names
+from bot.services.people import RoleName, forget, format_date, grant_role, has_role, latest_consent, role_names
 from handlers.ui import MenuAction, choices_keyboard, language_keyboard, show
 
 # (action, text key, roles that see it; None = everyone registered)
@@ -25,6 +25,7 @@ MENU_ITEMS: list[tuple[str, str, frozenset[str] | None]] = [
     ("link", "menu.link", None),
     ("broadcasts", "menu.broadcasts", SENDERS),
     ("invite", "menu.invite", frozenset({"admin"})),
+    ("staff", "staff.menu", frozenset({"admin"})),
 ]
 
 
@@ -50,6 +51,7 @@ def build_router() -> Router:
     router.callback_query.register(ask_language, MenuAction.filter(F.action == "language"))
     router.callback_query.register(ask_district, MenuAction.filter(F.action == "district"))
     router.callback_query.register(ask_age, MenuAction.filter(F.action == "age"))
+    router.callback_query.register(become_parent, MenuAction.filter(F.action == "also_parent"))
     router.callback_query.register(open_my_data, MenuAction.filter(F.action == "my_data"))
     router.callback_query.register(confirm_delete, MenuAction.filter(F.action == "delete"))
     router.callback_query.register(delete_my_data, MenuAction.filter(F.action == "delete_yes"))
@@ -71,7 +73,7 @@ def menu_screen(person: Person, l10n: Texts, note: str = "") -> tuple[str, Inlin
 
 
 def roles_label(person: Person, l10n: Texts) -> str:
-    return ", ".join(l10n(f"roles.{role}") for role in role_names(person))
+    return ", ".join(l10n(f"roles.{role}") for role in role_names(person)) or l10n("staff.no_roles")
 
 
 async def open_menu(event: Message | CallbackQuery, person: Person, l10n: Texts) -> None:
@@ -90,17 +92,31 @@ def label(choices: tuple[Choice, ...], choice_id: str | None, l10n: Texts, other
 
 
 async def open_settings(callback: CallbackQuery, person: Person, l10n: Texts, content: Content) -> None:
-    text = l10n(
-        "settings.title",
-        language=l10n("language.name"),
-        district=label(content.districts, person.district, l10n),
-        age=label(content.age_groups, person.child_age_group, l10n),
-    )
     builder = InlineKeyboardBuilder()
-    for action in ("language", "district", "age"):
-        builder.button(text=l10n(f"settings.{action}"), callback_data=MenuAction(action=action))
+    if has_role(person, RoleName.parent):
+        text = l10n(
+            "settings.title",
+            language=l10n("language.name"),
+            district=label(content.districts, person.district, l10n),
+            age=label(content.age_groups, person.child_age_group, l10n),
+        )
+        for action in ("language", "district", "age"):
+            builder.button(text=l10n(f"settings.{action}"), callback_data=MenuAction(action=action))
+    else:  # staff: no parent's questions unless they say they are a parent too
+        text = l10n("staff.settings_title", language=l10n("language.name"))
+        builder.button(text=l10n("settings.language"), callback_data=MenuAction(action="language"))
+        builder.button(text=l10n("staff.also_parent"), callback_data=MenuAction(action="also_parent"))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action="home"))
     await show(callback, text, builder.adjust(1).as_markup())
+
+
+async def become_parent(callback: CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, content: Content) -> None:
+    """A staff member who is a parent too takes the parent role and answers the parent's two questions."""
+    if not await grant_role(session, person, RoleName.parent):  # a double tap
+        await open_settings(callback, person, l10n, content)
+        return
+    text = l10n("staff.parent_added") + "\n\n" + l10n("profile.district_prompt")
+    await show(callback, text, district_keyboard(content, l10n, onboarding=True))
 
 
 async def ask_language(callback: CallbackQuery, l10n: Texts, content: Content) -> None:
@@ -159,7 +175,8 @@ async def choose_age(callback: CallbackQuery, callback_data: AgeChoice, person: 
             return
         person.child_age_group = age
     if callback_data.onboarding:
-        await show(callback, *menu_screen(person, l10n, note=l10n("menu.welcome")))
+        note = l10n("menu.welcome") if role_names(person) == [RoleName.parent] else l10n("profile.saved")
+        await show(callback, *menu_screen(person, l10n, note=note))
     else:
         await open_settings(callback, person, l10n, content)
 

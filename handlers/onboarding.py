@@ -1,4 +1,5 @@
-"""/start: language, consent, two optional questions, then the menu. Staff arrive with an invite code."""
+"""/start: language, consent, two optional questions, then the menu. Staff arrive with an invite code
+(or are in ADMINS) and skip the parent's questions and role."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import LANGUAGES
+from bot.config import LANGUAGES, Settings
 from bot.content import Content, Texts
 from bot.db.models import InviteCode, Person
 from bot.services.invites import InviteProblem, check_invite, claim_invite
-from bot.services.people import grant_role, has_role, record_decline, register
+from bot.services.people import RoleName, grant_role, has_role, record_decline, register
 from handlers.menu import district_keyboard, menu_screen
 from handlers.ui import LanguageChoice, language_keyboard, show
 
@@ -75,7 +76,7 @@ def consent_screen(content: Content, l10n: Texts, invite: str) -> tuple[str, Inl
 
 
 async def answer_consent(
-    callback: CallbackQuery, callback_data: ConsentAnswer, session: AsyncSession, person: Person | None, content: Content, platform: str
+    callback: CallbackQuery, callback_data: ConsentAnswer, session: AsyncSession, person: Person | None, content: Content, platform: str, settings: Settings
 ) -> None:
     l10n = content.texts[callback_data.language]
     if person is not None:
@@ -91,14 +92,18 @@ async def answer_consent(
         await show(callback, l10n("consent.declined"))
         return
     invite = await usable_invite(callback, session, callback_data.invite, l10n)
-    person = await register(session, platform, callback.from_user.id, consent, *(invite_role(invite)))
+    admin = (platform, callback.from_user.id) in settings.admin_accounts
+    person = await register(session, platform, callback.from_user.id, consent, *(first_role(invite, admin)))
     if invite is not None and not await claim_invite(session, invite, person):
         raise RuntimeError("invite was claimed between check and claim")  # rolled back; the user is told to retry
+    if invite is not None and admin:
+        await grant_role(session, person, RoleName.admin)
     await show(callback, html.escape(consent.text, quote=False) + "\n\n" + l10n("consent.accept"))
-    if invite is None:
+    if has_role(person, RoleName.parent):
         await callback.message.answer(l10n("profile.district_prompt"), reply_markup=district_keyboard(content, l10n, onboarding=True))
     else:
-        await show(callback.message, *menu_screen(person, l10n, note=l10n("invite.accepted", role=l10n(f"roles.{invite.role}"))))
+        note = l10n("invite.accepted", role=l10n(f"roles.{invite.role}")) if invite else l10n("menu.welcome")
+        await show(callback.message, *menu_screen(person, l10n, note=note))
 
 
 async def usable_invite(callback: CallbackQuery, session: AsyncSession, code: str, l10n: Texts) -> InviteCode | None:
@@ -111,8 +116,11 @@ async def usable_invite(callback: CallbackQuery, session: AsyncSession, code: st
     return checked
 
 
-def invite_role(invite: InviteCode | None) -> tuple[str, str]:
-    return (invite.role, invite.specialty) if invite else ("parent", "")
+def first_role(invite: InviteCode | None, admin: bool) -> tuple[str, str]:
+    """Staff register with their staff role only; the parent role is theirs to add in the settings."""
+    if invite is not None:
+        return invite.role, invite.specialty
+    return (RoleName.admin if admin else RoleName.parent), ""
 
 
 async def join_with_invite(session: AsyncSession, person: Person, code: str, l10n: Texts) -> str:

@@ -28,11 +28,14 @@ async def step(emulator, action):
 
 
 async def register(emulator, user, language: str = "en", district: str | None = "north", age: str | None = "4-7"):
-    """A parent goes through /start, language, consent and the two questions."""
+    """A parent goes through /start, language, consent and the two questions; someone in ADMINS is
+    not asked them (staff are not parents unless they say so) and stops at the menu."""
     texts = TEXTS[language]
     await step(emulator, lambda: user.send("/start"))
     await step(emulator, lambda: user.click(LANGUAGE_NAMES[language]))
     await step(emulator, lambda: user.click(texts("consent.accept")))
+    if user.last.text != texts("profile.district_prompt"):
+        return
     district_label = CONTENT.find(CONTENT.districts, district).label(language) if district else texts("profile.skip")
     await step(emulator, lambda: user.click(district_label))
     age_label = CONTENT.find(CONTENT.age_groups, age).label(language) if age else texts("profile.skip")

@@ -129,18 +129,19 @@ async def test_a_photo_broadcast_composed_on_telegram_reaches_vk_parents(both):
     telegram, vk, running = both
     admin = telegram.user(9000, language_code="en")
     await register(telegram, admin)
+    telegram_parent, = await add_parents(running, telegram, [7100])
     vk_parents = await add_parents(running, vk, [7101, 7102, 7103])
     await step(telegram, lambda: admin.send("/broadcasts"))
     await step(telegram, lambda: admin.click(EN("broadcast.new")))
     await step(telegram, lambda: admin.send_photo(caption="Open day on Saturday", data=b"a photo of the hall"))
     await step(telegram, lambda: admin.click(EN("broadcast.do_send")))
     await step(telegram, lambda: admin.click(EN("broadcast.do_now")))
-    assert "4 " in admin.last.text  # the admin and three VK parents
+    assert "4 " in admin.last.text  # a Telegram parent and three VK parents (the admin is staff, not a parent)
     await step(telegram, lambda: admin.click(EN("broadcast.do_confirm")))
     campaign = await finished(running, 1)
     await vk.settle()
 
-    assert any(message.caption == "Open day on Saturday" for message in admin.bot_messages)
+    assert any(message.caption == "Open day on Saturday" for message in telegram_parent.bot_messages)
     for parent in vk_parents:
         assert parent.last.text == "Open day on Saturday" and parent.last.attachments[0]["type"] == "photo"
     assert [send["peer_ids"] for send in vk.sends()] == [[7101], [7102, 7103]]  # the first send uploads; the rest share one call

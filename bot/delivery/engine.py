@@ -185,7 +185,9 @@ class DeliveryEngine:
     async def payload(self, campaign_id: int) -> Payload:
         if campaign_id not in self.payloads:
             async with self.sessionmaker() as session:
-                self.payloads[campaign_id] = Payload.of(await session.get(Campaign, campaign_id))
+                loaded = Payload.of(await session.get(Campaign, campaign_id))
+            # another platform's claimer may have loaded it meanwhile, and learnt a file id on it already
+            self.payloads.setdefault(campaign_id, loaded)
         return self.payloads[campaign_id]
 
     async def send(self, sender: Sender, payload: Payload, rows: list[Claimed]) -> None:

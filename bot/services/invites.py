@@ -1,4 +1,4 @@
-"""One-time invite codes that give staff their role."""
+"""One-time invite codes that give staff their role (specialist, coordinator, head; never admin)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import InviteCode, Person, as_utc, utcnow
-from bot.services.people import STAFF_ROLES
+from bot.services.people import INVITE_ROLES
 
 
 class InviteProblem(StrEnum):
@@ -20,7 +20,7 @@ class InviteProblem(StrEnum):
 
 
 async def create_invite(session: AsyncSession, role: str, specialty: str, created_by: Person, ttl: timedelta) -> InviteCode:
-    if role not in STAFF_ROLES:
+    if role not in INVITE_ROLES:
         raise ValueError(f"unknown staff role {role!r}")
     invite = InviteCode(
         code=secrets.token_urlsafe(9),
@@ -36,7 +36,7 @@ async def create_invite(session: AsyncSession, role: str, specialty: str, create
 
 async def check_invite(session: AsyncSession, code: str) -> InviteCode | InviteProblem:
     invite = await session.scalar(select(InviteCode).where(InviteCode.code == code))
-    if invite is None:
+    if invite is None or invite.role not in INVITE_ROLES:  # an admin invite made before ADMINS alone decided
         return InviteProblem.invalid
     if invite.used_at is not None:
         return InviteProblem.used

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,8 +12,26 @@ from bot.content import ConsentText
 from bot.db.models import Account, ConsentRecord, Person, Role, utcnow
 from bot.services.events import record_event
 
-STAFF_ROLES = ("specialist", "coordinator", "head", "admin")
-ROLES = ("parent", *STAFF_ROLES)
+
+
+class RoleName(StrEnum):
+    """A role's name as stored in `roles.role`."""
+
+    parent = "parent"
+    specialist = "specialist"
+    coordinator = "coordinator"
+    head = "head"
+    admin = "admin"
+
+
+class RoleEvent(StrEnum):
+    granted = "role_granted"
+    revoked = "role_revoked"
+
+
+STAFF_ROLES = (RoleName.specialist, RoleName.coordinator, RoleName.head, RoleName.admin)
+INVITE_ROLES = STAFF_ROLES[:-1]  # ADMINS alone decides who is admin, at every start
+ROLES = tuple(RoleName)
 
 
 async def find_account(session: AsyncSession, platform: str, external_id: int) -> Account | None:
@@ -45,7 +64,7 @@ async def grant_role(session: AsyncSession, person: Person, role: str, specialty
         return False
     person.roles.append(Role(role=role, specialty=specialty))
     await session.flush()
-    record_event(session, "role_granted", person=person, object_type="role", object_id=role)
+    record_event(session, RoleEvent.granted, person=person, object_type="role", object_id=role)
     return True
 
 

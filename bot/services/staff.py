@@ -1,0 +1,82 @@
+"""The centre's staff: ADMINS deciding who is admin, the staff list, and revoking a role."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Account, Person, Role
+from bot.services.events import record_event
+from bot.services.people import INVITE_ROLES, STAFF_ROLES, RoleEvent, RoleName, grant_role
+
+MAX_ID = 2**31 - 1  # ids come from callback data; anything beyond the column's range names nothing
+
+
+async def apply_admins(session: AsyncSession, admin_accounts: Collection[tuple[str, int]]) -> tuple[int, int]:
+    """Every person with an account in ADMINS is admin and nobody else is; returns (granted, revoked)."""
+    listed = await _people_with_accounts(session, admin_accounts)
+    holders = set(await session.scalars(select(Role.person_id).where(Role.role == RoleName.admin)))
+    granted = 0
+    for person in await _people(session, listed - holders):
+        granted += await grant_role(session, person, RoleName.admin)
+    revoked = 0
+    for person in await _people(session, holders - listed):
+        for role in [role for role in person.roles if role.role == RoleName.admin]:
+            await _revoke(session, person, role)
+            revoked += 1
+    return granted, revoked
+
+
+async def staff_members(session: AsyncSession) -> list[Person]:
+    """Everyone holding a staff role, oldest first."""
+    holders = select(Role.person_id).where(Role.role.in_([str(role) for role in STAFF_ROLES]))
+    return list(await session.scalars(select(Person).where(Person.id.in_(holders)).order_by(Person.id)))
+
+
+async def find_person(session: AsyncSession, person_id: int) -> Person | None:
+    return await session.get(Person, person_id) if 0 < person_id <= MAX_ID else None
+
+
+async def person_accounts(session: AsyncSession, person: Person) -> list[Account]:
+    return list(await session.scalars(select(Account).where(Account.person_id == person.id).order_by(Account.id)))
+
+
+def revocable(role: Role) -> bool:
+    """Roles an admin may take away from the menu; admin itself is ADMINS's to decide."""
+    return role.role in INVITE_ROLES
+
+
+async def find_revocable(session: AsyncSession, person_id: int, role_id: int) -> tuple[Person, Role] | None:
+    """The person and their role, if both still exist, belong together and the role may be revoked."""
+    person = await find_person(session, person_id)
+    role = next((role for role in person.roles if role.id == role_id), None) if person else None
+    return (person, role) if role is not None and revocable(role) else None
+
+
+async def revoke_role(session: AsyncSession, person_id: int, role_id: int) -> tuple[Person, Role] | None:
+    """Take a revocable role away (re-checked here, on every press); None if there is nothing to revoke."""
+    found = await find_revocable(session, person_id, role_id)
+    if found is not None:
+        await _revoke(session, *found)
+    return found
+
+
+async def _revoke(session: AsyncSession, person: Person, role: Role) -> None:
+    person.roles.remove(role)
+    await session.flush()
+    record_event(session, RoleEvent.revoked, person=person, object_type="role", object_id=role.role)
+
+
+async def _people_with_accounts(session: AsyncSession, accounts: Collection[tuple[str, int]]) -> set[int]:
+    if not accounts:
+        return set()
+    matches = or_(*(and_(Account.platform == platform, Account.external_id == external_id) for platform, external_id in accounts))
+    return set(await session.scalars(select(Account.person_id).where(matches)))
+
+
+async def _people(session: AsyncSession, ids: set[int]) -> list[Person]:
+    if not ids:
+        return []
+    return list(await session.scalars(select(Person).where(Person.id.in_(ids)).order_by(Person.id)))

@@ -1,0 +1,125 @@
+"""Admins list the centre's staff and revoke a role (a specialist who left); the person is told."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+from aiogram import Bot, F, Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content import Choice, Content, Texts
+from bot.db.models import Person, Role
+from bot.filters import HasRole
+from bot.services.people import RoleName, format_date, role_names
+from bot.services.staff import find_person, find_revocable, person_accounts, revocable, revoke_role, staff_members
+from handlers.ui import MenuAction, choices_keyboard, show, tell_person
+
+LABEL_LIMIT = 40  # VK cuts button labels at 40 characters
+
+
+class StaffStep(StrEnum):
+    list = "list"
+    person = "person"
+    revoke = "revoke"  # asks to confirm
+    confirm = "confirm"
+
+
+class StaffScreen(CallbackData, prefix="staff"):
+    step: StaffStep
+    person: int = 0
+    role: int = 0
+    page: int = 0
+
+
+def build_router() -> Router:
+    router = Router(name="staff")
+    router.callback_query.filter(HasRole(RoleName.admin))  # asked again on every press: roles are read per update
+    router.callback_query.register(open_staff, MenuAction.filter(F.action == "staff"))
+    router.callback_query.register(staff_page, StaffScreen.filter(F.step == StaffStep.list))
+    router.callback_query.register(staff_member, StaffScreen.filter(F.step == StaffStep.person))
+    router.callback_query.register(confirm_revoke, StaffScreen.filter(F.step == StaffStep.revoke))
+    router.callback_query.register(revoke, StaffScreen.filter(F.step == StaffStep.confirm))
+    return router
+
+
+def fit(text: str) -> str:
+    return text if len(text) <= LABEL_LIMIT else text[: LABEL_LIMIT - 1] + "…"
+
+
+def role_label(role: Role, l10n: Texts, content: Content) -> str:
+    specialty = Content.find(content.specialties, role.specialty) if role.specialty else None
+    name = l10n(f"roles.{role.role}")
+    return f"{name} ({specialty.label(l10n.language)})" if specialty else name
+
+
+async def open_staff(callback: CallbackQuery, session: AsyncSession, l10n: Texts) -> None:
+    await staff_list(callback, session, l10n, page=0)
+
+
+async def staff_page(callback: CallbackQuery, callback_data: StaffScreen, session: AsyncSession, l10n: Texts) -> None:
+    await staff_list(callback, session, l10n, page=callback_data.page)
+
+
+async def staff_list(callback: CallbackQuery, session: AsyncSession, l10n: Texts, page: int) -> None:
+    """Everyone with a staff role, a page at a time (a centre has dozens of specialists)."""
+    members = await staff_members(session)
+    choices = tuple(
+        Choice(str(member.id), {l10n.language: fit(l10n("staff.list_line", id=member.id, roles=", ".join(l10n(f"roles.{r}") for r in role_names(member))))})
+        for member in members
+    )
+    markup = choices_keyboard(
+        choices, l10n.language, lambda person_id: StaffScreen(step=StaffStep.person, person=int(person_id)), [(l10n("menu.back"), MenuAction(action="home"))],
+        page=page, make_page=lambda page: StaffScreen(step=StaffStep.list, page=page),
+    )
+    await show(callback, l10n("staff.list_title", count=len(members)), markup)
+
+
+async def staff_member(callback: CallbackQuery, callback_data: StaffScreen, session: AsyncSession, l10n: Texts, content: Content) -> None:
+    person = await find_person(session, callback_data.person)
+    if person is None:
+        await callback.answer(l10n("fallback.button_outdated"))
+        return
+    await show(callback, *await member_screen(session, person, l10n, content))
+
+
+async def member_screen(session: AsyncSession, person: Person, l10n: Texts, content: Content, note: str = "") -> tuple[str, InlineKeyboardMarkup]:
+    """A person's roles, each with the day it was given, their messengers, and a revoke button per revocable role."""
+    roles = sorted(person.roles, key=lambda role: role.id)
+    lines = "\n".join(l10n("staff.role_line", role=role_label(role, l10n, content), date=format_date(role.granted_at)) for role in roles)
+    messengers = ", ".join(sorted({account.platform for account in await person_accounts(session, person)}))
+    text = l10n("staff.member", id=person.id, roles=lines or l10n("staff.no_roles"), messengers=messengers)
+    builder = InlineKeyboardBuilder()
+    for role in filter(revocable, roles):
+        data = StaffScreen(step=StaffStep.revoke, person=person.id, role=role.id)
+        builder.button(text=fit(l10n("staff.revoke", role=role_label(role, l10n, content))), callback_data=data)
+    builder.button(text=l10n("menu.back"), callback_data=StaffScreen(step=StaffStep.list))
+    return (f"{note}\n\n{text}" if note else text), builder.adjust(1).as_markup()
+
+
+async def confirm_revoke(callback: CallbackQuery, callback_data: StaffScreen, session: AsyncSession, l10n: Texts, content: Content) -> None:
+    found = await find_revocable(session, callback_data.person, callback_data.role)
+    if found is None:
+        await callback.answer(l10n("fallback.button_outdated"))
+        return
+    person, role = found
+    builder = InlineKeyboardBuilder()
+    builder.button(text=l10n("staff.revoke_yes"), callback_data=StaffScreen(step=StaffStep.confirm, person=person.id, role=role.id))
+    builder.button(text=l10n("menu.back"), callback_data=StaffScreen(step=StaffStep.person, person=person.id))
+    await show(callback, l10n("staff.revoke_confirm", role=role_label(role, l10n, content), id=person.id), builder.adjust(1).as_markup())
+
+
+async def revoke(
+    callback: CallbackQuery, callback_data: StaffScreen, session: AsyncSession, l10n: Texts, content: Content, bots: Mapping[str, Bot]
+) -> None:
+    revoked = await revoke_role(session, callback_data.person, callback_data.role)
+    if revoked is None:  # a double tap, or an old button: the role is gone already
+        await callback.answer(l10n("fallback.button_outdated"))
+        return
+    person, role = revoked
+    told = await tell_person(bots, await person_accounts(session, person), person, content, lambda theirs: theirs("staff.revoked_notice", role=role_label(role, theirs, content)))
+    note = l10n("staff.revoked", role=role_label(role, l10n, content)) + ("" if told else "\n" + l10n("staff.not_told"))
+    await show(callback, *await member_screen(session, person, l10n, content, note=note))
