@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 import time
 from collections import Counter
 
+from aiogram.methods import GetMe
 from sqlalchemy import select
 
 from bot.app import create_app
 from bot.db.models import Account, Campaign, OutboxMessage, Person, Role, utcnow
 from bot.delivery.limits import Pacer
+from bot.platforms.vk_session import VkSession
 from bot.services.audiences import ALL_PARENTS
 from tests.conftest import RunningBot, make_settings
-from tests.helpers import count
+from tests.helpers import TEXTS, count
+from tests.messengers import VkMessenger
 from tests.test_run import start_bot_process, stop, wait_for
 
 FAST_RETRIES = dict(DELIVERY_BACKOFF_SECONDS="0.1", DELIVERY_TIMEOUT_SECONDS="1", DELIVERY_PROGRESS_SECONDS="0.2")
@@ -155,6 +159,53 @@ async def test_pacer_keeps_every_second_within_the_rate_while_the_loop_stalls():
     await asyncio.gather(busy_loop(), *(call() for _ in range(3 * rate)))
     departures.sort()
     assert all(later - earlier >= 1 for earlier, later in zip(departures, departures[rate:]))
+
+
+async def test_replies_and_a_broadcast_share_the_vk_tokens_limit(database_url):
+    """VK counts every call of the community token, so replies to people who write to the bot
+    during a broadcast (and the long poll's server) wait for the same pacer as the broadcast."""
+    vk = VkMessenger()
+    await vk.start()
+    async with RunningBot(make_settings(vk, database_url, DELIVERY_VK_RATE="2")) as running:
+        vk.limit_rate(2)
+        parents = await add_parents(running, vk, range(6501, 6651))
+        campaign_id = await broadcast(running, "Shared limit")
+        newcomers = [vk.user(user_id) for user_id in range(6701, 6704)]
+        for newcomer in newcomers:
+            newcomer.send("/start")  # a burst of replies, with the broadcast going on
+        await finished(running, campaign_id)
+        await vk.settle(timeout=15)
+
+        assert vk.throttled == []
+        assert await statuses(running, campaign_id) == {"sent": len(parents)}
+        assert all(received(parent, "Shared limit") == 1 for parent in parents)
+        assert all(newcomer.last.text == TEXTS["en"]("language.prompt") for newcomer in newcomers)
+    await vk.stop()
+    assert vk.rejected == []
+
+
+async def test_a_cancelled_vk_call_counts_until_its_thread_is_done():
+    """A cancelled await does not stop vk_api's thread: its request may still reach VK, so the
+    pacer must count it until the thread is done, not from the moment of cancelling."""
+    entered, release, finished_at = threading.Event(), threading.Event(), []
+
+    class BlockingApi:
+        def method(self, method: str, values: dict) -> dict:
+            entered.set()
+            release.wait(5)
+            finished_at.append(time.monotonic())
+            return {}
+
+    session = VkSession(BlockingApi(), group_id=1, rate=1)
+    call = asyncio.create_task(session.call(GetMe(), "groups.getById", group_id=1))
+    await asyncio.to_thread(entered.wait, 5)
+    call.cancel()
+    await asyncio.wait([call], timeout=0.2)
+    assert not call.done() and session.pacer.in_flight == 1
+    release.set()
+    await asyncio.wait([call])
+    assert call.cancelled() and session.pacer.in_flight == 0
+    assert session.pacer.answered[0] >= finished_at[0]
 
 
 async def test_cancel_stops_a_running_broadcast(emulator, database_url):

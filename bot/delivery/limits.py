@@ -26,18 +26,29 @@ class Pacer:
         self.answered: deque[float] = deque()  # when the calls of the last second were answered
 
     async def __aenter__(self) -> None:
-        """Wait for a turn; the call is made inside the `async with` block."""
+        """Wait for an evenly spaced turn; the call is made inside the `async with` block."""
         loop = asyncio.get_running_loop()
         now = loop.time()
         slot = max(self.next_slot, self.paused_until, now)
         self.next_slot = slot + self.interval
         if slot > now:
             await asyncio.sleep(slot - now)
+        await self.take()
+
+    async def __aexit__(self, *_exc_info: object) -> None:
+        self.release()
+
+    async def take(self) -> None:
+        """Room for one call in the window, without queueing behind the evenly spaced turns (a
+        reply a person is waiting for); `release()` once it is answered."""
+        loop = asyncio.get_running_loop()
+        if self.paused_until > loop.time():
+            await asyncio.sleep(self.paused_until - loop.time())
         if self.interval:
             await self.window_room(loop)
         self.in_flight += 1
 
-    async def __aexit__(self, *_exc_info: object) -> None:
+    def release(self) -> None:
         self.in_flight -= 1
         if self.interval:
             self.answered.append(asyncio.get_running_loop().time())

@@ -62,7 +62,7 @@ def build_api(token: str, api_url: str | None, timeout: float = 20) -> VkApiGrou
 
 def build_bot(settings: Settings) -> Bot:
     api = build_api(settings.vk_token.get_secret_value(), settings.vk_api_url, settings.delivery_timeout_seconds)
-    session = VkSession(api, settings.vk_group_id)
+    session = VkSession(api, settings.vk_group_id, settings.delivery_vk_rate)
     session.middleware(SplitLongTexts(VK_LIMITS))
     # aiogram wants a Telegram-shaped token; the bot's id is the community id, the real token lives in the session.
     return Bot(f"{settings.vk_group_id}:vk-bridge", session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))

@@ -2,7 +2,8 @@
 
 Chat ids are VK peer ids, message ids are conversation_message_ids, callback query ids carry
 "event_id:user_id:peer_id", and file ids are "vk|<attachment>|<url>". vk_api is synchronous, so
-every call runs in a thread; VkApiGroup paces them at VK's 20 requests/s for a community token.
+every call runs in a thread. VK counts every call of the community token against one limit (20
+requests/s), so every call, replies and bulk sends alike, waits for the session's one pacer first.
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ from aiogram.methods import (
 from aiogram.types import Chat, Document, File, InlineKeyboardMarkup, InputFile, Message, PhotoSize, User, Voice
 from vk_api import VkApiGroup, VkUpload
 from vk_api.exceptions import ApiError, ApiHttpError
+from vk_api.vk_api import VkApiMethod
 
+from bot.delivery.limits import Pacer
 from bot.platforms.vk_format import plain_text, vk_keyboard
 
 VK_API_VERSION = "5.199"
@@ -58,6 +61,7 @@ RATE_ERRORS = {6, 9, 29}
 BATCH_LIMIT = 100  # peer_ids in one messages.send
 OUTBOX_RANDOM_IDS = 1 << 30  # random ids at and above this are the outbox's; interactive replies draw below it
 UNREACHABLE_ERRORS = {7, 900, 901, 902}
+TOKEN_RATE = 20  # VK's limit for a community token: requests per second, all methods together
 
 
 class UnmappedMethod(RuntimeError):
@@ -78,11 +82,26 @@ def parse_file_id(file_id: str) -> tuple[str, str] | None:
     return (attachment, url) if kind == "vk" and attachment else None
 
 
+class PacedInThread:
+    """The API as VkUpload sees it: VkUpload calls it from its worker thread, so each call takes
+    its room in the token's pacer on the event loop first."""
+
+    def __init__(self, api: VkApiGroup, pacer: Pacer, loop: asyncio.AbstractEventLoop) -> None:
+        self.api, self.pacer, self.loop = api, pacer, loop
+
+    def method(self, method: str, values: dict[str, Any] | None = None) -> Any:
+        asyncio.run_coroutine_threadsafe(self.pacer.take(), self.loop).result()
+        try:
+            return self.api.method(method, values)
+        finally:
+            self.loop.call_soon_threadsafe(self.pacer.release)
+
+
 class VkSession(BaseSession):
-    def __init__(self, api: VkApiGroup, group_id: int) -> None:
+    def __init__(self, api: VkApiGroup, group_id: int, rate: float = TOKEN_RATE) -> None:
         super().__init__(api=TelegramAPIServer(base="vk:{method}", file="{path}"))  # file paths are plain URLs
         self.vk, self.group_id = api, group_id
-        self.uploads = VkUpload(api)
+        self.pacer = Pacer(rate)  # the token's: the outbox takes evenly spaced turns, replies take the next room
         self._http: aiohttp.ClientSession | None = None
         self._me: User | None = None
         self.handlers: dict[type, Callable[[Bot, Any], Awaitable[Any]]] = {
@@ -107,10 +126,20 @@ class VkSession(BaseSession):
         return await handler(bot, method)
 
     async def call(self, method: TelegramMethod, vk_method: str, **values: Any) -> Any:
+        await self.pacer.take()
+        try:
+            return await self.request(method, vk_method, values)
+        finally:
+            self.pacer.release()
+
+    async def request(self, method: TelegramMethod, vk_method: str, values: dict[str, Any]) -> Any:
+        """One call, not paced: the caller holds its turn of `self.pacer`."""
         values = {key: value for key, value in values.items() if value is not None}
         try:
-            return await asyncio.to_thread(self.vk.method, vk_method, values)
+            return await in_thread(self.vk.method, vk_method, values)
         except ApiError as error:
+            if error.code in RATE_ERRORS:
+                self.pacer.pause(1)
             raise translate_error(method, error.code, error.error.get("error_msg", "")) from error
         except ApiHttpError as error:
             raise TelegramServerError(method=method, message=f"VK answered HTTP {error.response.status_code}") from error
@@ -156,12 +185,14 @@ class VkSession(BaseSession):
 
     async def send_batch(self, peer_ids: list[int], text: str, markup: Any, attachment: str | None, random_id: int) -> dict[int, int | TelegramAPIError]:
         """One messages.send to up to 100 peers: each peer's conversation_message_id, or its error.
-        A retry with the same random_id is not delivered twice: VK de-duplicates per peer."""
+        A retry with the same random_id is not delivered twice: VK de-duplicates per peer.
+        The caller holds its turn of `self.pacer`."""
         method = SendMessage(chat_id=peer_ids[0], text=text)  # names the call in errors
-        answer = await self.call(
-            method, "messages.send", peer_ids=",".join(map(str, peer_ids)), random_id=random_id, message=plain_text(text, "HTML") or None,
+        values = dict(
+            peer_ids=",".join(map(str, peer_ids)), random_id=random_id, message=plain_text(text, "HTML") or None,
             attachment=attachment, keyboard=self.keyboard(method, markup), dont_parse_links=1,
         )
+        answer = await self.request(method, "messages.send", values)
         return {
             entry["peer_id"]: translate_error(method, entry["error"]["code"], entry["error"].get("description", "")) if "error" in entry else entry["conversation_message_id"]
             for entry in answer
@@ -215,7 +246,7 @@ class VkSession(BaseSession):
         peer_id = int(method.chat_id)
         attachment, url, data = await self.attachment(bot, method, method.photo, "photo")
         if data is not None:
-            saved = (await self.upload(method, self.uploads.photo_messages, data, peer_id=peer_id))[0]
+            saved = (await self.upload(method, "photo_messages", data, peer_id=peer_id))[0]
             attachment = f"photo{saved['owner_id']}_{saved['id']}" + (f"_{saved['access_key']}" if saved.get("access_key") else "")
             url = max(saved.get("sizes") or [{}], key=lambda size: size.get("width", 0)).get("url", "")
         photo = [PhotoSize(file_id=vk_file_id(attachment, url), file_unique_id=attachment, width=0, height=0)]
@@ -236,7 +267,7 @@ class VkSession(BaseSession):
         attachment, url, data = await self.attachment(bot, method, file, "doc")
         name = getattr(file, "filename", None) or ("voice.ogg" if doc_type == "audio_message" else "file")
         if data is not None:
-            upload = self.uploads.audio_message if doc_type == "audio_message" else self.uploads.document_message
+            upload = "audio_message" if doc_type == "audio_message" else "document_message"
             extra = {} if doc_type == "audio_message" else {"title": name}
             saved = await self.upload(method, upload, data, peer_id=peer_id, name=name, **extra)
             doc = saved[saved["type"]]
@@ -261,15 +292,19 @@ class VkSession(BaseSession):
         data = b"".join([chunk async for chunk in file.read(bot)])
         return "", "", data
 
-    async def upload(self, method: TelegramMethod, upload: Callable[..., Any], data: bytes, name: str = "photo.jpg", **values: Any) -> Any:
+    async def upload(self, method: TelegramMethod, kind: str, data: bytes, name: str = "photo.jpg", **values: Any) -> Any:
+        """VkUpload's `kind` (photo_messages, document_message, audio_message): two API calls, each paced."""
         stream = io.BytesIO(data)
         stream.name = name
+        uploads = VkUpload(VkApiMethod(PacedInThread(self.vk, self.pacer, asyncio.get_running_loop())))
         try:
-            return await asyncio.to_thread(upload, stream, **values)
+            return await in_thread(getattr(uploads, kind), stream, **values)
         except ApiError as error:
             raise translate_error(method, error.code, error.error.get("error_msg", "")) from error
         except requests.RequestException as error:
             raise TelegramNetworkError(method=method, message=f"VK upload failed: {error}") from error
+        finally:
+            uploads.http.close()
 
     async def get_file(self, bot: Bot, method: GetFile) -> File:
         parsed = parse_file_id(method.file_id)
@@ -298,6 +333,17 @@ class VkSession(BaseSession):
     @staticmethod
     def resolve(bot: Bot, value: Any) -> Any:
         return bot.default[value.name] if isinstance(value, Default) else value
+
+
+async def in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """function(*args) in a thread. A cancelled caller still waits for the thread (once): the
+    request may be on its way to VK, so the caller's turn of the pacer must last until it is done."""
+    thread = asyncio.ensure_future(asyncio.to_thread(function, *args, **kwargs))
+    try:
+        return await asyncio.shield(thread)
+    finally:
+        if not thread.done():
+            await asyncio.wait([thread])
 
 
 def translate_error(method: TelegramMethod, code: int, message: str) -> TelegramAPIError:
