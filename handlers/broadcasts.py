@@ -28,7 +28,7 @@ from bot.db.models import Campaign, Person, as_utc, utcnow
 from bot.delivery.engine import DeliveryEngine, Reporter
 from bot.delivery.outbox import Progress
 from bot.delivery.senders import Payload
-from bot.filters import HasRole
+from bot.filters import HasRole, InPrivateChat
 from bot.services import broadcasts
 from bot.services.people import ROLES, format_date
 from handlers.ui import MenuAction, choices_keyboard, show
@@ -66,7 +66,7 @@ class Context:
 def build_router() -> Router:
     router = Router(name="broadcasts")
     router.message.filter(F.chat.type == ChatType.PRIVATE, HasRole(*broadcasts.SENDERS))
-    router.callback_query.filter(HasRole(*broadcasts.SENDERS))
+    router.callback_query.filter(InPrivateChat(), HasRole(*broadcasts.SENDERS))
     router.message.register(list_broadcasts, Command("broadcasts"))
     router.callback_query.register(list_broadcasts, MenuAction.filter(F.action == "broadcasts"))
     router.callback_query.register(new_draft, Broadcast.filter(F.action == "new"))
