@@ -457,11 +457,13 @@ def broadcast_reporter(bots: dict[str, Bot], content: Content, sessionmaker: asy
 
     async def report(campaign: Campaign, figures: Progress, finished: bool) -> None:
         bot = bots.get(campaign.origin_platform or "")
-        if bot is None or campaign.origin_chat_id is None:
+        if bot is None or campaign.origin_chat_id is None or campaign.created_by is None:
             return
         async with sessionmaker() as session:
-            author = await session.get(Person, campaign.created_by) if campaign.created_by else None
-        l10n = content.texts[author.language if author else settings.default_language]
+            author = await session.get(Person, campaign.created_by)
+        if author is None:
+            return  # deleted their data since: nobody to report to
+        l10n = content.texts[author.language]
         text, markup = status_screen(campaign, figures, l10n, settings, finished)
         if campaign.status_message_id:
             try:
