@@ -3,20 +3,28 @@ the person, and the log holds no personal data or secret."""
 
 from __future__ import annotations
 
+import json
+import re
+from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.migrate import downgrade, upgrade
-from bot.db.models import Account, Campaign, ConsentRecord, Event, InviteCode, Person, Role, as_utc
+from bot.db.models import Account, Base, Campaign, ConsentRecord, Event, InviteCode, LinkCode, OutboxMessage, Person, Role, as_utc, utcnow
+from bot.services.people import role_names
 from handlers.broadcasts import Broadcast
 from handlers.invites import InviteFor
 from handlers.menu import AgeChoice, DistrictChoice
 from handlers.ui import LanguageChoice, MenuAction
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, RunningBot, make_settings
 from tests.helpers import CONTENT, TEXTS, count, register, step
+from tests.messengers import TelegramMessenger, VkMessenger
+from tests.test_delivery import finished
 
 EN = TEXTS["en"]
 PRIVATE_SCREENS = [
@@ -129,3 +137,138 @@ async def test_migration_0006_moves_events_to_pseudonyms_and_keeps_every_row(dat
     async with engine.connect() as connection:
         assert (await connection.execute(sa.text("SELECT count(*) FROM events WHERE person_id = 1"))).scalar() == 1
     await engine.dispose()
+
+
+COORDINATOR_TG, COORDINATOR_VK, NEWCOMER_TG = 7300411529, 730411533, 7300411547
+
+
+@pytest.fixture
+async def both(database_url) -> AsyncIterator[tuple[TelegramMessenger, VkMessenger, RunningBot]]:
+    """One bot on both messengers; the coordinator to be deleted is an admin too (ADMINS)."""
+    telegram, vk = TelegramMessenger(), VkMessenger()
+    await telegram.start()
+    await vk.start()
+    settings = make_settings(telegram, database_url, **vk.bot_settings(), ADMINS=f"{ADMIN_ID}, {COORDINATOR_TG}")
+    async with RunningBot(settings) as running:
+        yield telegram, vk, running
+    await telegram.stop()
+    await vk.stop()
+    assert telegram.rejected == [] and vk.rejected == []
+
+
+async def coordinator_with_a_trail(telegram, vk, running):
+    """Invited by the admin, linked to VK, an admin themselves who invites someone, with a scheduled
+    broadcast from Telegram, a draft on VK, a live link code and a message waiting in the outbox."""
+    admin = telegram.user(ADMIN_ID, first_name="Ana", language_code="en")
+    await register(telegram, admin)
+    await step(telegram, lambda: admin.send("/invite coordinator"))
+    code = telegram.invite_code_in(admin.last.text)
+    on_telegram = telegram.user(COORDINATOR_TG, first_name="Corina", language_code="en")
+    await step(telegram, lambda: telegram.open_start_link(on_telegram, code))
+    await step(telegram, lambda: on_telegram.click("English"))
+    await step(telegram, lambda: on_telegram.click(EN("consent.accept")))
+    await step(telegram, lambda: on_telegram.send("/link"))
+    link_code = re.search(r"/link ([A-Z0-9]{8})", on_telegram.last.text).group(1)
+    on_vk = vk.user(COORDINATOR_VK, first_name="Corina")
+    await step(vk, lambda: on_vk.send(f"/link {link_code}"))
+    assert on_vk.last.text.startswith(EN("link.linked"))
+    await step(telegram, lambda: on_telegram.send("/link"))  # a second, live code
+    await step(telegram, lambda: on_telegram.send("/invite specialist psychologist"))
+    assert telegram.invite_code_in(on_telegram.last.text)
+
+    await step(telegram, lambda: on_telegram.send("/broadcasts"))
+    await step(telegram, lambda: on_telegram.click(EN("broadcast.new")))
+    await step(telegram, lambda: on_telegram.send("Open day next year"))
+    await step(telegram, lambda: on_telegram.click(EN("broadcast.do_send")))
+    await step(telegram, lambda: on_telegram.click(EN("broadcast.do_schedule")))
+    await step(telegram, lambda: on_telegram.send("2099-01-01 10:00"))
+    await step(telegram, lambda: on_telegram.click(EN("broadcast.do_confirm")))
+    await step(vk, lambda: on_vk.send("/broadcasts"))
+    await step(vk, lambda: on_vk.click(EN("broadcast.new")))
+
+    async with running.session() as session:
+        person = await session.scalar(select(Person).join(Account).where(Account.external_id == COORDINATOR_TG))
+        accounts = (await session.scalars(select(Account).where(Account.person_id == person.id))).all()
+        assert {(account.platform, account.external_id) for account in accounts} == {("telegram", COORDINATOR_TG), ("vk", COORDINATOR_VK)}
+        assert set(role_names(person)) == {"coordinator", "admin"}
+        waiting = Campaign(text="Later", status="scheduled", send_at=utcnow() + timedelta(days=1), media_ids={}, buttons=[], audience={})
+        session.add(waiting)
+        await session.flush()
+        telegram_account = next(account for account in accounts if account.platform == "telegram")
+        session.add(OutboxMessage(campaign_id=waiting.id, person_id=person.id, account_id=telegram_account.id, platform="telegram",
+                                  chat_id=COORDINATOR_TG, next_attempt_at=utcnow() + timedelta(days=1)))
+        await session.commit()
+        for table in (Account, Role, Campaign, InviteCode, LinkCode, OutboxMessage, ConsentRecord):  # the scan sees them
+            assert rows_naming(await all_rows(session, table), person.id, {a.id for a in accounts}, {COORDINATOR_TG, COORDINATOR_VK}), table
+        return on_telegram, on_vk, person, {account.id for account in accounts}
+
+
+async def all_rows(session, table) -> list[tuple[sa.Column, object]]:
+    table = getattr(table, "__table__", table)
+    return [(column, value) for row in (await session.execute(sa.select(table))).all() for column, value in zip(table.columns, row, strict=True)]
+
+
+def rows_naming(cells, person_id: int, account_ids: set[int], messenger_ids: set[int]) -> list[str]:
+    """Every cell that names the person: their id in a column that refers to people, an account id
+    in one that refers to accounts, a messenger id in any number or text."""
+    found = []
+    patterns = [re.compile(rf"(?<!\d){value}(?!\d)") for value in messenger_ids]
+    for column, value in cells:
+        if value is None:
+            continue
+        targets = {key.column.table.name for key in column.foreign_keys}
+        names_person = "people" in targets or column.name in ("person_id", "created_by", "used_by")
+        if (names_person and value == person_id) or ("accounts" in targets and value in account_ids):
+            found.append(f"{column.table.name}.{column.name}")
+        elif isinstance(value, int) and value in messenger_ids:
+            found.append(f"{column.table.name}.{column.name}")
+        elif isinstance(value, (str, dict, list)) and any(pattern.search(json.dumps(value) if not isinstance(value, str) else value) for pattern in patterns):
+            found.append(f"{column.table.name}.{column.name}")
+    return found
+
+
+def to_the_millisecond(moment: datetime) -> datetime:
+    return as_utc(moment).replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+async def test_deletion_leaves_nothing_that_points_back_and_a_newcomer_inherits_nothing(both):
+    telegram, vk, running = both
+    on_telegram, on_vk, person, account_ids = await coordinator_with_a_trail(telegram, vk, running)
+    async with running.session() as session:
+        kinds_before = Counter((await session.scalars(select(Event.kind))).all())
+        own_events = await count(session, Event, Event.pseudonym == person.pseudonym)
+
+    await step(vk, lambda: on_vk.send("/mydata"))
+    await step(vk, lambda: on_vk.click(EN("my_data.delete")))
+    await step(vk, lambda: on_vk.click(EN("my_data.delete_yes")))
+    assert on_vk.last.text == EN("my_data.deleted")
+
+    newcomer = telegram.user(NEWCOMER_TG, first_name="Nadia", language_code="en")
+    await register(telegram, newcomer)
+    await step(telegram, lambda: newcomer.send("/mydata"))
+    assert f"telegram {NEWCOMER_TG}" in newcomer.last.text and "vk" not in newcomer.last.text
+    seen_by_coordinator = [(message.text, message.edited) for message in on_telegram.bot_messages]
+
+    async with running.session() as session:  # the scheduled broadcast goes out, with nobody to report to
+        scheduled = await session.scalar(select(Campaign).where(Campaign.text == "Open day next year"))
+        scheduled.send_at = utcnow()
+        await session.commit()
+    await finished(running, scheduled.id)
+    await telegram.settle()
+    assert newcomer.last.text == "Open day next year"
+    assert [(message.text, message.edited) for message in on_telegram.bot_messages] == seen_by_coordinator
+
+    async with running.session() as session:
+        new_person = await session.scalar(select(Person).join(Account).where(Account.external_id == NEWCOMER_TG))
+        assert new_person.id > person.id  # never an id given before
+        assert [event.kind for event in await session.scalars(select(Event).where(Event.pseudonym == new_person.pseudonym))] == ["registered"]
+        assert await count(session, Person, Person.pseudonym == person.pseudonym) == 0
+        assert await count(session, Event, Event.pseudonym == person.pseudonym) == own_events  # the counts stay
+        kinds_after = Counter((await session.scalars(select(Event.kind))).all())
+        assert kinds_after - kinds_before == Counter({"consent_withdrawn": 1, "registered": 1})
+        detached = (await session.scalars(select(ConsentRecord).where(ConsentRecord.person_id.is_(None)))).all()
+        assert len(detached) == 1
+        event_times = {to_the_millisecond(moment) for moment in await session.scalars(select(Event.at))}
+        assert {to_the_millisecond(detached[0].decided_at), to_the_millisecond(detached[0].withdrawn_at)}.isdisjoint(event_times)
+        for table in Base.metadata.sorted_tables:
+            assert rows_naming(await all_rows(session, table), person.id, account_ids, {COORDINATOR_TG, COORDINATOR_VK}) == [], table.name
