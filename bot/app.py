@@ -19,6 +19,7 @@ from bot.content import Content, load_content
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.migrate import upgrade
 from bot.delivery.engine import DeliveryEngine
+from bot.logs import install_privacy_filter
 from bot.middlewares import DatabaseSessionMiddleware, IdentityMiddleware
 from bot.platforms import telegram, vk
 from handlers import build_routers
@@ -44,6 +45,7 @@ class App:
 
 async def create_app(settings: Settings) -> App:
     """Load content, migrate the database and wire the dispatcher; no network yet."""
+    install_privacy_filter(settings.secrets())
     content = load_content(settings.content_dir)
     engine = create_engine(settings.database_url)
     try:

@@ -48,6 +48,9 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
 
 def configure_logging(level: str) -> None:
+    from bot.logs import install_privacy_filter
+
+    install_privacy_filter()  # the app adds the configured secrets to it (bot.app.create_app)
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("alembic", "apscheduler"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -4,6 +4,7 @@ the person, and the log holds no personal data or secret."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -12,6 +13,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from bot.app import create_app
+from bot.cli import configure_logging
+from bot.config import ConfigError, load_settings
 
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.migrate import downgrade, upgrade
@@ -23,8 +29,8 @@ from handlers.menu import AgeChoice, DistrictChoice
 from handlers.ui import LanguageChoice, MenuAction
 from tests.conftest import ADMIN_ID, RunningBot, make_settings
 from tests.helpers import CONTENT, TEXTS, count, register, step
-from tests.messengers import TelegramMessenger, VkMessenger
-from tests.test_delivery import finished
+from tests.messengers import TELEGRAM_TOKEN, VK_TOKEN, TelegramMessenger, VkMessenger
+from tests.test_delivery import add_parents, broadcast, finished
 
 EN = TEXTS["en"]
 PRIVATE_SCREENS = [
@@ -272,3 +278,61 @@ async def test_deletion_leaves_nothing_that_points_back_and_a_newcomer_inherits_
         assert {to_the_millisecond(detached[0].decided_at), to_the_millisecond(detached[0].withdrawn_at)}.isdisjoint(event_times)
         for table in Base.metadata.sorted_tables:
             assert rows_naming(await all_rows(session, table), person.id, account_ids, {COORDINATOR_TG, COORDINATOR_VK}) == [], table.name
+
+
+PARENT_ID, OTHER_PARENT_ID = 1630517241, 1630517293
+NAMES = ("Zinovia", "Parascheva")
+DATABASE_PASSWORD = "pg-Secret-4711"
+CHATTY_LOGGERS = ("aiogram", "aiogram.event", "aiogram.dispatcher", "sqlalchemy", "sqlalchemy.engine", "vk_api", "aiohttp", "urllib3", "asyncio", "alembic", "apscheduler", "bot", "handlers")
+
+
+def with_password(database_url: str) -> str:
+    """PostgreSQL here trusts local connections, so a password in the URL is accepted and ignored."""
+    url = make_url(database_url)
+    return url.set(password=DATABASE_PASSWORD).render_as_string(hide_password=False) if url.get_backend_name() == "postgresql" else database_url
+
+
+async def test_the_log_holds_no_personal_data_or_secret_at_any_level(emulator, database_url, caplog):
+    configure_logging("DEBUG")  # what `python -m bot run` does, at its most talkative
+    for name in (None, *CHATTY_LOGGERS):
+        caplog.set_level(logging.DEBUG, logger=name)
+    async with RunningBot(make_settings(emulator, with_password(database_url))) as running:
+        parent = emulator.user(PARENT_ID, first_name=NAMES[0], language_code="en")
+        await register(emulator, parent)  # a registration, with button presses
+        await step(emulator, lambda: parent.click(EN("menu.my_data")))
+        emulator.fail_sends("server")
+        await step(emulator, lambda: parent.send("/menu"))  # an error in a handler: the platform refused
+        async with running.session() as session:  # a failed SQL statement: the accounts lookup fails
+            await session.execute(sa.text("ALTER TABLE accounts RENAME TO accounts_away"))
+            await session.commit()
+        await step(emulator, lambda: parent.send("/menu"))
+        async with running.session() as session:
+            await session.execute(sa.text("ALTER TABLE accounts_away RENAME TO accounts"))
+            await session.commit()
+        other = (await add_parents(running, emulator, [OTHER_PARENT_ID]))[0]
+        other.raw["first_name"] = NAMES[1]
+        await finished(running, await broadcast(running, "Meeting on Friday"))  # a broadcast
+        await emulator.settle()
+        assert other.last.text == "Meeting on Friday"
+
+    log = caplog.text
+    assert "update" in log and "Traceback" in log  # the capture saw the failures
+    for secret in (*map(str, (PARENT_ID, OTHER_PARENT_ID)), *NAMES, TELEGRAM_TOKEN, VK_TOKEN, DATABASE_PASSWORD):
+        assert secret not in log, f"{secret!r} is in the log:\n" + "\n".join(line for line in log.splitlines() if secret in line)[:3000]
+
+
+@pytest.mark.parametrize("url", [
+    f"postgresql://vmeste:{DATABASE_PASSWORD}@db.example:notaport/vmeste",
+    f"mysql://vmeste:{DATABASE_PASSWORD}@db.example/vmeste",
+    f"vmeste:{DATABASE_PASSWORD}@db.example/vmeste",
+    f"postgresql://vmeste:{DATABASE_PASSWORD}@127.0.0.1:1/vmeste",  # well formed, nobody listening
+])
+async def test_a_database_url_mistake_never_shows_the_password(url, caplog):
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ConfigError) as raised:
+        settings = load_settings(env_file=None, DATABASE_URL=url, BOT_TOKEN=TELEGRAM_TOKEN)
+        app = await create_app(settings)
+        await app.close()
+    message = str(raised.value)
+    assert message.startswith("config error: DATABASE_URL:") and "\n" not in message
+    assert DATABASE_PASSWORD not in message and DATABASE_PASSWORD not in caplog.text
