@@ -15,10 +15,12 @@ HIDDEN = "***"
 # Loggers whose records below WARNING carry query parameters or rows, whatever their wording.
 DATA_ECHOING = ("aiosqlite", "asyncpg")
 SQLALCHEMY_ROW = "Row %r"
-# Secrets that look like themselves, even before the settings are known: a Telegram bot token, a password in a URL.
+# Secrets that look like themselves, even before the settings are known: a Telegram bot token,
+# a password in a URL, a key or token in a query string (VK's long poll key).
 _PATTERNS = (
-    (re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}"), HIDDEN),
+    (re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}"), HIDDEN),
     (re.compile(r"(://[^:/@\s]*:)[^@\s]+@"), rf"\g<1>{HIDDEN}@"),
+    (re.compile(r"([?&](?:key|access_token|token|secret)=)[^&\s'\"]+"), rf"\g<1>{HIDDEN}"),
 )
 
 

@@ -336,3 +336,12 @@ async def test_a_database_url_mistake_never_shows_the_password(url, caplog):
     message = str(raised.value)
     assert message.startswith("config error: DATABASE_URL:") and "\n" not in message
     assert DATABASE_PASSWORD not in message and DATABASE_PASSWORD not in caplog.text
+
+
+def test_the_privacy_filter_hides_secrets_that_look_like_themselves(caplog):
+    configure_logging("INFO")
+    caplog.set_level(logging.INFO)
+    logging.getLogger("aiohttp.client").warning(
+        "cannot reach %s", f"https://lp.vk.example/wh123?act=a_check&key=f00dbabe42&ts=7 nor http://x/bot{TELEGRAM_TOKEN}/getMe nor postgresql://u:{DATABASE_PASSWORD}@db/v"
+    )
+    assert caplog.records[-1].getMessage() == "cannot reach https://lp.vk.example/wh123?act=a_check&key=***&ts=7 nor http://x/bot***/getMe nor postgresql://u:***@db/v"
