@@ -16,11 +16,13 @@ HIDDEN = "***"
 DATA_ECHOING = ("aiosqlite", "asyncpg")
 SQLALCHEMY_ROW = "Row %r"
 # Secrets that look like themselves, even before the settings are known: a Telegram bot token,
-# a password in a URL, a key or token in a query string (VK's long poll key).
+# a password in a URL, a key or token in a query string (VK's long poll key), the input that
+# pydantic quotes in a validation error (a malformed update: ids, names, text).
 _PATTERNS = (
     (re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}"), HIDDEN),
     (re.compile(r"(://[^:/@\s]*:)[^@\s]+@"), rf"\g<1>{HIDDEN}@"),
     (re.compile(r"([?&](?:key|access_token|token|secret)=)[^&\s'\"]+"), rf"\g<1>{HIDDEN}"),
+    (re.compile(r"(input_value=).*?(, input_type=)"), rf"\g<1>{HIDDEN}\g<2>"),
 )
 
 

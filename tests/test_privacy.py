@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from aiogram.types import Update
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -345,3 +347,8 @@ def test_the_privacy_filter_hides_secrets_that_look_like_themselves(caplog):
         "cannot reach %s", f"https://lp.vk.example/wh123?act=a_check&key=f00dbabe42&ts=7 nor http://x/bot{TELEGRAM_TOKEN}/getMe nor postgresql://u:{DATABASE_PASSWORD}@db/v"
     )
     assert caplog.records[-1].getMessage() == "cannot reach https://lp.vk.example/wh123?act=a_check&key=***&ts=7 nor http://x/bot***/getMe nor postgresql://u:***@db/v"
+    try:
+        Update.model_validate({"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": PARENT_ID, "type": "private"}, "from": {"id": "x", "first_name": NAMES[0]}}})
+    except ValidationError:
+        logging.getLogger("bot.platforms").exception("update failed")
+    assert "Traceback" in caplog.text and str(PARENT_ID) not in caplog.text and NAMES[0] not in caplog.text
