@@ -18,6 +18,7 @@ from bot.config import LANGUAGES, ConfigError, Settings
 from bot.content import Content, load_content
 from bot.db.engine import create_sessionmaker, open_database
 from bot.delivery.engine import DeliveryEngine
+from bot.logs import install_privacy_filter
 from bot.middlewares import DatabaseSessionMiddleware, IdentityMiddleware
 from bot.platforms import telegram, vk
 from bot.services.staff import apply_admins
@@ -45,6 +46,7 @@ class App:
 async def create_app(settings: Settings, content: Content | None = None, engine: AsyncEngine | None = None) -> App:
     """Wire the dispatcher over the content and the migrated database (loaded and opened here
     unless the caller did it already); no network yet."""
+    install_privacy_filter(settings.secrets())
     content = content or load_content(settings.content_dir)
     engine = engine or await open_database(settings.database_url)
     sessionmaker = create_sessionmaker(engine)

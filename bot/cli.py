@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 
 from bot.config import LANGUAGES, ConfigError, load_settings
@@ -58,7 +59,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
         return await play_by_hand(args.platform, args.role, args.language)
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.secrets())
     if args.command == "run":
         settings.require_platform()
     # Everything that can be a configuration mistake is checked before aiogram is imported (seconds).
@@ -77,7 +78,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
     return 0
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, secrets: Iterable[str | None] = ()) -> None:
+    from bot.logs import install_privacy_filter
+
+    install_privacy_filter(secrets)
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("alembic", "apscheduler"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))

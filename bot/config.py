@@ -129,6 +129,11 @@ class Settings(BaseSettings):
             raise ValueError("VK_CALLBACK_SECRET: required with VK_CONFIRMATION_CODE — set the secret key from the community's Callback API settings")
         return self
 
+    def secrets(self) -> list[str]:
+        """What the log must never show (bot.logs hides them)."""
+        values = [self.bot_token, self.vk_token, self.webhook_secret, self.vk_callback_secret]
+        return [value.get_secret_value() for value in values if value] + [make_url(self.database_url).password or ""]
+
     @property
     def admin_accounts(self) -> frozenset[tuple[str, int]]:
         return parse_admins(self.admins)
@@ -145,10 +150,8 @@ def async_database_url(value: str) -> str:
     """Accept plain sqlite:// and postgresql:// URLs and pick the async driver for them."""
     try:
         url = make_url(value)
-    except ArgumentError:
-        raise ValueError(
-            f"{value!r} is not a database URL — use sqlite+aiosqlite:///vmeste.db or postgresql+asyncpg://user@host/db"
-        ) from None
+    except (ArgumentError, ValueError):  # the value is not echoed: it may hold a password
+        raise ValueError("is not a database URL — use sqlite+aiosqlite:///vmeste.db or postgresql+asyncpg://user:password@host/db") from None
     driver = _ASYNC_DRIVERS.get(url.drivername)
     if driver is None and url.drivername not in _ASYNC_DRIVERS.values():
         raise ValueError(f"database {url.drivername!r} is not supported — use sqlite+aiosqlite:// or postgresql+asyncpg://")

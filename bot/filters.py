@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from aiogram.enums import ChatType
 from aiogram.filters import Filter
-from aiogram.types import TelegramObject
+from aiogram.types import CallbackQuery, TelegramObject
 
 from bot.db.models import Person
 
@@ -19,3 +20,12 @@ class HasRole(Filter):
 
     async def __call__(self, event: TelegramObject, roles: frozenset[str] = frozenset()) -> bool:
         return bool(self.roles & roles)
+
+
+class InPrivateChat(Filter):
+    """A press on a bot message in the presser's own private chat with the bot: personal screens
+    open only there, never in a group (where a forged press would show them to everyone)."""
+
+    async def __call__(self, callback: CallbackQuery) -> bool:
+        chat = callback.message.chat if callback.message else None
+        return chat is not None and chat.type == ChatType.PRIVATE and chat.id == callback.from_user.id

@@ -28,7 +28,7 @@ from bot.db.models import Campaign, Person, as_utc, utcnow
 from bot.delivery.engine import DeliveryEngine, Reporter
 from bot.delivery.outbox import Progress
 from bot.delivery.senders import Payload
-from bot.filters import HasRole
+from bot.filters import HasRole, InPrivateChat
 from bot.platforms.long_texts import html_of
 from bot.services import broadcasts
 from bot.services.people import ROLES, format_date
@@ -67,7 +67,7 @@ class Context:
 def build_router() -> Router:
     router = Router(name="broadcasts")
     router.message.filter(F.chat.type == ChatType.PRIVATE, HasRole(*broadcasts.SENDERS))
-    router.callback_query.filter(HasRole(*broadcasts.SENDERS))
+    router.callback_query.filter(InPrivateChat(), HasRole(*broadcasts.SENDERS))
     router.message.register(list_broadcasts, Command("broadcasts"))
     router.callback_query.register(list_broadcasts, MenuAction.filter(F.action == "broadcasts"))
     router.callback_query.register(new_draft, Broadcast.filter(F.action == "new"))
@@ -462,11 +462,13 @@ def broadcast_reporter(bots: dict[str, Bot], content: Content, sessionmaker: asy
 
     async def report(campaign: Campaign, figures: Progress, finished: bool) -> None:
         bot = bots.get(campaign.origin_platform or "")
-        if bot is None or campaign.origin_chat_id is None:
+        if bot is None or campaign.origin_chat_id is None or campaign.created_by is None:
             return
         async with sessionmaker() as session:
-            author = await session.get(Person, campaign.created_by) if campaign.created_by else None
-        l10n = content.texts[author.language if author else settings.default_language]
+            author = await session.get(Person, campaign.created_by)
+        if author is None:
+            return  # deleted their data since: nobody to report to
+        l10n = content.texts[author.language]
         text, markup = status_screen(campaign, figures, l10n, settings, finished)
         if campaign.status_message_id:
             try:

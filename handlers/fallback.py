@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message
 
 from bot.content import Texts
 from bot.db.models import Person
+from bot.filters import InPrivateChat
 from bot.platforms import Channel
 from bot.services.broadcasts import SENDERS
 from bot.services.people import RoleName
@@ -27,6 +28,7 @@ def build_router() -> Router:
     router.message.register(help_command, Command("help"), F.chat.type == ChatType.PRIVATE)
     router.message.register(private_message, F.chat.type == ChatType.PRIVATE)
     router.message.register(group_command, Command("start", "help"))
+    router.callback_query.register(private_only, ~InPrivateChat())
     router.callback_query.register(outdated_button)
     router.errors.register(apologise, ExceptionTypeFilter(Exception))
     return router
@@ -74,6 +76,10 @@ def shortened(text: str) -> str:
 async def group_command(message: Message, l10n: Texts, bot: Bot, channel: Channel) -> None:
     """In a group only /start and /help get an answer: a link to the private chat. Chatter is not ours."""
     await message.reply(l10n("fallback.group", link=await channel.link_to_bot(bot)))
+
+
+async def private_only(callback: CallbackQuery, l10n: Texts) -> None:
+    await callback.answer(l10n("privacy.private_only"), show_alert=True)
 
 
 async def outdated_button(callback: CallbackQuery, l10n: Texts) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from aiogram import Bot, F, Router
+from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
@@ -15,7 +16,7 @@ from bot.config import Settings
 from bot.content import Content, Texts
 from bot.db.models import Person
 from bot.platforms import Channel
-from bot.filters import HasRole
+from bot.filters import HasRole, InPrivateChat
 from bot.services.invites import create_invite
 from bot.services.people import INVITE_ROLES, RoleName, format_date
 from handlers.menu import back_button
@@ -30,8 +31,8 @@ class InviteFor(CallbackData, prefix="invite"):
 
 def build_router() -> Router:
     router = Router(name="invites")
-    router.message.filter(HasRole("admin"))
-    router.callback_query.filter(HasRole("admin"))
+    router.message.filter(F.chat.type == ChatType.PRIVATE, HasRole("admin"))
+    router.callback_query.filter(InPrivateChat(), HasRole("admin"))
     router.message.register(invite_command, Command("invite"))
     router.callback_query.register(choose_role, MenuAction.filter(F.action == "invite"))
     router.callback_query.register(choose_specialty, InviteFor.filter((F.role == "specialist") & (F.specialty == "")))

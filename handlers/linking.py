@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content, Texts
 from bot.db.models import Person
-from bot.filters import Registered
+from bot.filters import InPrivateChat, Registered
 from bot.services.linking import LINK_CODE_TTL, LinkResult, create_link_code, link_account
 from handlers.menu import menu_screen
 from handlers.ui import MenuAction, show
@@ -20,6 +20,7 @@ from handlers.ui import MenuAction, show
 def build_router() -> Router:
     router = Router(name="linking")
     router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.callback_query.filter(InPrivateChat())
     router.message.register(link_with_code, Command("link", magic=F.args))
     router.message.register(show_code, Command("link"), Registered())
     router.callback_query.register(show_code, MenuAction.filter(F.action == "link"), Registered())

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Choice, Content, Texts
 from bot.db.models import Account, Person
-from bot.filters import Registered
+from bot.filters import InPrivateChat, Registered
 from bot.services.broadcasts import SENDERS
 from bot.services.people import RoleName, forget, format_date, grant_role, has_role, latest_consent, role_names
 from handlers.ui import MenuAction, choices_keyboard, language_keyboard, show
@@ -43,7 +43,7 @@ class AgeChoice(CallbackData, prefix="age"):
 def build_router() -> Router:
     router = Router(name="menu")
     router.message.filter(F.chat.type == ChatType.PRIVATE, Registered())
-    router.callback_query.filter(Registered())
+    router.callback_query.filter(InPrivateChat(), Registered())
     router.message.register(open_menu, Command("menu"))
     router.message.register(open_my_data, Command("mydata"))
     router.callback_query.register(open_menu, MenuAction.filter(F.action == "home"))

@@ -77,6 +77,9 @@ class TelegramMessenger(Messenger):
     def press(self, user, data: str) -> None:
         user.click_data(data)
 
+    def press_in_group(self, group, user, data: str) -> None:
+        group.click_data(user, data)
+
     def open_start_link(self, user, payload: str) -> None:
         user.send(f"/start {payload}")
 
@@ -149,6 +152,9 @@ class VkMessenger(Messenger):
 
     def press(self, user, data: str) -> None:
         user.click_payload(json.loads(callback_payload(data)))
+
+    def press_in_group(self, group, user, data: str) -> None:
+        group.click_payload(user, json.loads(callback_payload(data)))
 
     def open_start_link(self, user, payload: str) -> None:
         user.start(ref=payload)

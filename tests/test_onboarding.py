@@ -49,7 +49,7 @@ async def test_parent_registers_in_their_language(emulator, running_bot, languag
         record = await session.scalar(select(ConsentRecord))
         assert (record.person_id, record.decision, record.text_version, record.text_language) == (person.id, "accepted", "v1", language)
         assert record.text_sha256 == consent.sha256
-        assert await count(session, Event, Event.kind == "registered", Event.person_id == person.id) == 1
+        assert await count(session, Event, Event.kind == "registered", Event.pseudonym == person.pseudonym) == 1
 
 
 async def test_language_defaults_from_the_users_client(emulator, running_bot):

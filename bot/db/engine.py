@@ -1,4 +1,5 @@
-"""Engine and session factory. SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+"""Engine and session factory. SQLite gets WAL, foreign keys and a busy timeout on every connection.
+A failed statement's message never shows its parameters (platform ids): hide_parameters."""
 
 from __future__ import annotations
 
@@ -49,13 +50,13 @@ def _fix(error: Exception) -> str:
 def create_engine(database_url: str) -> AsyncEngine:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True)
+        return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
     if url.database and url.database != ":memory:":
         folder = Path(url.database).parent
         if not folder.exists():
             folder.mkdir(parents=True)
             log.info("created the folder %s for the SQLite database (DATABASE_URL)", folder.resolve())
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 

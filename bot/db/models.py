@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
@@ -10,6 +11,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_pseudonym() -> str:
+    """A person's name in the events table: random, so it says nothing once the person is gone."""
+    return secrets.token_hex(16)
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -35,8 +41,10 @@ class Person(Base):
     """One human, whatever messengers they use. No names, no diagnosis."""
 
     __tablename__ = "people"
+    __table_args__ = {"sqlite_autoincrement": True}  # an id is never given to a newcomer again
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(32), unique=True, default=new_pseudonym)
     language: Mapped[str] = mapped_column(String(2))
     district: Mapped[str | None] = mapped_column(String(64))
     child_age_group: Mapped[str | None] = mapped_column(String(16))
@@ -50,7 +58,7 @@ class Account(Base):
     """A messenger account: (platform, external id) is unique, so VK and Telegram ids never collide."""
 
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+    __table_args__ = (UniqueConstraint("platform", "external_id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
@@ -121,13 +129,14 @@ class LinkCode(Base):
 
 
 class Event(Base):
-    """Append-only monitoring: reports are SQL aggregates over this table."""
+    """Append-only monitoring: reports are SQL aggregates over this table. Who did it is the
+    person's pseudonym, which only the people table links to a person: deleting them breaks it."""
 
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_kind_at", "kind", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    pseudonym: Mapped[str | None] = mapped_column(String(32), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     object_type: Mapped[str | None] = mapped_column(String(32))
     object_id: Mapped[str | None] = mapped_column(String(64))

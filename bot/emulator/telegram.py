@@ -320,6 +320,10 @@ class EmulatedGroup(EmulatedChat):
     ) -> str:
         return self._emulator._user_click(self, user, button, message)
 
+    def click_data(self, user: EmulatedUser, data: str, message: ChatMessage | int | None = None) -> str:
+        """A callback query with arbitrary data on a message in the group, as a forged press sends."""
+        return self._emulator._user_click_data(self, user, data, message)
+
     def join(self, user: EmulatedUser) -> dict[str, Any]:
         self.members.add(user.id)
         return self._emulator._user_message(self, user, {"new_chat_members": [user.raw]})

@@ -20,7 +20,7 @@ def record_event(
     session.add(
         Event(
             kind=kind,
-            person_id=person.id if person else None,
+            pseudonym=person.pseudonym if person else None,
             district=person.district if person else None,
             platform=platform,
             object_type=object_type,

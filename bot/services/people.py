@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import ConsentText
-from bot.db.models import Account, ConsentRecord, Person, Role, utcnow
+from bot.db.models import Account, Campaign, ConsentRecord, InviteCode, LinkCode, OutboxMessage, Person, Role, as_utc, utcnow
 from bot.services.events import record_event
 
 
@@ -82,15 +82,34 @@ async def latest_consent(session: AsyncSession, person: Person) -> ConsentRecord
 
 
 async def forget(session: AsyncSession, person: Person, platform: str) -> None:
-    """Withdraw consent and delete the person; the consent rows stay as proof, detached from them."""
+    """Withdraw consent and delete the person and every row that names them or their accounts.
+
+    The consent rows stay as proof, detached and dated to the day only, so their times match no
+    event's. Events keep the person's pseudonym, which nothing links to anyone once the person row
+    is gone: report counts stay, the person goes. Their broadcasts that are already on their way
+    still go out, but with nobody to report to."""
+    withdrawn = utcnow()
+    for record in await session.scalars(select(ConsentRecord).where(ConsentRecord.person_id == person.id)):
+        record.person_id = None
+        record.decided_at = to_the_day(record.decided_at)
+        record.withdrawn_at = to_the_day(record.withdrawn_at or withdrawn)
+    await session.execute(delete(OutboxMessage).where(OutboxMessage.person_id == person.id))
+    await session.execute(delete(Campaign).where(Campaign.created_by == person.id, Campaign.status == "draft"))
     await session.execute(
-        update(ConsentRecord)
-        .where(ConsentRecord.person_id == person.id, ConsentRecord.withdrawn_at.is_(None))
-        .values(withdrawn_at=utcnow(), person_id=None)
+        update(Campaign)
+        .where(Campaign.created_by == person.id)
+        .values(created_by=None, origin_platform=None, origin_chat_id=None, status_message_id=None)
     )
+    await session.execute(update(InviteCode).where(InviteCode.created_by == person.id).values(created_by=None))
+    await session.execute(update(InviteCode).where(InviteCode.used_by == person.id).values(used_by=None))
+    await session.execute(delete(LinkCode).where(LinkCode.person_id == person.id))
     record_event(session, "consent_withdrawn", platform=platform)
     await session.delete(person)
     await session.flush()
+
+
+def to_the_day(moment: datetime) -> datetime:
+    return as_utc(moment).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _consent_row(person: Person | None, platform: str, consent: ConsentText, decision: str) -> ConsentRecord:
