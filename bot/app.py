@@ -22,6 +22,7 @@ from bot.logs import install_privacy_filter
 from bot.middlewares import DatabaseSessionMiddleware, IdentityMiddleware
 from bot.platforms import telegram, vk
 from bot.services.staff import apply_admins
+from bot.throttling import FloodGate, FloodNotice, MemoryFloodLimiter
 from handlers import build_routers
 from handlers.broadcasts import broadcast_reporter
 from scheduler import build_scheduler
@@ -65,8 +66,13 @@ async def apply_admins_setting(sessionmaker: async_sessionmaker[AsyncSession], s
 
 def build_dispatcher(settings: Settings, content: Content, sessionmaker: async_sessionmaker[AsyncSession], scheduler: AsyncIOScheduler | None = None) -> Dispatcher:
     dispatcher = Dispatcher(settings=settings, content=content)
+    flood_notice = FloodNotice()
+    if settings.flood_messages:  # before the database session: a dropped update costs no database work
+        dispatcher.update.outer_middleware(FloodGate(MemoryFloodLimiter(settings.flood_messages, settings.flood_seconds)))
     dispatcher.update.outer_middleware(DatabaseSessionMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(IdentityMiddleware(content, settings))
+    dispatcher.update.outer_middleware(flood_notice)  # after the identity: the notice speaks the person's language
+    dispatcher.shutdown.register(flood_notice.close)
     dispatcher.include_routers(*build_routers())
     if scheduler is not None:
         attach_scheduler(dispatcher, scheduler)

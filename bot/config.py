@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     admins: str = Field(default="", alias="ADMINS")
     invite_ttl_hours: int = Field(default=168, gt=0, alias="INVITE_TTL_HOURS")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # Per user: private messages and button presses beyond this many within FLOOD_SECONDS are dropped; 0 switches it off
+    flood_messages: int = Field(default=10, ge=0, alias="FLOOD_MESSAGES")
+    flood_seconds: float = Field(default=10, gt=0, alias="FLOOD_SECONDS")
     # Delivery (the outbox): platform limits, 0 switches a limit off
     delivery_telegram_rate: float = Field(default=30, ge=0, alias="DELIVERY_TELEGRAM_RATE")
     delivery_vk_rate: float = Field(default=20, ge=0, alias="DELIVERY_VK_RATE")

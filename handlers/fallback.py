@@ -6,6 +6,7 @@ import logging
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
 from aiogram.filters import Command, ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 
@@ -87,10 +88,16 @@ async def outdated_button(callback: CallbackQuery, l10n: Texts) -> None:
 
 
 async def apologise(event: ErrorEvent, bot: Bot, l10n: Texts | None = None) -> None:
+    if isinstance(event.exception, TelegramRetryAfter):  # the platform's flood limit, not a bug: an apology would be throttled too
+        log.warning("update %s: the reply was throttled (retry after %s s)", event.update.update_id, event.exception.retry_after)
+        return
     log.error("update %s failed", event.update.update_id, exc_info=event.exception)
     if l10n is None:
         return
-    if event.update.callback_query:
-        await event.update.callback_query.answer(l10n("fallback.error"), show_alert=True)
-    elif event.update.message and event.update.message.chat.type == ChatType.PRIVATE:
-        await event.update.message.answer(l10n("fallback.error"))
+    try:
+        if event.update.callback_query:
+            await event.update.callback_query.answer(l10n("fallback.error"), show_alert=True)
+        elif event.update.message and event.update.message.chat.type == ChatType.PRIVATE:
+            await event.update.message.answer(l10n("fallback.error"))
+    except TelegramAPIError as error:  # the failure is logged above; a second traceback tells nothing new
+        log.warning("update %s: the apology was not delivered (%s)", event.update.update_id, type(error).__name__)

@@ -42,7 +42,8 @@ async def database_url(request, tmp_path) -> AsyncIterator[str]:
 
 
 def make_settings(emulator: Messenger, database_url: str, **overrides: object) -> Settings:
-    values = emulator.bot_settings() | dict(DATABASE_URL=database_url, ADMINS=f"{ADMIN_ID}, vk:{ADMIN_ID}")
+    # no flood limit unless a test asks for one: scenarios click faster than people (tests/test_flood.py sets it)
+    values = emulator.bot_settings() | dict(DATABASE_URL=database_url, ADMINS=f"{ADMIN_ID}, vk:{ADMIN_ID}", FLOOD_MESSAGES="0")
     return load_settings(env_file=None, **(values | overrides))
 
 
