@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import secrets
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
@@ -26,6 +27,7 @@ class ConsentAnswer(CallbackData, prefix="consent"):
     language: str
     version: str
     invite: str = ""
+    nonce: str = ""  # one per consent screen: its decline button, pressed again, records nothing
 
 
 def build_router() -> Router:
@@ -68,8 +70,9 @@ async def choose_language(callback: CallbackQuery, callback_data: LanguageChoice
 def consent_screen(content: Content, l10n: Texts, invite: str) -> tuple[str, InlineKeyboardMarkup]:
     consent = content.consent_text(l10n.language)
     builder = InlineKeyboardBuilder()
+    nonce = secrets.token_urlsafe(12)
     for accept, key in ((True, "consent.accept"), (False, "consent.decline")):
-        data = ConsentAnswer(accept=accept, language=l10n.language, version=consent.version, invite=invite)
+        data = ConsentAnswer(accept=accept, language=l10n.language, version=consent.version, invite=invite, nonce=nonce)
         builder.button(text=l10n(key), callback_data=data)
     return html.escape(consent.text, quote=False), builder.adjust(1).as_markup()
 
@@ -81,13 +84,13 @@ async def answer_consent(
     if person is not None:
         await show(callback, *menu_screen(person, l10n, note=l10n("consent.already")))
         return
-    if callback_data.version != content.consent_version:
+    if callback_data.version != content.consent_version or not (callback_data.accept or callback_data.nonce):
         await show(callback, l10n("consent.outdated"))
         await show(callback.message, *consent_screen(content, l10n, callback_data.invite))
         return
     consent = content.consent_text(l10n.language)
     if not callback_data.accept:
-        record_decline(session, platform, consent)
+        await record_decline(session, platform, consent, callback_data.nonce)
         await show(callback, l10n("consent.declined"))
         return
     invite = await usable_invite(callback, session, callback_data.invite, l10n)
