@@ -29,6 +29,12 @@ class ConsentAnswer(CallbackData, prefix="consent"):
     invite: str = ""
     nonce: str = ""  # one per consent screen: its decline button, pressed again, records nothing
 
+    @classmethod
+    def unpack(cls, value: str) -> ConsentAnswer:
+        if value.count(cls.__separator__) == len(cls.model_fields) - 1:  # a screen sent before nonces
+            value += cls.__separator__
+        return super().unpack(value)
+
 
 def build_router() -> Router:
     router = Router(name="onboarding")
@@ -90,8 +96,10 @@ async def answer_consent(
         return
     consent = content.consent_text(l10n.language)
     if not callback_data.accept:
-        await record_decline(session, platform, consent, callback_data.nonce)
-        await show(callback, l10n("consent.declined"))
+        if await record_decline(session, platform, consent, callback_data.nonce):
+            await show(callback, l10n("consent.declined"))
+        else:  # the same screen's button again: the screen already says so, nothing to record
+            await callback.answer()
         return
     invite = await usable_invite(callback, session, callback_data.invite, l10n)
     person = await register(session, platform, callback.from_user.id, consent, *(invite_role(invite)))
