@@ -35,6 +35,7 @@ class LinkedAccount(CallbackData, prefix="acct"):
 def build_router() -> Router:
     router = Router(name="linking")
     router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)  # accounts are shown only in private
     router.message.register(link_with_code, Command("link", magic=F.args))
     router.message.register(show_code, Command("link"), Registered())
     router.callback_query.register(show_code, MenuAction.filter(F.action == "link"), Registered())

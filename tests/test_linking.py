@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.db.models import Account, ConsentRecord, Event, LinkAttempt, LinkCode, Person, utcnow
-from bot.services.linking import WRONG_CODES_ALLOWED
+from bot.services.linking import WRONG_CODES_ALLOWED, attempt_key
 from handlers.onboarding import ConsentAnswer
 from tests.helpers import CONTENT, TEXTS, button_texts, count, register, step
 from tests.test_cross_platform import both  # noqa: F401 (a fixture)
@@ -135,7 +135,8 @@ async def test_wrong_codes_get_one_answer_and_the_sixth_in_an_hour_is_refused(bo
     async with running.session() as session:
         assert await count(session, Account, Account.external_id == guesser.id) == 0
         keys = set(await session.scalars(select(LinkAttempt.account_key)))
-        assert len(keys) == 3 and not any(str(user.id) in key for user in (owner, registered, guesser) for key in keys)  # hashed, not stored
+        hashed = {await attempt_key(session, messenger.platform, user.id) for messenger, user in ((first, owner), (second, registered), (second, guesser))}
+        assert keys == hashed and all(re.fullmatch("[0-9a-f]{64}", key) for key in keys)  # keyed hashes, no ids
         await session.execute(update(LinkAttempt).values(at=LinkAttempt.at - timedelta(minutes=61)))  # an hour passes
         await session.commit()
 

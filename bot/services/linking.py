@@ -34,6 +34,7 @@ class LinkRefusal(StrEnum):
 async def create_link_code(session: AsyncSession, person: Person, platform: str) -> LinkCode:
     """A new code replaces the person's old one; codes past their time go as well."""
     now = utcnow()
+    await lock(session, person)  # a double tap makes one code, not two
     await session.execute(delete(LinkCode).where(or_(LinkCode.person_id == person.id, LinkCode.expires_at <= now)))
     link = LinkCode(code="".join(secrets.choice(ALPHABET) for _ in range(8)), person_id=person.id, platform=platform, created_at=now, expires_at=now + LINK_CODE_TTL)
     session.add(link)
@@ -87,6 +88,11 @@ async def attempt_key(session: AsyncSession, platform: str, external_id: int) ->
     return hmac.new(secret.encode(), f"{platform}:{external_id}".encode(), hashlib.sha256).hexdigest()
 
 
+async def lock(session: AsyncSession, person: Person) -> None:
+    """Hold the person's row until the update commits (PostgreSQL; SQLite has one writer anyway)."""
+    await session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
+
+
 async def accounts_of(session: AsyncSession, person: Person) -> list[Account]:
     return list(await session.scalars(select(Account).where(Account.person_id == person.id).order_by(Account.id)))
 
@@ -102,7 +108,7 @@ async def unlink_account(session: AsyncSession, person: Person, account_id: int)
     """Part the account from the person (it is a stranger to the bot again); None if it is not
     theirs or is their last one. The person's row is locked first, so two accounts parting each
     other at once cannot leave the person with none."""
-    await session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
+    await lock(session, person)
     account = await own_account(session, person, account_id)
     if account is None:
         return None
