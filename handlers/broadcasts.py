@@ -32,7 +32,7 @@ from bot.filters import HasRole, InPrivateChat
 from bot.platforms.long_texts import html_of
 from bot.services import broadcasts
 from bot.services.people import ROLES, format_date
-from handlers.ui import MenuAction, choices_keyboard, show
+from handlers.ui import CallbackInt, MenuAction, choices_keyboard, show
 
 log = logging.getLogger(__name__)
 MEDIA_KINDS = ("photo", "video", "document")
@@ -41,14 +41,14 @@ PLATFORM_NAMES = {"telegram": "Telegram", "vk": "VK"}
 
 class Broadcast(CallbackData, prefix="bc"):
     action: str
-    id: int = 0
+    id: CallbackInt = 0
 
 
 class AudiencePick(CallbackData, prefix="bca"):
-    id: int
+    id: CallbackInt
     criterion: str
     value: str = ""  # "" shows the criterion's choices, at `page`
-    page: int = 0
+    page: CallbackInt = 0
 
 
 @dataclass

@@ -20,13 +20,13 @@ from bot.filters import HasRole, InPrivateChat
 from bot.services.invites import create_invite
 from bot.services.people import INVITE_ROLES, RoleName, format_date
 from handlers.menu import back_button
-from handlers.ui import MenuAction, choices_keyboard, show
+from handlers.ui import CallbackInt, MenuAction, choices_keyboard, show
 
 
 class InviteFor(CallbackData, prefix="invite"):
     role: str
     specialty: str = ""  # "" for a specialist shows `page` of the specialties
-    page: int = 0
+    page: CallbackInt = 0
 
 
 def build_router() -> Router:

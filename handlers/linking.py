@@ -1,20 +1,35 @@
-"""One person, two messengers: a code made in one is sent to the bot in the other."""
+"""One person, two messengers: a code made in one is sent to the bot in the other. The person is told
+in their other messengers when an account joins, and can part any account but the last from the menu."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from collections.abc import Mapping
+from enum import StrEnum
+
+from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content, Texts
-from bot.db.models import Person
+from bot.db.models import Account, Person
 from bot.filters import InPrivateChat, Registered
-from bot.services.linking import LINK_CODE_TTL, LinkResult, create_link_code, link_account
+from bot.services.linking import LINK_CODE_TTL, LinkRefusal, accounts_of, create_link_code, link_account, own_account, unlink_account
 from handlers.menu import menu_screen
-from handlers.ui import MenuAction, show
+from handlers.ui import CallbackInt, MenuAction, show, tell_person
+
+
+class AccountStep(StrEnum):
+    ask = "ask"
+    confirm = "confirm"
+
+
+class LinkedAccount(CallbackData, prefix="acct"):
+    step: AccountStep
+    id: CallbackInt
 
 
 def build_router() -> Router:
@@ -24,6 +39,9 @@ def build_router() -> Router:
     router.message.register(link_with_code, Command("link", magic=F.args))
     router.message.register(show_code, Command("link"), Registered())
     router.callback_query.register(show_code, MenuAction.filter(F.action == "link"), Registered())
+    router.callback_query.register(list_accounts, MenuAction.filter(F.action == "accounts"), Registered())
+    router.callback_query.register(ask_unlink, LinkedAccount.filter(F.step == AccountStep.ask), Registered())
+    router.callback_query.register(unlink, LinkedAccount.filter(F.step == AccountStep.confirm), Registered())
     return router
 
 
@@ -35,10 +53,66 @@ async def show_code(event: Message | CallbackQuery, session: AsyncSession, perso
     await show(event, l10n("link.code", code=link.code, minutes=minutes), builder.as_markup())
 
 
-async def link_with_code(message: Message, command: CommandObject, session: AsyncSession, person: Person | None, content: Content, l10n: Texts, platform: str) -> None:
+async def link_with_code(
+    message: Message, command: CommandObject, session: AsyncSession, person: Person | None, content: Content, l10n: Texts, platform: str, bots: Mapping[str, Bot]
+) -> None:
     linked = await link_account(session, command.args, platform, message.from_user.id, registered=person is not None)
-    if isinstance(linked, LinkResult):
-        await message.answer(l10n(f"link.{linked}"))
+    if isinstance(linked, LinkRefusal):
+        await message.answer(l10n(f"linking.{linked}"))
         return
     l10n = content.texts[linked.language]
+    earlier = [account for account in await accounts_of(session, linked) if account.platform != platform or account.external_id != message.from_user.id]
+    await tell_person(bots, earlier, linked, content, lambda texts: added_notice(texts, platform))
     await show(message, *menu_screen(linked, l10n, note=l10n("link.linked")))
+
+
+def added_notice(l10n: Texts, platform: str) -> str:
+    return l10n("linking.added", messenger=messenger(l10n, platform), my_data=l10n("menu.my_data"), accounts=l10n("linking.accounts_button"))
+
+
+def messenger(l10n: Texts, platform: str) -> str:
+    return l10n(f"linking.messenger_{platform}")
+
+
+def account_label(l10n: Texts, account: Account) -> str:
+    return l10n("linking.account", messenger=messenger(l10n, account.platform), id=account.external_id)
+
+
+async def list_accounts(callback: CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, notice: str | None = None) -> None:
+    accounts = await accounts_of(session, person)
+    lines = "\n".join(f"• {account_label(l10n, account)}" for account in accounts)
+    builder = InlineKeyboardBuilder()
+    if len(accounts) > 1:
+        for account in accounts:
+            builder.button(text=l10n("linking.unlink", account=account_label(l10n, account)), callback_data=LinkedAccount(step=AccountStep.ask, id=account.id))
+    builder.button(text=l10n("menu.link"), callback_data=MenuAction(action="link"))
+    builder.button(text=l10n("menu.back"), callback_data=MenuAction(action="my_data"))
+    key = "linking.accounts" if len(accounts) > 1 else "linking.only_account"
+    await show(callback, l10n(key, accounts=lines), builder.adjust(1).as_markup(), notice=notice)
+
+
+async def ask_unlink(callback: CallbackQuery, callback_data: LinkedAccount, session: AsyncSession, person: Person, l10n: Texts) -> None:
+    account = await own_account(session, person, callback_data.id)
+    if account is None:
+        await callback.answer(l10n("fallback.button_outdated"))
+        return
+    builder = InlineKeyboardBuilder()
+    builder.button(text=l10n("linking.unlink_yes"), callback_data=LinkedAccount(step=AccountStep.confirm, id=account.id))
+    builder.button(text=l10n("linking.unlink_no"), callback_data=MenuAction(action="accounts"))
+    await show(callback, l10n("linking.unlink_confirm", account=account_label(l10n, account)), builder.adjust(2).as_markup())
+
+
+async def unlink(
+    callback: CallbackQuery, callback_data: LinkedAccount, session: AsyncSession, person: Person, account: Account, l10n: Texts, content: Content, bots: Mapping[str, Bot]
+) -> None:
+    presser = account
+    parted = await unlink_account(session, person, callback_data.id)
+    if parted is None:
+        await callback.answer(l10n("fallback.button_outdated"))
+        return
+    others = [other for other in [*await accounts_of(session, person), parted] if other.id != presser.id]
+    await tell_person(bots, others, person, content, lambda texts: texts("linking.removed", account=account_label(texts, parted)))
+    if parted.id == presser.id:
+        await show(callback, l10n("linking.removed", account=account_label(l10n, parted)))
+        return
+    await list_accounts(callback, session, person, l10n, notice=l10n("linking.removed", account=account_label(l10n, parted)))

@@ -16,7 +16,7 @@ from bot.db.models import Account, Person
 from bot.filters import InPrivateChat, Registered
 from bot.services.broadcasts import SENDERS
 from bot.services.people import RoleName, forget, format_date, grant_role, has_role, latest_consent, role_names
-from handlers.ui import MenuAction, choices_keyboard, language_keyboard, show
+from handlers.ui import CallbackInt, MenuAction, choices_keyboard, language_keyboard, show
 
 # (action, text key, roles that see it; None = everyone registered)
 MENU_ITEMS: list[tuple[str, str, frozenset[str] | None]] = [
@@ -32,7 +32,7 @@ MENU_ITEMS: list[tuple[str, str, frozenset[str] | None]] = [
 class DistrictChoice(CallbackData, prefix="district"):
     district: str  # "" shows `page` of the list
     onboarding: bool = False
-    page: int = 0
+    page: CallbackInt = 0
 
 
 class AgeChoice(CallbackData, prefix="age"):
@@ -195,6 +195,7 @@ async def open_my_data(event: Message | CallbackQuery, session: AsyncSession, pe
         date=format_date(consent.decided_at) if consent else "-",
     )
     builder = InlineKeyboardBuilder()
+    builder.button(text=l10n("linking.accounts_button"), callback_data=MenuAction(action="accounts"))
     builder.button(text=l10n("my_data.delete"), callback_data=MenuAction(action="delete"))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action="home"))
     await show(event, text, builder.adjust(1).as_markup())

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import html
+import secrets
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
@@ -28,6 +29,13 @@ class ConsentAnswer(CallbackData, prefix="consent"):
     language: str
     version: str
     invite: str = ""
+    nonce: str = ""  # one per consent screen: its decline button, pressed again, records nothing
+
+    @classmethod
+    def unpack(cls, value: str) -> ConsentAnswer:
+        if value.count(cls.__separator__) == len(cls.model_fields) - 1:  # a screen sent before nonces
+            value += cls.__separator__
+        return super().unpack(value)
 
 
 def build_router() -> Router:
@@ -71,8 +79,9 @@ async def choose_language(callback: CallbackQuery, callback_data: LanguageChoice
 def consent_screen(content: Content, l10n: Texts, invite: str) -> tuple[str, InlineKeyboardMarkup]:
     consent = content.consent_text(l10n.language)
     builder = InlineKeyboardBuilder()
+    nonce = secrets.token_urlsafe(12)
     for accept, key in ((True, "consent.accept"), (False, "consent.decline")):
-        data = ConsentAnswer(accept=accept, language=l10n.language, version=consent.version, invite=invite)
+        data = ConsentAnswer(accept=accept, language=l10n.language, version=consent.version, invite=invite, nonce=nonce)
         builder.button(text=l10n(key), callback_data=data)
     return html.escape(consent.text, quote=False), builder.adjust(1).as_markup()
 
@@ -84,14 +93,16 @@ async def answer_consent(
     if person is not None:
         await show(callback, *menu_screen(person, l10n, note=l10n("consent.already")))
         return
-    if callback_data.version != content.consent_version:
+    if callback_data.version != content.consent_version or not (callback_data.accept or callback_data.nonce):
         await show(callback, l10n("consent.outdated"))
         await show(callback.message, *consent_screen(content, l10n, callback_data.invite))
         return
     consent = content.consent_text(l10n.language)
     if not callback_data.accept:
-        record_decline(session, platform, consent)
-        await show(callback, l10n("consent.declined"))
+        if await record_decline(session, platform, consent, callback_data.nonce):
+            await show(callback, l10n("consent.declined"))
+        else:  # the same screen's button again: the screen already says so, nothing to record
+            await callback.answer()
         return
     invite = await usable_invite(callback, session, callback_data.invite, l10n)
     admin = (platform, callback.from_user.id) in settings.admin_accounts

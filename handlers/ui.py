@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from typing import Annotated
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import Field
 
 from bot.config import LANGUAGES
 from bot.content import Choice, Content, Texts
 from bot.db.models import Account, Person
 
 log = logging.getLogger(__name__)
+
+# Every int in callback data: a forged 2**64 or -1 fails the filter (the fallback says "no longer
+# active") instead of reaching the database, whose integers are 64-bit.
+CallbackInt = Annotated[int, Field(ge=0, le=2**63 - 1)]
 
 
 class LanguageChoice(CallbackData, prefix="lang"):

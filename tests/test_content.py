@@ -51,6 +51,7 @@ BUTTON_KEYS = [
     "menu.broadcasts", "broadcast.new", "broadcast.media_remove", "broadcast.buttons_remove", "broadcast.audience_done",
     *(f"broadcast.do_{action}" for action in ("text", "media", "button", "audience", "preview", "send", "discard", "now", "schedule", "confirm", "cancel")),
     *(f"broadcast.by_{criterion}" for criterion in ("role", "district", "language", "platform")),
+    "linking.accounts_button", "linking.unlink_yes", "linking.unlink_no",
 ]
 
 
@@ -59,5 +60,6 @@ def test_button_labels_fit_vk(language):
     """VK cuts button labels at 40 characters; ours must fit whole."""
     texts = CONTENT.texts[language]
     labels = [texts(key) for key in BUTTON_KEYS]
+    labels += [texts("linking.unlink", account=texts("linking.account", messenger=texts(f"linking.messenger_{platform}"), id=10**10 - 1)) for platform in ("telegram", "vk")]
     labels += [choice.label(language) for choices in (CONTENT.districts, CONTENT.age_groups, CONTENT.specialties) for choice in choices]
     assert [label for label in labels if len(label) > 40] == []

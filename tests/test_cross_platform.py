@@ -40,7 +40,7 @@ async def test_a_parent_links_vk_to_their_telegram_profile(both):
     code = re.search(r"/link ([A-Z0-9]{8})", on_telegram.last.text).group(1)
 
     await step(telegram, lambda: on_telegram.send(f"/link {code}"))
-    assert on_telegram.last.text == TEXTS["ro"]("link.same_platform")
+    assert on_telegram.last.text == TEXTS["ro"]("linking.refused")
 
     on_vk = vk.user(7001)
     await step(vk, lambda: on_vk.send(f"/link {code.lower()}"))
@@ -49,7 +49,7 @@ async def test_a_parent_links_vk_to_their_telegram_profile(both):
 
     stranger = vk.user(7002)
     await step(vk, lambda: stranger.send(f"/link {code}"))
-    assert stranger.last.text == EN("link.used")
+    assert stranger.last.text == EN("linking.refused")
 
     async with running.session() as session:
         person = await session.scalar(select(Person))
@@ -69,9 +69,9 @@ async def test_a_registered_account_is_not_linked_over(both):
     await step(telegram, lambda: on_telegram.send("/link"))
     code = re.search(r"/link ([A-Z0-9]{8})", on_telegram.last.text).group(1)
     await step(vk, lambda: on_vk.send(f"/link {code}"))
-    assert on_vk.last.text == EN("link.already_registered")
+    assert on_vk.last.text == EN("linking.refused")
     await step(vk, lambda: on_vk.send("/link NOTACODE"))
-    assert on_vk.last.text == EN("link.invalid")
+    assert on_vk.last.text == EN("linking.refused")
     async with running.session() as session:
         assert await count(session, Person) == 2
 

@@ -98,6 +98,8 @@ class ConsentRecord(Base):
     decision: Mapped[str] = mapped_column(String(16))
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column()
+    # A decline keeps no person, so the random nonce of the consent screen makes its button idempotent.
+    nonce: Mapped[str | None] = mapped_column(String(32), unique=True)
 
 
 class InviteCode(Base):
@@ -126,6 +128,17 @@ class LinkCode(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column()
+
+
+class LinkAttempt(Base):
+    """A wrong link code, kept for an hour to limit guessing. The account is a keyed hash, never its id."""
+
+    __tablename__ = "link_attempts"
+    __table_args__ = (Index("ix_link_attempts_account_at", "account_key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Event(Base):

@@ -1,57 +1,118 @@
-"""Joining a person's accounts on different messengers with a one-time code."""
+"""Joining a person's accounts on different messengers with a one-time code, and parting them again."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Account, LinkCode, Person, as_utc, utcnow
+from bot.db.models import Account, LinkAttempt, LinkCode, Person, PlatformState, utcnow
+from bot.db.upsert import insert_or_nothing
 from bot.services.events import record_event
 
 LINK_CODE_TTL = timedelta(minutes=15)
 # Easy to read aloud and to type on a phone: no 0/O, 1/I/L.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+WRONG_CODES_ALLOWED = 5
+WRONG_CODES_WINDOW = timedelta(hours=1)
+ATTEMPT_KEY_STATE = "link_attempts.hmac_key"
 
 
-class LinkResult(StrEnum):
-    invalid = "invalid"
-    expired = "expired"
-    used = "used"
-    already_registered = "already_registered"
-    same_platform = "same_platform"
+class LinkRefusal(StrEnum):
+    """Why a code was not taken. Invalid, expired, used, same-messenger and already-registered are
+    one answer, so a code cannot be told from a fake by anyone trying it."""
+
+    refused = "refused"
+    too_many = "too_many"
 
 
 async def create_link_code(session: AsyncSession, person: Person, platform: str) -> LinkCode:
-    link = LinkCode(code="".join(secrets.choice(ALPHABET) for _ in range(8)), person_id=person.id, platform=platform, expires_at=utcnow() + LINK_CODE_TTL)
+    """A new code replaces the person's old one; codes past their time go as well."""
+    now = utcnow()
+    await lock(session, person)  # a double tap makes one code, not two
+    await session.execute(delete(LinkCode).where(or_(LinkCode.person_id == person.id, LinkCode.expires_at <= now)))
+    link = LinkCode(code="".join(secrets.choice(ALPHABET) for _ in range(8)), person_id=person.id, platform=platform, created_at=now, expires_at=now + LINK_CODE_TTL)
     session.add(link)
     await session.flush()
     return link
 
 
-async def link_account(session: AsyncSession, code: str, platform: str, external_id: int, registered: bool) -> Person | LinkResult:
-    """The person the account now belongs to, or why it could not be linked."""
-    link = await session.scalar(select(LinkCode).where(LinkCode.code == code.strip().upper()))
-    if link is None:
-        return LinkResult.invalid
-    if link.platform == platform:
-        return LinkResult.same_platform
-    if registered:
-        return LinkResult.already_registered
-    if link.used_at is not None:
-        return LinkResult.used
-    if as_utc(link.expires_at) <= utcnow():
-        return LinkResult.expired
+async def link_account(
+    session: AsyncSession, code: str, platform: str, external_id: int, registered: bool, now: datetime | None = None
+) -> Person | LinkRefusal:
+    """The person the account now belongs to, or why it was not linked. After
+    WRONG_CODES_ALLOWED refusals within WRONG_CODES_WINDOW an account is refused without a look at the code."""
+    now = now or utcnow()
+    key = await attempt_key(session, platform, external_id)
+    await session.execute(delete(LinkAttempt).where(LinkAttempt.at <= now - WRONG_CODES_WINDOW))
+    wrong = await session.scalar(select(func.count()).select_from(LinkAttempt).where(LinkAttempt.account_key == key))
+    if wrong >= WRONG_CODES_ALLOWED:
+        return LinkRefusal.too_many
+    person = None if registered else await _claim(session, code, platform, external_id, now)
+    if person is None:
+        session.add(LinkAttempt(account_key=key, at=now))
+        return LinkRefusal.refused
+    return person
+
+
+async def _claim(session: AsyncSession, code: str, platform: str, external_id: int, now: datetime) -> Person | None:
     claimed = await session.execute(
-        update(LinkCode).where(LinkCode.id == link.id, LinkCode.used_at.is_(None)).values(used_at=utcnow()).execution_options(synchronize_session=False)
+        update(LinkCode)
+        .where(LinkCode.code == code.strip().upper(), LinkCode.platform != platform, LinkCode.used_at.is_(None), LinkCode.expires_at > now)
+        .values(used_at=now)
+        .returning(LinkCode.person_id)
+        .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
-        return LinkResult.used
-    person = await session.get(Person, link.person_id)
+    person_id = claimed.scalar_one_or_none()
+    if person_id is None:
+        return None
+    person = await session.get(Person, person_id)
     session.add(Account(person_id=person.id, platform=platform, external_id=external_id))
     await session.flush()
     record_event(session, "account_linked", person=person, platform=platform)
     return person
+
+
+async def attempt_key(session: AsyncSession, platform: str, external_id: int) -> str:
+    """A keyed hash of the account, so the attempts table holds no messenger id (the key is made
+    once, at random, and kept in platform_state)."""
+    secret = await session.scalar(select(PlatformState.value).where(PlatformState.key == ATTEMPT_KEY_STATE))
+    if secret is None:
+        await insert_or_nothing(session, PlatformState(key=ATTEMPT_KEY_STATE, value=secrets.token_hex(32), updated_at=utcnow()), key=["key"])
+        secret = await session.scalar(select(PlatformState.value).where(PlatformState.key == ATTEMPT_KEY_STATE))
+    return hmac.new(secret.encode(), f"{platform}:{external_id}".encode(), hashlib.sha256).hexdigest()
+
+
+async def lock(session: AsyncSession, person: Person) -> None:
+    """Hold the person's row until the update commits (PostgreSQL; SQLite has one writer anyway)."""
+    await session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
+
+
+async def accounts_of(session: AsyncSession, person: Person) -> list[Account]:
+    return list(await session.scalars(select(Account).where(Account.person_id == person.id).order_by(Account.id)))
+
+
+async def own_account(session: AsyncSession, person: Person, account_id: int) -> Account | None:
+    """The person's account with this id, if it is theirs and not their only one."""
+    accounts = await accounts_of(session, person)
+    found = next((account for account in accounts if account.id == account_id), None)
+    return found if len(accounts) > 1 else None
+
+
+async def unlink_account(session: AsyncSession, person: Person, account_id: int) -> Account | None:
+    """Part the account from the person (it is a stranger to the bot again); None if it is not
+    theirs or is their last one. The person's row is locked first, so two accounts parting each
+    other at once cannot leave the person with none."""
+    await lock(session, person)
+    account = await own_account(session, person, account_id)
+    if account is None:
+        return None
+    await session.delete(account)
+    await session.flush()
+    record_event(session, "account_unlinked", person=person, platform=account.platform)
+    return account

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import ConsentText
 from bot.db.models import Account, Campaign, ConsentRecord, InviteCode, LinkCode, OutboxMessage, Person, Role, as_utc, utcnow
+from bot.db.upsert import insert_or_nothing
 from bot.services.events import record_event
 
 
@@ -38,10 +39,15 @@ async def find_account(session: AsyncSession, platform: str, external_id: int) -
     return await session.scalar(select(Account).where(Account.platform == platform, Account.external_id == external_id))
 
 
-def record_decline(session: AsyncSession, platform: str, consent: ConsentText) -> None:
-    """Keep only the fact of the decline: no person, no account, no profile."""
-    session.add(_consent_row(None, platform, consent, "declined"))
+async def record_decline(session: AsyncSession, platform: str, consent: ConsentText, nonce: str) -> bool:
+    """Keep only the fact of the decline: no person, no account, no profile. `nonce` comes from the
+    consent screen, so the same screen's button pressed again records nothing (returns False)."""
+    row = _consent_row(None, platform, consent, "declined")
+    row.nonce = nonce
+    if not await insert_or_nothing(session, row, key=["nonce"]):
+        return False
     record_event(session, "consent_declined", platform=platform, object_type="consent", object_id=consent.version)
+    return True
 
 
 async def register(session: AsyncSession, platform: str, external_id: int, consent: ConsentText, role: str = "parent", specialty: str = "") -> Person:

@@ -1,0 +1,22 @@
+"""Insert a row unless one with the same unique key is there: one statement, safe under races,
+on SQLite and PostgreSQL alike (a savepoint would do too, but pysqlite's savepoints are unreliable)."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Base
+
+DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+async def insert_or_nothing(session: AsyncSession, row: Base, key: list[str]) -> bool:
+    """Insert the (transient) `row` unless a row with the same `key` columns exists; True if inserted.
+    Columns left unset get their defaults, as with session.add."""
+    mapper = inspect(type(row))
+    values = {column.key: getattr(row, column.key) for column in mapper.columns if getattr(row, column.key) is not None}
+    insert = DIALECT_INSERTS[session.bind.dialect.name]
+    result = await session.execute(insert(mapper.local_table).values(**values).on_conflict_do_nothing(index_elements=key))
+    return result.rowcount == 1
