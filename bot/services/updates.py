@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ProcessedUpdate, utcnow
 
+INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
-async def was_processed(session: AsyncSession, platform: str, update_id: int) -> bool:
-    found = await session.scalar(
-        select(ProcessedUpdate.update_id).where(ProcessedUpdate.platform == platform, ProcessedUpdate.update_id == update_id)
+
+async def claim(session: AsyncSession, platform: str, update_id: int) -> bool:
+    """Claim the update for this transaction: True for the one caller that inserted its id, False
+    for every other (an update seen before, or one another transaction holds: on PostgreSQL that
+    waits for the holder's commit or rollback, so a failed attempt leaves the update to a retry)."""
+    insert = INSERTS[session.get_bind().dialect.name]
+    claimed = await session.execute(
+        insert(ProcessedUpdate).values(platform=platform, update_id=update_id, processed_at=utcnow()).on_conflict_do_nothing()
     )
-    return found is not None
-
-
-def mark_processed(session: AsyncSession, platform: str, update_id: int) -> None:
-    session.add(ProcessedUpdate(platform=platform, update_id=update_id))
+    return claimed.rowcount == 1
 
 
 async def prune_processed(session: AsyncSession, older_than: timedelta) -> int:
