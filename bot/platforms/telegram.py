@@ -18,6 +18,7 @@ from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, Telegra
 from aiogram.methods import GetUpdates
 from aiogram.methods.base import Response
 from aiogram.types import LinkPreviewOptions, Message, Update, User
+from aiogram.types.update import UpdateTypeLookupError
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
@@ -42,8 +43,14 @@ class TelegramUpdates:
     """A raw Bot API update as an aiogram Update (see bot.platforms.Convert)."""
 
     @staticmethod
-    def update(event: Any, bot: Bot) -> Update:
-        return Update.model_validate(event, context={"bot": bot})
+    def update(event: Any, bot: Bot) -> Update | None:
+        """None for an update of no kind aiogram knows (aiogram would warn with its whole content)."""
+        update = Update.model_validate(event, context={"bot": bot})
+        try:
+            _ = update.event_type
+        except UpdateTypeLookupError:
+            return None
+        return update
 
     @staticmethod
     def kind(event: Any) -> str:
