@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -12,27 +14,36 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import LANGUAGES, Settings
 from bot.content import Content
 from bot.services.people import find_account, grant_role, role_names
-from bot.services.updates import mark_processed, was_processed
+from bot.services.updates import claim
 
 Handler = Callable[[Update, dict[str, Any]], Awaitable[Any]]
 
 
 class DatabaseSessionMiddleware(BaseMiddleware):
-    """Opens the update's session, skips an update seen before, commits when the handler succeeds."""
+    """Opens the update's session and claims the update's id in it first, so of a replayed or
+    concurrently re-sent update exactly one copy is handled and the others are acknowledged quietly;
+    commits when the handler succeeds, then runs what handlers put in `after_commit` (e.g. waking
+    the delivery engine, which must see the committed rows)."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
+        # SQLite has one writer, and the claim makes each update hold the write lock from its first
+        # statement: updates queue here in order instead of sleeping in SQLite's busy handler.
+        sqlite = sessionmaker.kw["bind"].dialect.name == "sqlite"
+        self.one_writer: AbstractAsyncContextManager[Any] = asyncio.Lock() if sqlite else nullcontext()
 
     async def __call__(self, handler: Handler, update: Update, data: dict[str, Any]) -> Any:
         platform = data["platform"] = data["channel"].name
-        async with self.sessionmaker() as session:
-            if await was_processed(session, platform, update.update_id):
+        after_commit: list[Callable[[], None]] = []
+        async with self.one_writer, self.sessionmaker() as session:
+            if not await claim(session, platform, update.update_id):
                 return None
-            data["session"] = session
+            data.update(session=session, after_commit=after_commit)
             result = await handler(update, data)
-            mark_processed(session, platform, update.update_id)
             await session.commit()
-            return result
+        for callback in after_commit:
+            callback()
+        return result
 
 
 class IdentityMiddleware(BaseMiddleware):

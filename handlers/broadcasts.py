@@ -62,6 +62,7 @@ class Context:
     settings: Settings
     platform: str
     delivery: DeliveryEngine | None
+    after_commit: list[Callable[[], None]]
 
 
 def build_router() -> Router:
@@ -89,7 +90,7 @@ class ComposingDraft(Filter):
 
 
 def context(data: dict) -> Context:
-    return Context(data["session"], data["person"], data["l10n"], data["content"], data["settings"], data["platform"], data.get("delivery"))
+    return Context(data["session"], data["person"], data["l10n"], data["content"], data["settings"], data["platform"], data.get("delivery"), data["after_commit"])
 
 
 # the list
@@ -311,9 +312,8 @@ async def confirm(callback: CallbackQuery, draft: Campaign, ctx: Context) -> Non
     await show(callback, text, markup)
     if callback.message is not None:
         draft.status_message_id = callback.message.message_id
-    await ctx.session.commit()  # the engine must see it before it is woken
     if ctx.delivery is not None:
-        ctx.delivery.wake()
+        ctx.after_commit.append(ctx.delivery.wake)  # the engine must see the campaign when it wakes
 
 
 async def discard(callback: CallbackQuery, draft: Campaign, ctx: Context) -> None:
@@ -416,7 +416,7 @@ async def pick_audience(callback: CallbackQuery, callback_data: AudiencePick, **
 
 # running and finished broadcasts
 
-async def cancel_campaign(callback: CallbackQuery, callback_data: Broadcast, session: AsyncSession, l10n: Texts, settings: Settings, delivery: DeliveryEngine | None = None) -> None:
+async def cancel_campaign(callback: CallbackQuery, callback_data: Broadcast, session: AsyncSession, l10n: Texts, settings: Settings, after_commit: list[Callable[[], None]], delivery: DeliveryEngine | None = None) -> None:
     campaign = await session.get(Campaign, callback_data.id)
     if campaign is None or campaign.kind != "broadcast" or not broadcasts.cancel(campaign):
         await callback.answer(l10n("fallback.button_outdated"))
@@ -425,7 +425,7 @@ async def cancel_campaign(callback: CallbackQuery, callback_data: Broadcast, ses
     text, markup = status_screen(campaign, figures, l10n, settings, finished=campaign.finished_at is not None)
     await show(callback, text, markup, notice=l10n("broadcast.cancelled"))
     if delivery is not None:
-        delivery.wake()
+        after_commit.append(delivery.wake)
 
 
 def status_screen(campaign: Campaign, figures: Progress, l10n: Texts, settings: Settings, finished: bool = False) -> tuple[str, InlineKeyboardMarkup | None]:

@@ -22,6 +22,8 @@ TELEGRAM_TOKEN = "123456789:AAEmulatorTokenForTheVmesteTestSuite"
 VK_TOKEN = "vk1.a.emulator-token-for-the-vmeste-test-suite"
 VK_GROUP_ID = 218000000
 BOT_USERNAME = "vmeste_test_bot"
+TELEGRAM_WEBHOOK_SECRET = "s3cret_token"
+VK_CALLBACK_SECRET = "vk-callback-secret"
 DEFAULT_LANGUAGE = "en"
 
 
@@ -118,7 +120,7 @@ class TelegramMessenger(Messenger):
 
     def push_settings(self, url: str) -> dict[str, str]:
         """Telegram webhook: the bot registers the URL and secret itself."""
-        return {"WEBHOOK_URL": url, "WEBHOOK_SECRET": "s3cret_token"}
+        return {"WEBHOOK_URL": url, "WEBHOOK_SECRET": TELEGRAM_WEBHOOK_SECRET}
 
     def push_ready(self) -> bool:
         return any(method == "setWebhook" for method, _ in self.emulator.calls)
@@ -126,6 +128,18 @@ class TelegramMessenger(Messenger):
     async def forged_push(self, http, url: str) -> int:
         response = await http.post(url, json={"update_id": 1}, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
         return response.status
+
+    async def push_raw(self, http, url: str, body: bytes) -> int:
+        """POST a body to the webhook as Telegram would, with the right secret."""
+        response = await http.post(url, data=body, headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_WEBHOOK_SECRET, "Content-Type": "application/json"})
+        return response.status
+
+    def sign(self, raw: Any) -> Any:
+        return raw  # Telegram signs the request (a header), not the update
+
+    def inject(self, raw: Any) -> None:
+        """Queue a raw (malformed) update for the bot to fetch."""
+        self.emulator.inject_update(raw)
 
     def update_id_of(self, raw: dict[str, Any]) -> int:
         return raw["update_id"]
@@ -190,8 +204,8 @@ class VkMessenger(Messenger):
 
     def push_settings(self, url: str) -> dict[str, str]:
         """VK Callback API: the operator enters the URL in the community settings; the bot knows the code and secret."""
-        self.emulator.set_callback_server(url, secret="vk-callback-secret", confirmation_code="c0nf1rm")
-        return {"VK_CONFIRMATION_CODE": "c0nf1rm", "VK_CALLBACK_SECRET": "vk-callback-secret"}
+        self.emulator.set_callback_server(url, secret=VK_CALLBACK_SECRET, confirmation_code="c0nf1rm")
+        return {"VK_CONFIRMATION_CODE": "c0nf1rm", "VK_CALLBACK_SECRET": VK_CALLBACK_SECRET}
 
     def push_ready(self) -> bool:
         return True
@@ -200,6 +214,19 @@ class VkMessenger(Messenger):
         event = {"type": "message_new", "group_id": VK_GROUP_ID, "event_id": "forged", "secret": "wrong", "object": {}}
         response = await http.post(url, json=event)
         return response.status
+
+    async def push_raw(self, http, url: str, body: bytes) -> int:
+        """POST a body to the Callback API endpoint as VK would (the secret is in the body: see sign)."""
+        response = await http.post(url, data=body, headers={"Content-Type": "application/json"})
+        return response.status
+
+    def sign(self, raw: Any) -> Any:
+        """An event object as VK posts it to this community's server, with the secret."""
+        return {"group_id": VK_GROUP_ID, "secret": VK_CALLBACK_SECRET} | raw if isinstance(raw, dict) else raw
+
+    def inject(self, raw: Any) -> None:
+        """Queue a raw (malformed) event for the long poll."""
+        self.emulator.inject_event(raw)
 
     def update_id_of(self, raw: dict[str, Any]) -> int:
         return update_id(raw)

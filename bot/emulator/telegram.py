@@ -596,6 +596,15 @@ class TelegramEmulator(EmulatorServer):
         self.updates.append(update)
         self._wake()
 
+    def inject_update(self, body: dict[str, Any]) -> int:
+        """Queue a raw update: body exactly as given (it may be malformed in any way: a test
+        throwing poison at the bot) under the next update_id, whatever the allowed updates; returns the id."""
+        update = {**copy.deepcopy(body), "update_id": next(self._update_ids)}
+        self._pending.append(update)
+        self.updates.append(update)
+        self._wake()
+        return update["update_id"]
+
     def _confirm(self, offset: int) -> None:
         if offset < 0:
             self._pending = self._pending[offset:]

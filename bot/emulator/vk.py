@@ -596,6 +596,12 @@ class VkEmulator(EmulatorServer):
 
     pending_updates = pending_events
 
+    def inject_event(self, event: Any) -> None:
+        """Queue a raw event exactly as given, for the long poll: it may be malformed in any way
+        (a test throwing poison at the bot; VK itself sends only well-formed events)."""
+        self.updates.append(copy.deepcopy(event))
+        self._wake()
+
     # Callback API
 
     def set_callback_server(
@@ -663,7 +669,7 @@ class VkEmulator(EmulatorServer):
         """Events not confirmed by a later a_check, or an "ok" from the callback server."""
         pending = self.pending_events
         if pending:
-            kinds = ", ".join(f"{e['type']} {e['event_id'][:8]}" for e in pending[:10])
+            kinds = ", ".join(_describe(event) for event in pending[:10])
             if self._callback is not None:
                 how = "the callback server"
                 if not self._callback.confirmed:
@@ -1724,6 +1730,13 @@ def _foreign(raw: dict[str, Any], with_id: bool) -> dict[str, Any]:
     keys = ["date", "from_id", "text", "attachments", "conversation_message_id", "peer_id"]
     keys += ["id"] if with_id else []
     return {key: copy.deepcopy(raw[key]) for key in keys if key in raw}
+
+
+def _describe(event: Any) -> str:
+    """An event's type and the start of its id, for messages; an injected event may lack both."""
+    if not isinstance(event, dict):
+        return f"raw {type(event).__name__}"
+    return f"{event.get('type')} {str(event.get('event_id'))[:8]}"
 
 
 def _client_info() -> dict[str, Any]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import traceback
 from collections import defaultdict
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 from aiogram import Bot, Dispatcher
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
@@ -34,20 +37,46 @@ TELEGRAM = Channel("telegram", "https://t.me/{username}", "https://t.me/{usernam
 VK = Channel("vk", "https://vk.me/{username}", "https://vk.me/{username}?ref={payload}")
 
 
-async def feed_batch(dispatcher: Dispatcher, bot: Bot, channel: Channel, updates: list[Update]) -> None:
-    """Handle a batch: each chat's updates in order, different chats concurrently, one failure isolated."""
-    by_chat: dict[int, list[Update]] = defaultdict(list)
-    for update in updates:
-        by_chat[conversation_key(update)].append(update)
-    await asyncio.gather(*(_feed_in_order(dispatcher, bot, channel, chat_updates) for chat_updates in by_chat.values()))
+async def feed_batch(dispatcher: Dispatcher, bot: Bot, channel: Channel, events: Sequence[Any], convert: Convert) -> None:
+    """Handle a batch of raw events: each chat's updates in order, different chats concurrently.
+    Every event is converted and handled inside its own boundary: one that fails is logged and
+    skipped, and the batch (with the position after it) goes on."""
+    by_chat: dict[int, list[tuple[Any, Update]]] = defaultdict(list)
+    for event in events:
+        with skipped_on_failure(channel, convert, event):
+            update = convert.update(event, bot)
+            if update is not None:
+                by_chat[conversation_key(update)].append((event, update))
+    await asyncio.gather(*(_feed_in_order(dispatcher, bot, channel, convert, chat_updates) for chat_updates in by_chat.values()))
 
 
-async def _feed_in_order(dispatcher: Dispatcher, bot: Bot, channel: Channel, updates: list[Update]) -> None:
-    for update in updates:
-        try:
+async def _feed_in_order(dispatcher: Dispatcher, bot: Bot, channel: Channel, convert: Convert, updates: list[tuple[Any, Update]]) -> None:
+    for event, update in updates:
+        with skipped_on_failure(channel, convert, event):
             await dispatcher.feed_update(bot, update, channel=channel)
-        except Exception:  # the errors router already answered the user; the other updates go on
-            log.exception("%s update %s failed", channel.name, update.update_id)
+
+
+class Convert(Protocol):
+    """How a platform's raw events become Updates, and what kind of event one is (for the log)."""
+
+    def update(self, event: Any, bot: Bot) -> Update | None: ...
+
+    def kind(self, event: Any) -> str: ...
+
+
+@contextmanager
+def skipped_on_failure(channel: Channel, convert: Convert, event: Any) -> Iterator[None]:
+    """One log line per failed event, with no personal data: the event kind, the exception class
+    and where it was raised (its message may quote the event, so it is left out)."""
+    try:
+        yield
+    except Exception as error:  # the errors router already answered the user; the other events go on
+        log.error("%s %s event skipped: %s%s", channel.name, convert.kind(event), type(error).__name__, raised_at(error))
+
+
+def raised_at(error: BaseException) -> str:
+    frames = traceback.extract_tb(error.__traceback__)
+    return f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
 
 
 def conversation_key(update: Update) -> int:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import secrets
+from typing import Any
 from urllib.parse import urlparse
 
 from aiogram import Bot, Dispatcher
@@ -12,8 +15,10 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.methods import GetUpdates
 from aiogram.methods.base import Response
 from aiogram.types import LinkPreviewOptions, Message, Update, User
+from aiogram.types.update import UpdateTypeLookupError
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
@@ -27,7 +32,38 @@ log = logging.getLogger(__name__)
 # so each garbage collection threw them away and the next answer rebuilt one (~15 ms of CPU, about
 # every 50 messages in a bulk send). Holding the common ones keeps them built.
 DEFAULT_API_URL = "https://api.telegram.org"  # aiogram's own default server
-RESPONSE_TYPES = [Response[returning] for returning in (Message, bool, list[Update], User)]
+RESPONSE_TYPES = [Response[returning] for returning in (Message, bool, list[Any], User)]
+
+
+class GetRawUpdates(GetUpdates):
+    """getUpdates answered as raw dicts: aiogram would validate the whole list as list[Update],
+    so one malformed update would fail the batch; each is validated on its own instead."""
+
+    __returning__ = list[Any]
+
+
+class TelegramUpdates:
+    """A raw Bot API update as an aiogram Update (see bot.platforms.Convert)."""
+
+    @staticmethod
+    def update(event: Any, bot: Bot) -> Update | None:
+        """None for an update of no kind aiogram knows (aiogram would warn with its whole content)."""
+        update = Update.model_validate(event, context={"bot": bot})
+        try:
+            _ = update.event_type
+        except UpdateTypeLookupError:
+            return None
+        return update
+
+    @staticmethod
+    def kind(event: Any) -> str:
+        keys = event.keys() if isinstance(event, dict) else ()
+        return next((key for key in keys if key in Update.model_fields and key != "update_id"), "unknown")
+
+
+def raw_update_id(event: Any) -> int | None:
+    value = event.get("update_id") if isinstance(event, dict) else None
+    return value if type(value) is int else None
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -63,14 +99,13 @@ class Polling:
                 delay = min(delay * 2, 30.0)
                 continue
             delay = 1.0
-            if updates:
-                await feed_batch(self.dispatcher, self.bot, TELEGRAM, updates)
-                offset = updates[-1].update_id + 1
+            await feed_batch(self.dispatcher, self.bot, TELEGRAM, updates, TelegramUpdates)
+            offset = max((update_id + 1 for update in updates if (update_id := raw_update_id(update)) is not None), default=offset)
         if offset is not None:
-            await self.bot.get_updates(offset=offset, limit=1, timeout=0)  # confirm the last batch before leaving
+            await self.bot(GetRawUpdates(offset=offset, limit=1, timeout=0))  # confirm the last batch before leaving
 
-    async def _fetch(self, offset: int | None, stop: asyncio.Event) -> list[Update]:
-        fetch = self.bot.get_updates(offset=offset, timeout=self.timeout, allowed_updates=self.allowed_updates, request_timeout=self.timeout + 15)
+    async def _fetch(self, offset: int | None, stop: asyncio.Event) -> list[Any]:
+        fetch = self.bot(GetRawUpdates(offset=offset, timeout=self.timeout, allowed_updates=self.allowed_updates), request_timeout=self.timeout + 15)
         return await unless_stopped(fetch, stop) or []
 
 
@@ -80,11 +115,31 @@ async def poll(bot: Bot, dispatcher: Dispatcher, stop: asyncio.Event) -> None:
     await Polling(bot, dispatcher).run(stop)
 
 
+class WebhookHandler(SimpleRequestHandler):
+    """aiogram's handler, answering bad input with a 4xx instead of a 500: a secret header that is
+    no ASCII (401), a body that is no JSON object with an integer update_id (400). An update that
+    has an id but cannot be converted or handled is logged and skipped with a 200, as polling moves
+    past it, so Telegram does not re-send it forever."""
+
+    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
+        if not self.secret_token:
+            return True
+        return secrets.compare_digest(telegram_secret_token.encode("utf-8", "surrogateescape"), self.secret_token.encode())
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        try:
+            update = json.loads(await request.read())
+        except ValueError:  # also a body that is no UTF-8
+            return web.Response(status=400, text="not JSON")
+        if raw_update_id(update) is None:
+            return web.Response(status=400, text="not an update")
+        await feed_batch(self.dispatcher, bot, TELEGRAM, [update], TelegramUpdates)
+        return web.json_response({})
+
+
 def add_webhook(web_app: web.Application, bot: Bot, dispatcher: Dispatcher, settings: Settings) -> None:
     """Answer Telegram only after the update was handled, so an unhandled update is re-sent."""
-    handler = SimpleRequestHandler(
-        dispatcher, bot, handle_in_background=False, secret_token=settings.webhook_secret.get_secret_value(), channel=TELEGRAM
-    )
+    handler = WebhookHandler(dispatcher, bot, handle_in_background=False, secret_token=settings.webhook_secret.get_secret_value())
     handler.register(web_app, path=urlparse(settings.webhook_url).path or "/")
 
 

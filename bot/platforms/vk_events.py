@@ -29,6 +29,17 @@ def to_update(event: dict[str, Any], bot: Bot) -> Update | None:
     return None if payload is None else Update.model_validate({"update_id": update_id(event), **payload}, context={"bot": bot})
 
 
+class VkEvents:
+    """A VK event as an aiogram Update (see bot.platforms.Convert)."""
+
+    update = staticmethod(to_update)
+
+    @staticmethod
+    def kind(event: Any) -> str:
+        kind = event.get("type") if isinstance(event, dict) else None
+        return kind if isinstance(kind, str) and kind in CONVERTERS else "unknown"
+
+
 def message_new(obj: dict[str, Any], group_id: int) -> dict[str, Any] | None:
     message = obj["message"]
     action = message.get("action")

@@ -28,7 +28,10 @@ def callback_payload(data: str) -> str:
 
 
 def callback_data_of(payload: object) -> str | None:
-    return payload.get("cb") if isinstance(payload, dict) else None
+    """The callback data of a button's payload; a payload not made by callback_payload (a button of
+    another app, or a forged press) carries none, and the press is answered as an outdated button."""
+    data = payload.get("cb") if isinstance(payload, dict) else None
+    return data if isinstance(data, str) else None
 
 
 def vk_keyboard(markup: object) -> str | None:

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ProcessedUpdate, utcnow
+from bot.db.upsert import insert_or_nothing
 
 
-async def was_processed(session: AsyncSession, platform: str, update_id: int) -> bool:
-    found = await session.scalar(
-        select(ProcessedUpdate.update_id).where(ProcessedUpdate.platform == platform, ProcessedUpdate.update_id == update_id)
-    )
-    return found is not None
-
-
-def mark_processed(session: AsyncSession, platform: str, update_id: int) -> None:
-    session.add(ProcessedUpdate(platform=platform, update_id=update_id))
+async def claim(session: AsyncSession, platform: str, update_id: int) -> bool:
+    """Claim the update for this transaction: True for the one caller that inserted its id, False
+    for every other (an update seen before, or one another transaction holds: on PostgreSQL that
+    waits for the holder's commit or rollback, so a failed attempt leaves the update to a retry)."""
+    row = ProcessedUpdate(platform=platform, update_id=update_id, processed_at=utcnow())
+    return await insert_or_nothing(session, row, ["platform", "update_id"])
 
 
 async def prune_processed(session: AsyncSession, older_than: timedelta) -> int:
