@@ -12,11 +12,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot.db.models import Account, ConsentRecord, Event, LinkAttempt, LinkCode, Person, utcnow
+from bot.db.models import Account, Base, Campaign, ConsentRecord, Event, LinkAttempt, LinkCode, Person, utcnow
 from bot.services.linking import WRONG_CODES_ALLOWED, attempt_key
 from handlers.onboarding import ConsentAnswer
 from tests.helpers import CONTENT, TEXTS, button_texts, count, register, step
 from tests.test_cross_platform import both  # noqa: F401 (a fixture)
+from tests.test_privacy import all_rows, rows_naming
 
 EN = TEXTS["en"]
 OTHER = {"telegram": "vk", "vk": "telegram"}
@@ -78,6 +79,11 @@ async def test_the_owner_is_told_of_a_new_account_and_can_unlink_it(both, origin
     await step(first, lambda: first.press(owner, f"acct:confirm:{theirs}"))  # another person's account
     assert owner.callback_answers[-1].text == EN("fallback.button_outdated")
 
+    async with running.session() as session:  # a broadcast composed in the chat about to be unlinked
+        person_id = await session.scalar(select(Account.person_id).where(Account.external_id == owner.id))
+        session.add(Campaign(status="scheduled", created_by=person_id, origin_platform=second.platform, origin_chat_id=newcomer.id, status_message_id=5,
+                             text="Later", media_ids={}, buttons=[], audience={}))
+        await session.commit()
     await step(first, lambda: owner.click(EN("linking.unlink", account=new_label)))
     assert owner.last.text == EN("linking.unlink_confirm", account=new_label)
     await step(first, lambda: owner.click(EN("linking.unlink_yes")))
@@ -97,6 +103,8 @@ async def test_the_owner_is_told_of_a_new_account_and_can_unlink_it(both, origin
         assert await count(session, Account, Account.external_id == owner.id) == 1
         assert await count(session, Account, Account.external_id == newcomer.id) == 0
         assert await count(session, Event, Event.kind == "account_unlinked") == 1
+        for table in Base.metadata.sorted_tables:  # nothing names the unlinked account any more
+            assert rows_naming(await all_rows(session, table), -1, set(), {newcomer.id}) == [], table.name
 
     code = await make_code(first, owner)  # linked again, the new account unlinks itself
     await step(second, lambda: newcomer.send(f"/link {code}"))

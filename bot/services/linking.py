@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Account, LinkAttempt, LinkCode, Person, PlatformState, utcnow
+from bot.db.models import Account, Campaign, LinkAttempt, LinkCode, Person, PlatformState, utcnow
 from bot.db.upsert import insert_or_nothing
 from bot.services.events import record_event
 
@@ -112,6 +112,11 @@ async def unlink_account(session: AsyncSession, person: Person, account_id: int)
     account = await own_account(session, person, account_id)
     if account is None:
         return None
+    await session.execute(  # their broadcasts stop reporting to the chat they were composed in
+        update(Campaign)
+        .where(Campaign.created_by == person.id, Campaign.origin_platform == account.platform, Campaign.origin_chat_id == account.external_id)
+        .values(origin_platform=None, origin_chat_id=None, status_message_id=None)
+    )
     await session.delete(account)
     await session.flush()
     record_event(session, "account_unlinked", person=person, platform=account.platform)
