@@ -16,7 +16,7 @@ from bot.db.models import Person, Role
 from bot.filters import HasRole
 from bot.services.people import RoleName, format_date, role_names
 from bot.services.staff import find_person, find_revocable, person_accounts, revocable, revoke_role, staff_members
-from handlers.ui import MenuAction, choices_keyboard, show, tell_person
+from handlers.ui import CallbackInt, MenuAction, choices_keyboard, show, tell_person
 
 LABEL_LIMIT = 40  # VK cuts button labels at 40 characters
 
@@ -30,9 +30,9 @@ class StaffStep(StrEnum):
 
 class StaffScreen(CallbackData, prefix="staff"):
     step: StaffStep
-    person: int = 0
-    role: int = 0
-    page: int = 0
+    person: CallbackInt = 0
+    role: CallbackInt = 0
+    page: CallbackInt = 0
 
 
 def build_router() -> Router:

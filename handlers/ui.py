@@ -15,13 +15,13 @@ from pydantic import Field
 
 from bot.config import LANGUAGES
 from bot.content import Choice, Content, Texts
-from bot.db.models import Account, Person
+from bot.db.models import MAX_ROW_ID, Account, Person
 
 log = logging.getLogger(__name__)
 
-# Every int in callback data: a forged 2**64 or -1 fails the filter (the fallback says "no longer
-# active") instead of reaching the database, whose integers are 64-bit.
-CallbackInt = Annotated[int, Field(ge=0, le=2**63 - 1)]
+# Every int in callback data: a forged 2**40 or -1 fails the filter (the fallback says "no longer
+# active") instead of reaching the database, whose row ids are 32-bit on PostgreSQL.
+CallbackInt = Annotated[int, Field(ge=0, le=MAX_ROW_ID)]
 
 
 class LanguageChoice(CallbackData, prefix="lang"):

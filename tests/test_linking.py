@@ -204,8 +204,9 @@ async def test_out_of_range_ids_in_buttons_are_just_outdated(emulator, running_b
     await register(emulator, admin)
     forged = [
         template.format(number)
-        for number in (2**64, -1, 10**30, 2**63)
-        for template in ("bc:card:{}", "bca:{}:district::0", "bca:1:district::{}", "acct:confirm:{}", "district::0:{}", "invite:specialist::{}")
+        for number in (2**64, -1, 10**30, 2**63, 2**40, 2**31)  # the last two fit 64 bits but not the id columns (int4 on PostgreSQL)
+        for template in ("bc:card:{}", "bca:{}:district::0", "bca:1:district::{}", "acct:confirm:{}", "district::0:{}", "invite:specialist::{}",
+                         "staff:person:{}:0:0", "staff:confirm:1:{}:0")
     ]
     with caplog.at_level(logging.WARNING):
         for data in forged:

@@ -23,6 +23,10 @@ def as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+# Row ids are Integer columns: 32-bit on PostgreSQL. An id from outside (callback data) beyond this
+# names no row, and PostgreSQL would refuse it as a query parameter.
+MAX_ROW_ID = 2**31 - 1
+
 # Named constraints, so later SQLite batch migrations can find them.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

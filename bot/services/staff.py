@@ -7,12 +7,9 @@ from collections.abc import Collection
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Account, Person, Role
+from bot.db.models import MAX_ROW_ID, Account, Person, Role
 from bot.services.events import record_event
 from bot.services.people import INVITE_ROLES, STAFF_ROLES, RoleEvent, RoleName, grant_role
-
-MAX_ID = 2**31 - 1  # ids come from callback data; anything beyond the column's range names nothing
-
 
 async def apply_admins(session: AsyncSession, admin_accounts: Collection[tuple[str, int]]) -> tuple[int, int]:
     """Every person with an account in ADMINS is admin and nobody else is; returns (granted, revoked)."""
@@ -36,7 +33,7 @@ async def staff_members(session: AsyncSession) -> list[Person]:
 
 
 async def find_person(session: AsyncSession, person_id: int) -> Person | None:
-    return await session.get(Person, person_id) if 0 < person_id <= MAX_ID else None
+    return await session.get(Person, person_id) if 0 < person_id <= MAX_ROW_ID else None
 
 
 async def person_accounts(session: AsyncSession, person: Person) -> list[Account]:
