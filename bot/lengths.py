@@ -17,10 +17,16 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 SEPARATORS = ("\n\n", "\n", " ")
+BUTTON_LABEL_LIMIT = 40  # VK's limit on a button's label (Telegram's is wider): one label fits both
 
 
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
+
+
+def shortened(text: str, limit: int) -> str:
+    """`text`, cut to at most `limit` characters when longer, the cut shown by "…"."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)

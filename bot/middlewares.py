@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import LANGUAGES, Settings
 from bot.content import Content
-from bot.services.people import find_account, grant_role, role_names
+from bot.services.people import RoleName, find_account, grant_role, role_names
 from bot.services.updates import claim
 
 Handler = Callable[[Update, dict[str, Any]], Awaitable[Any]]
@@ -61,7 +61,7 @@ class IdentityMiddleware(BaseMiddleware):
         if account is not None and account.unreachable_since is not None:
             account.unreachable_since = None  # they wrote again: broadcasts reach them again
         if person and (platform, user.id) in self.settings.admin_accounts:  # an ADMINS account linked since the start
-            await grant_role(session, person, "admin")
+            await grant_role(session, person, RoleName.admin)
         language = person.language if person else self.guess_language(user)
         data.update(account=account, person=person, roles=frozenset(role_names(person)) if person else frozenset(), l10n=self.content.texts[language])
         return await handler(update, data)

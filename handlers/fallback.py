@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message
 from bot.content import Texts
 from bot.db.models import Person
 from bot.filters import InPrivateChat
+from bot.lengths import shortened
 from bot.platforms import Channel
 from bot.services.broadcasts import SENDERS
 from bot.services.people import RoleName
@@ -61,17 +62,13 @@ async def private_message(message: Message, person: Person | None, l10n: Texts) 
 
 def fallback_text(message: Message, l10n: Texts) -> str:
     if message.text and message.text.startswith("/"):
-        return l10n("fallback.command", command=shortened(message.text.split()[0]))
+        return l10n("fallback.command", command=shortened(message.text.split()[0], ECHO_LIMIT))
     if message.text:
         return l10n("fallback.text")
     if message.sticker:
         return l10n("fallback.sticker")
     kind = next((kind for kind in MEDIA_KINDS if getattr(message, kind)), "other")
     return l10n("fallback.media", kind=l10n(f"kind.{kind}"))
-
-
-def shortened(text: str) -> str:
-    return text if len(text) <= ECHO_LIMIT else text[: ECHO_LIMIT - 1] + "…"
 
 
 async def group_command(message: Message, l10n: Texts, bot: Bot, channel: Channel) -> None:

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content import Content, Texts
 from bot.db.models import Account, Person
 from bot.filters import InPrivateChat, Registered
-from bot.services.linking import LINK_CODE_TTL, LinkRefusal, accounts_of, create_link_code, link_account, own_account, unlink_account
+from bot.services.linking import LINK_CODE_TTL, LinkRefusal, create_link_code, link_account, own_account, unlink_account
+from bot.services.people import accounts_of
 from handlers.menu import menu_screen
 from handlers.ui import CallbackInt, MenuAction, show, tell_person
 

@@ -8,14 +8,13 @@ from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Choice, Content, Texts
-from bot.db.models import Account, Person
+from bot.db.models import Person
 from bot.filters import InPrivateChat, Registered
 from bot.services.broadcasts import SENDERS
-from bot.services.people import RoleName, forget, format_date, grant_role, has_role, latest_consent, role_names
+from bot.services.people import RoleName, accounts_of, forget, format_date, grant_role, has_role, latest_consent, role_names
 from handlers.ui import CallbackInt, MenuAction, choices_keyboard, language_keyboard, show
 
 # (action, text key, roles that see it; None = everyone registered)
@@ -182,7 +181,7 @@ async def choose_age(callback: CallbackQuery, callback_data: AgeChoice, person: 
 
 
 async def open_my_data(event: Message | CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, content: Content) -> None:
-    accounts = await session.scalars(select(Account).where(Account.person_id == person.id).order_by(Account.id))
+    accounts = await accounts_of(session, person)
     consent = await latest_consent(session, person)
     text = l10n(
         "my_data.summary",

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content import Choice, Content, Texts
 from bot.db.models import Person, Role
 from bot.filters import HasRole
-from bot.services.people import RoleName, format_date, role_names
-from bot.services.staff import find_person, find_revocable, person_accounts, revocable, revoke_role, staff_members
+from bot.lengths import BUTTON_LABEL_LIMIT, shortened
+from bot.services.people import RoleName, accounts_of, format_date, role_names
+from bot.services.staff import find_person, find_revocable, revocable, revoke_role, staff_members
 from handlers.ui import CallbackInt, MenuAction, choices_keyboard, show, tell_person
 
-LABEL_LIMIT = 40  # VK cuts button labels at 40 characters
 
 
 class StaffStep(StrEnum):
@@ -47,7 +47,7 @@ def build_router() -> Router:
 
 
 def fit(text: str) -> str:
-    return text if len(text) <= LABEL_LIMIT else text[: LABEL_LIMIT - 1] + "…"
+    return shortened(text, BUTTON_LABEL_LIMIT)
 
 
 def role_label(role: Role, l10n: Texts, content: Content) -> str:
@@ -90,7 +90,7 @@ async def member_screen(session: AsyncSession, person: Person, l10n: Texts, cont
     """A person's roles, each with the day it was given, their messengers, and a revoke button per revocable role."""
     roles = sorted(person.roles, key=lambda role: role.id)
     lines = "\n".join(l10n("staff.role_line", role=role_label(role, l10n, content), date=format_date(role.granted_at)) for role in roles)
-    messengers = ", ".join(sorted({account.platform for account in await person_accounts(session, person)}))
+    messengers = ", ".join(sorted({account.platform for account in await accounts_of(session, person)}))
     text = l10n("staff.member", id=person.id, roles=lines or l10n("staff.no_roles"), messengers=messengers)
     builder = InlineKeyboardBuilder()
     for role in filter(revocable, roles):
@@ -120,6 +120,6 @@ async def revoke(
         await callback.answer(l10n("fallback.button_outdated"))
         return
     person, role = revoked
-    told = await tell_person(bots, await person_accounts(session, person), person, content, lambda theirs: theirs("staff.revoked_notice", role=role_label(role, theirs, content)))
+    told = await tell_person(bots, await accounts_of(session, person), person, content, lambda theirs: theirs("staff.revoked_notice", role=role_label(role, theirs, content)))
     note = l10n("staff.revoked", role=role_label(role, l10n, content)) + ("" if told else "\n" + l10n("staff.not_told"))
     await show(callback, *await member_screen(session, person, l10n, content, note=note))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import traceback
 from collections import defaultdict
 from collections.abc import Awaitable, Iterator, Sequence
@@ -77,6 +78,12 @@ def skipped_on_failure(channel: Channel, convert: Convert, event: Any) -> Iterat
 def raised_at(error: BaseException) -> str:
     frames = traceback.extract_tb(error.__traceback__)
     return f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+
+
+def secret_matches(given: object, expected: str) -> bool:
+    """A push endpoint's secret check in constant time. Compared as bytes: a header or JSON string
+    that is no ASCII (even a lone surrogate) is simply wrong, not an error."""
+    return isinstance(given, str) and secrets.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode())
 
 
 def conversation_key(update: Update) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
 from typing import Any
 from urllib.parse import urlparse
 
@@ -24,7 +23,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.lengths import TELEGRAM_LIMITS
-from bot.platforms import TELEGRAM, feed_batch, sleep_unless, unless_stopped
+from bot.platforms import TELEGRAM, feed_batch, secret_matches, sleep_unless, unless_stopped
 from bot.platforms.long_texts import SplitLongTexts
 
 log = logging.getLogger(__name__)
@@ -124,7 +123,7 @@ class WebhookHandler(SimpleRequestHandler):
     def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
         if not self.secret_token:
             return True
-        return secrets.compare_digest(telegram_secret_token.encode("utf-8", "surrogateescape"), self.secret_token.encode())
+        return secret_matches(telegram_secret_token, self.secret_token)
 
     async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
         try:

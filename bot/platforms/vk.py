@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
 from typing import Any
 
 import aiohttp
@@ -22,7 +21,7 @@ from vk_api.exceptions import TOO_MANY_RPS_CODE
 
 from bot.config import Settings
 from bot.lengths import VK_LIMITS
-from bot.platforms import VK, feed_batch, sleep_unless, unless_stopped
+from bot.platforms import VK, feed_batch, secret_matches, sleep_unless, unless_stopped
 from bot.platforms.long_texts import SplitLongTexts
 from bot.platforms.vk_events import VkEvents
 from bot.platforms.vk_session import VK_API_VERSION, VkSession
@@ -155,7 +154,7 @@ class CallbackEndpoint:
             return web.Response(status=403, text="unknown community")
         if event.get("type") == "confirmation":
             return web.Response(text=self.confirmation_code)
-        if not self.secret_matches(event.get("secret")):
+        if not secret_matches(event.get("secret"), self.secret):
             return web.Response(status=403, text="wrong secret")
         event_id = event.get("event_id")
         if not (isinstance(event_id, str) and event_id and isinstance(event.get("type"), str) and isinstance(event.get("object"), dict)):
@@ -167,9 +166,6 @@ class CallbackEndpoint:
             finally:
                 self.in_flight.discard(event_id)
         return web.Response(text="ok")  # also for an event that failed and was skipped: VK would re-send it forever
-
-    def secret_matches(self, secret: object) -> bool:
-        return isinstance(secret, str) and secrets.compare_digest(secret.encode("utf-8", "surrogatepass"), self.secret.encode())
 
 
 def add_callback(web_app: web.Application, bot: Bot, dispatcher: Dispatcher, settings: Settings) -> None:

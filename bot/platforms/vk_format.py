@@ -6,9 +6,8 @@ import json
 
 from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
-from bot.lengths import visible_text
+from bot.lengths import BUTTON_LABEL_LIMIT, shortened, visible_text
 
-LABEL_LIMIT = 40
 INLINE_BUTTON_LIMIT = 10
 INLINE_ROW_LIMIT = 6
 ROW_BUTTON_LIMIT = 5
@@ -20,7 +19,7 @@ def plain_text(text: str, parse_mode: str | None) -> str:
 
 
 def label(text: str) -> str:
-    return text if len(text) <= LABEL_LIMIT else text[: LABEL_LIMIT - 1] + "…"
+    return shortened(text, BUTTON_LABEL_LIMIT)
 
 
 def callback_payload(data: str) -> str:

@@ -12,14 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Campaign, Person, utcnow
 from bot.delivery.outbox import Progress, progress
-from bot.lengths import TELEGRAM_LIMITS, visible_text
+from bot.lengths import BUTTON_LABEL_LIMIT, TELEGRAM_LIMITS, visible_text
 from bot.services.audiences import ALL_PARENTS, count_recipients
 
 # Telegram's limits, stricter than VK's (UTF-16 units count an emoji as two): a broadcast fits both
 TEXT_LIMIT = TELEGRAM_LIMITS.message
 CAPTION_LIMIT = TELEGRAM_LIMITS.caption  # the text under a photo, video or document
 BUTTON_LIMIT = 3
-LABEL_LIMIT = 40
 TIME_FORMATS = ("%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M", "%d.%m %H:%M", "%H:%M")
 SENDERS = frozenset({"coordinator", "head", "admin"})
 
@@ -60,7 +59,7 @@ def parse_button(text: str) -> tuple[str, str] | None:
     for separator in (" | ", " - ", "|"):
         label, found, url = text.rpartition(separator)
         label, url = label.strip(), url.strip()
-        if found and label and len(label) <= LABEL_LIMIT and is_link(url):
+        if found and label and len(label) <= BUTTON_LABEL_LIMIT and is_link(url):
             return label, url
     return None
 

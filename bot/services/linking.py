@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Account, Campaign, LinkAttempt, LinkCode, Person, PlatformState, utcnow
 from bot.db.upsert import insert_or_nothing
 from bot.services.events import record_event
+from bot.services.people import accounts_of
 
 LINK_CODE_TTL = timedelta(minutes=15)
 # Easy to read aloud and to type on a phone: no 0/O, 1/I/L.
@@ -91,10 +92,6 @@ async def attempt_key(session: AsyncSession, platform: str, external_id: int) ->
 async def lock(session: AsyncSession, person: Person) -> None:
     """Hold the person's row until the update commits (PostgreSQL; SQLite has one writer anyway)."""
     await session.execute(select(Person.id).where(Person.id == person.id).with_for_update())
-
-
-async def accounts_of(session: AsyncSession, person: Person) -> list[Account]:
-    return list(await session.scalars(select(Account).where(Account.person_id == person.id).order_by(Account.id)))
 
 
 async def own_account(session: AsyncSession, person: Person, account_id: int) -> Account | None:

@@ -14,7 +14,6 @@ from bot.db.upsert import insert_or_nothing
 from bot.services.events import record_event
 
 
-
 class RoleName(StrEnum):
     """A role's name as stored in `roles.role`."""
 
@@ -37,6 +36,11 @@ ROLES = tuple(RoleName)
 
 async def find_account(session: AsyncSession, platform: str, external_id: int) -> Account | None:
     return await session.scalar(select(Account).where(Account.platform == platform, Account.external_id == external_id))
+
+
+async def accounts_of(session: AsyncSession, person: Person) -> list[Account]:
+    """The person's messenger accounts, oldest first."""
+    return list(await session.scalars(select(Account).where(Account.person_id == person.id).order_by(Account.id)))
 
 
 async def record_decline(session: AsyncSession, platform: str, consent: ConsentText, nonce: str) -> bool:

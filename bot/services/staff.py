@@ -36,10 +36,6 @@ async def find_person(session: AsyncSession, person_id: int) -> Person | None:
     return await session.get(Person, person_id) if 0 < person_id <= MAX_ROW_ID else None
 
 
-async def person_accounts(session: AsyncSession, person: Person) -> list[Account]:
-    return list(await session.scalars(select(Account).where(Account.person_id == person.id).order_by(Account.id)))
-
-
 def revocable(role: Role) -> bool:
     """Roles an admin may take away from the menu; admin itself is ADMINS's to decide."""
     return role.role in INVITE_ROLES
