@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from aiogram import Bot, Dispatcher
+from aiogram.client.default import Default
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import Update
 
@@ -78,6 +79,11 @@ def skipped_on_failure(channel: Channel, convert: Convert, event: Any) -> Iterat
 def raised_at(error: BaseException) -> str:
     frames = traceback.extract_tb(error.__traceback__)
     return f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+
+
+def resolved(bot: Bot, value: Any) -> Any:
+    """A method's field as sent: aiogram's Default placeholder (e.g. parse_mode) becomes the bot's default."""
+    return bot.default[value.name] if isinstance(value, Default) else value
 
 
 def secret_matches(given: object, expected: str) -> bool:

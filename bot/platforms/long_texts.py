@@ -12,7 +12,6 @@ import html
 from typing import Any
 
 from aiogram import Bot
-from aiogram.client.default import Default
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.enums import ParseMode
 from aiogram.methods import EditMessageText, Response, SendAnimation, SendAudio, SendDocument, SendMessage, SendPhoto, SendVideo, SendVoice, TelegramMethod
@@ -20,6 +19,7 @@ from aiogram.types import Message, MessageEntity
 from aiogram.utils.text_decorations import HtmlDecoration
 
 from bot.lengths import Limits, split, visible_text
+from bot.platforms import resolved
 
 CAPTIONED = (SendPhoto, SendVideo, SendDocument, SendVoice, SendAudio, SendAnimation)
 
@@ -66,7 +66,7 @@ class SplitLongTexts(BaseRequestMiddleware):
         return await make_request(bot, method)
 
     def parts(self, bot: Bot, text: str, entities: list[MessageEntity] | None, parse_mode: Any, limit: int) -> tuple[list[str], bool]:
-        text, is_html = as_html(text, entities, resolve(bot, parse_mode))
+        text, is_html = as_html(text, entities, resolved(bot, parse_mode))
         return split(text, limit, self.limits.measure, is_html), is_html
 
     async def send_message(self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: SendMessage) -> Response[Any]:
@@ -87,7 +87,7 @@ class SplitLongTexts(BaseRequestMiddleware):
 
     async def send_captioned(self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: TelegramMethod[Any]) -> Response[Any]:
         """A caption too long for the media goes under it as a message of its own, with the buttons."""
-        caption, is_html = as_html(method.caption, method.caption_entities, resolve(bot, method.parse_mode))
+        caption, is_html = as_html(method.caption, method.caption_entities, resolved(bot, method.parse_mode))
         if self.limits.fits(visible_text(caption, is_html), caption=True):
             return await make_request(bot, method)
         media = await make_request(bot, method.model_copy(update={"caption": None, "caption_entities": None, "reply_markup": None}))
@@ -114,6 +114,3 @@ async def send_parts(make_request: NextRequestMiddlewareType[Any], bot: Bot, met
 def mode_of(is_html: bool) -> str | None:
     return ParseMode.HTML if is_html else None
 
-
-def resolve(bot: Bot, value: Any) -> Any:
-    return bot.default[value.name] if isinstance(value, Default) else value

@@ -19,7 +19,6 @@ from typing import Any
 import aiohttp
 import requests
 from aiogram import Bot
-from aiogram.client.default import Default
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
@@ -52,6 +51,7 @@ from vk_api.exceptions import ApiError, ApiHttpError
 from vk_api.vk_api import VkApiMethod
 
 from bot.delivery.limits import Pacer
+from bot.platforms import resolved
 from bot.platforms.vk_format import plain_text, vk_keyboard
 
 VK_API_VERSION = "5.199"
@@ -169,7 +169,7 @@ class VkSession(BaseSession):
     # messages
 
     async def send_message(self, bot: Bot, method: SendMessage) -> Message:
-        text = plain_text(method.text, self.resolve(bot, method.parse_mode))
+        text = plain_text(method.text, resolved(bot, method.parse_mode))
         return await self.send(bot, method, int(method.chat_id), text, method.reply_markup)
 
     async def send(self, bot: Bot, method: TelegramMethod, peer_id: int, text: str, markup: Any, attachment: str | None = None, **media: Any) -> Message:
@@ -199,7 +199,7 @@ class VkSession(BaseSession):
         }
 
     async def edit_message_text(self, bot: Bot, method: EditMessageText) -> Message:
-        text = plain_text(method.text, self.resolve(bot, method.parse_mode))
+        text = plain_text(method.text, resolved(bot, method.parse_mode))
         await self.edit(method, int(method.chat_id), method.message_id, text, method.reply_markup)
         return await self.message(bot, int(method.chat_id), method.message_id, method.reply_markup, text=text)
 
@@ -250,7 +250,7 @@ class VkSession(BaseSession):
             attachment = f"photo{saved['owner_id']}_{saved['id']}" + (f"_{saved['access_key']}" if saved.get("access_key") else "")
             url = max(saved.get("sizes") or [{}], key=lambda size: size.get("width", 0)).get("url", "")
         photo = [PhotoSize(file_id=vk_file_id(attachment, url), file_unique_id=attachment, width=0, height=0)]
-        caption = plain_text(method.caption or "", self.resolve(bot, method.parse_mode))
+        caption = plain_text(method.caption or "", resolved(bot, method.parse_mode))
         return await self.send(bot, method, peer_id, caption, method.reply_markup, attachment, photo=photo)
 
     async def send_document(self, bot: Bot, method: SendDocument) -> Message:
@@ -279,7 +279,7 @@ class VkSession(BaseSession):
             if doc_type == "audio_message"
             else {"document": Document(file_id=file_id, file_unique_id=attachment, file_name=name)}
         )
-        text = plain_text(caption or "", self.resolve(bot, getattr(method, "parse_mode", None)))
+        text = plain_text(caption or "", resolved(bot, getattr(method, "parse_mode", None)))
         return await self.send(bot, method, peer_id, text, method.reply_markup, attachment, **media)
 
     async def attachment(self, bot: Bot, method: TelegramMethod, file: InputFile | str, kind: str) -> tuple[str, str, bytes | None]:
@@ -329,10 +329,6 @@ class VkSession(BaseSession):
             reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
             **content,
         ).as_(bot)
-
-    @staticmethod
-    def resolve(bot: Bot, value: Any) -> Any:
-        return bot.default[value.name] if isinstance(value, Default) else value
 
 
 async def in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
