@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -21,6 +22,32 @@ def new_pseudonym() -> str:
 def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything we store is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class CampaignKind(StrEnum):
+    broadcast = "broadcast"
+
+
+class CampaignStatus(StrEnum):
+    draft = "draft"
+    scheduled = "scheduled"
+    sending = "sending"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"  # to be tried (again) at next_attempt_at
+    sent = "sent"
+    unreachable = "unreachable"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class MediaKind(StrEnum):
+    photo = "photo"
+    video = "video"
+    document = "document"
 
 
 # Row ids are Integer columns: 32-bit on PostgreSQL. An id from outside (callback data) beyond this
