@@ -7,6 +7,7 @@ from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, TelegramObject
 
 from bot.db.models import Person
+from bot.permissions import Action, Actor, may
 
 
 class Registered(Filter):
@@ -29,3 +30,13 @@ class InPrivateChat(Filter):
     async def __call__(self, callback: CallbackQuery) -> bool:
         chat = callback.message.chat if callback.message else None
         return chat is not None and chat.type == ChatType.PRIVATE and chat.id == callback.from_user.id
+
+
+class Allowed(Filter):
+    """The person may do `action` (bot.permissions); a handler acting on a row asks may() again with it."""
+
+    def __init__(self, action: Action) -> None:
+        self.action = action
+
+    async def __call__(self, event: TelegramObject, person: Person | None = None, roles: frozenset[str] = frozenset()) -> bool:
+        return may(Actor(person, roles), self.action)
