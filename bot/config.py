@@ -178,7 +178,7 @@ def parse_admins(value: str) -> frozenset[tuple[str, int]]:
 def load_settings(env_file: str | None = ".env", **overrides: object) -> Settings:
     """Build Settings or raise ConfigError with one line naming the variable and the fix."""
     try:
-        return Settings(_env_file=env_file, **overrides)
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         raise ConfigError(_one_line(error)) from None
 

@@ -22,6 +22,7 @@ from bot.lengths import Limits, split, visible_text
 from bot.platforms import resolved
 
 CAPTIONED = (SendPhoto, SendVideo, SendDocument, SendVoice, SendAudio, SendAnimation)
+Captioned = SendPhoto | SendVideo | SendDocument | SendVoice | SendAudio | SendAnimation
 
 
 class EscapingHtmlDecoration(HtmlDecoration):
@@ -45,8 +46,9 @@ def html_of(message: Message) -> str:
     return HTML.unparse(message.text or message.caption or "", message.entities or message.caption_entities)
 
 
-def as_html(text: str, entities: list[MessageEntity] | None, parse_mode: str | None) -> tuple[str, bool]:
+def as_html(text: str | None, entities: list[MessageEntity] | None, parse_mode: str | None) -> tuple[str, bool]:
     """(text, is_html): entities become HTML, so one splitter serves every way of formatting."""
+    text = text or ""
     if entities:
         return HTML.unparse(text, entities), True
     return text, (parse_mode or "").upper() == ParseMode.HTML
@@ -65,7 +67,7 @@ class SplitLongTexts(BaseRequestMiddleware):
             return await self.send_captioned(make_request, bot, method)
         return await make_request(bot, method)
 
-    def parts(self, bot: Bot, text: str, entities: list[MessageEntity] | None, parse_mode: Any, limit: int) -> tuple[list[str], bool]:
+    def parts(self, bot: Bot, text: str | None, entities: list[MessageEntity] | None, parse_mode: Any, limit: int) -> tuple[list[str], bool]:
         text, is_html = as_html(text, entities, resolved(bot, parse_mode))
         return split(text, limit, self.limits.measure, is_html), is_html
 
@@ -85,7 +87,7 @@ class SplitLongTexts(BaseRequestMiddleware):
         await send_parts(make_request, bot, rest, parts[1:], is_html)
         return edited
 
-    async def send_captioned(self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: TelegramMethod[Any]) -> Response[Any]:
+    async def send_captioned(self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: Captioned) -> Response[Any]:
         """A caption too long for the media goes under it as a message of its own, with the buttons."""
         caption, is_html = as_html(method.caption, method.caption_entities, resolved(bot, method.parse_mode))
         if self.limits.fits(visible_text(caption, is_html), caption=True):
@@ -96,9 +98,9 @@ class SplitLongTexts(BaseRequestMiddleware):
         return media  # the media message: senders learn the file id from it
 
 
-async def send_parts(make_request: NextRequestMiddlewareType[Any], bot: Bot, method: SendMessage, parts: list[str], is_html: bool) -> Message:
+async def send_parts(make_request: NextRequestMiddlewareType[Any], bot: Bot, method: SendMessage, parts: list[str], is_html: bool) -> Response[Any]:
     """Each part as a message of its own: a reply only the first, the buttons only under the last."""
-    message = None
+    message: Response[Any] | None = None
     for number, part in enumerate(parts):
         last, first = number == len(parts) - 1, number == 0
         piece = method.model_copy(update={
@@ -108,6 +110,7 @@ async def send_parts(make_request: NextRequestMiddlewareType[Any], bot: Bot, met
             "reply_to_message_id": method.reply_to_message_id if first else None,
         })
         message = await make_request(bot, piece)
+    assert message is not None  # split() gives at least one part
     return message  # the last part: the one with the buttons
 
 

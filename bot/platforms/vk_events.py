@@ -22,7 +22,7 @@ def update_id(event: dict[str, Any]) -> int:
 
 def to_update(event: dict[str, Any], bot: Bot) -> Update | None:
     """The Update for a VK event, or None for events the bot does not handle."""
-    convert = CONVERTERS.get(event.get("type"))
+    convert = CONVERTERS.get(str(event.get("type")))
     if convert is None:
         return None
     payload = convert(event["object"], event.get("group_id", bot.id))

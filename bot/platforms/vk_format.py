@@ -13,9 +13,9 @@ INLINE_ROW_LIMIT = 6
 ROW_BUTTON_LIMIT = 5
 
 
-def plain_text(text: str, parse_mode: str | None) -> str:
+def plain_text(text: str | None, parse_mode: str | None) -> str:
     """VK shows no formatting: drop the HTML tags and keep the words."""
-    return visible_text(text, (parse_mode or "").upper() == "HTML")
+    return visible_text(text or "", (parse_mode or "").upper() == "HTML")
 
 
 def label(text: str) -> str:

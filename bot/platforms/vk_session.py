@@ -199,18 +199,19 @@ class VkSession(BaseSession):
         }
 
     async def edit_message_text(self, bot: Bot, method: EditMessageText) -> Message:
+        peer_id, message_id = addressed(method)
         text = plain_text(method.text, resolved(bot, method.parse_mode))
-        await self.edit(method, int(method.chat_id), method.message_id, text, method.reply_markup)
-        return await self.message(bot, int(method.chat_id), method.message_id, method.reply_markup, text=text)
+        await self.edit(method, peer_id, message_id, text, method.reply_markup)
+        return await self.message(bot, peer_id, message_id, method.reply_markup, text=text)
 
     async def edit_message_reply_markup(self, bot: Bot, method: EditMessageReplyMarkup) -> Message:
-        peer_id = int(method.chat_id)
-        found = await self.call(method, "messages.getByConversationMessageId", peer_id=peer_id, conversation_message_ids=method.message_id, group_id=self.group_id)
+        peer_id, message_id = addressed(method)
+        found = await self.call(method, "messages.getByConversationMessageId", peer_id=peer_id, conversation_message_ids=message_id, group_id=self.group_id)
         if not found["items"]:
             raise TelegramBadRequest(method=method, message="message to edit not found")
         text = found["items"][0]["text"]
-        await self.edit(method, peer_id, method.message_id, text, method.reply_markup)
-        return await self.message(bot, peer_id, method.message_id, method.reply_markup, text=text)
+        await self.edit(method, peer_id, message_id, text, method.reply_markup)
+        return await self.message(bot, peer_id, message_id, method.reply_markup, text=text)
 
     async def edit(self, method: TelegramMethod, peer_id: int, message_id: int, text: str, markup: Any) -> None:
         empty = json.dumps({"inline": True, "buttons": []})  # as in Telegram, an edit without markup drops the buttons
@@ -262,7 +263,7 @@ class VkSession(BaseSession):
     async def send_voice(self, bot: Bot, method: SendVoice) -> Message:
         return await self.send_doc(bot, method, method.voice, "audio_message", method.caption)
 
-    async def send_doc(self, bot: Bot, method: TelegramMethod, file: InputFile | str, doc_type: str, caption: str | None) -> Message:
+    async def send_doc(self, bot: Bot, method: SendDocument | SendVideo | SendVoice, file: InputFile | str, doc_type: str, caption: str | None) -> Message:
         peer_id = int(method.chat_id)
         attachment, url, data = await self.attachment(bot, method, file, "doc")
         name = getattr(file, "filename", None) or ("voice.ogg" if doc_type == "audio_message" else "file")
@@ -354,3 +355,10 @@ def translate_error(method: TelegramMethod, code: int, message: str) -> Telegram
     if code in (1, 10):
         return TelegramServerError(method=method, message=text)
     return TelegramBadRequest(method=method, message=text)
+
+
+def addressed(method: EditMessageText | EditMessageReplyMarkup) -> tuple[int, int]:
+    """VK edits a message by its chat and number: an inline message (Telegram only) has neither."""
+    if method.chat_id is None or method.message_id is None:
+        raise TelegramBadRequest(method=method, message="VK edits a message by chat_id and message_id")
+    return int(method.chat_id), method.message_id

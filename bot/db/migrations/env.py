@@ -35,4 +35,6 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     run_with(connection)
 else:
-    asyncio.run(run_from_url(context.config.get_main_option("sqlalchemy.url")))
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url, "bot.db.migrate sets sqlalchemy.url"
+    asyncio.run(run_from_url(url))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from typing import Literal
 
 import sqlalchemy as sa
 from alembic import op
@@ -28,7 +29,7 @@ consents = sa.table('consent_records', sa.column('id', sa.Integer()), sa.column(
 campaigns = sa.table('campaigns', sa.column('created_by', sa.Integer()), sa.column('origin_platform', sa.String()), sa.column('origin_chat_id', sa.BigInteger()), sa.column('status_message_id', sa.BigInteger()))
 
 
-def _rebuild() -> str:
+def _rebuild() -> Literal['always', 'auto']:
     """SQLite can only add AUTOINCREMENT by copying the table (bot.db.migrate turns foreign keys off for it)."""
     return 'always' if op.get_bind().dialect.name == 'sqlite' else 'auto'
 
