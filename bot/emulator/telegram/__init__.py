@@ -11,7 +11,7 @@ emulator class. A layer subclasses the layers it builds on, adds its own state i
 `__init__` (passing the options on) and registers its Bot API methods on the shared
 `server.ENDPOINTS` table with `@endpoint("methodName")`; `emulator.TelegramEmulator`
 inherits every layer, so importing it registers every method. No layer imports a layer
-above it, so there are no import cycles (users.py names the emulator for types only).
+above it, so there are no import cycles (users.py names TelegramActing for types only).
 
     server.py      TelegramServer: HTTP, a call's validation, faults and flood limits; the
                    control API (fail_next, set_limits; calls, rejected, throttled)

@@ -9,7 +9,7 @@
 
 The bot reaches the emulator over HTTP only, so it may run in another process. Users
 are driven from the event loop the server runs in. Every call is validated against the
-public Bot API spec (see tg_spec) and answered the way Telegram answers it.
+public Bot API spec (see spec.py) and answered the way Telegram answers it.
 """
 
 from __future__ import annotations

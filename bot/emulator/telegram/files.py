@@ -12,7 +12,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator.telegram.server import TOKEN_RE, TelegramServer, Call, error_response, endpoint
+from bot.emulator.telegram.server import (
+    TOKEN_RE,
+    Call,
+    TelegramServer,
+    endpoint,
+    error_response,
+)
 from bot.emulator.telegram.spec import ApiError, Upload, bad_request
 
 MEDIA_ATTRIBUTES = ("duration", "width", "height", "title", "performer", "emoji")

@@ -19,11 +19,15 @@ from typing import Any
 from aiohttp import web
 
 from bot.emulator.common import EmulatorServer, Endpoints, FaultQueue, SlidingWindow
-from bot.emulator.telegram.spec import ApiError, Upload, bad_request, load_spec, validate_call
+from bot.emulator.telegram.spec import (
+    ApiError,
+    Upload,
+    bad_request,
+    load_spec,
+    validate_call,
+)
 
 TOKEN_RE = re.compile(r"(\d+):[A-Za-z0-9_-]{30,}")
-
-
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 

@@ -10,10 +10,10 @@ fields come back parsed: plain text plus entities, parse_mode removed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import re
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any

@@ -16,18 +16,12 @@ from typing import Any
 import aiohttp
 
 from bot.emulator.common import cancel_task, retry_delay
-from bot.emulator.telegram.server import TelegramServer, Call, endpoint
+from bot.emulator.telegram.server import Call, TelegramServer, endpoint
 from bot.emulator.telegram.spec import ApiError, Upload, bad_request, load_spec
 
 SECRET_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
-
-
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-
 WEBHOOK_TIMEOUT = 30.0
-
-
 # update types Telegram sends only when asked for them by name
 OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 

@@ -12,15 +12,13 @@ from typing import TYPE_CHECKING, Any
 from bot.emulator.common import EmulatedChatBase, EmulatedUserBase
 
 if TYPE_CHECKING:
-    from bot.emulator.telegram.emulator import TelegramEmulator
+    from bot.emulator.telegram.acting import TelegramActing
 
 # what a message carries, in the order that decides its kind (an animation also has a document)
 CONTENT_KINDS = (
     "text", "animation", "photo", "document", "voice", "video", "audio",
     "sticker", "video_note", "contact", "location",
 )  # fmt: skip
-
-
 CONTENT_KEYS = (*CONTENT_KINDS, "entities", "caption", "caption_entities")
 
 
@@ -94,7 +92,7 @@ class EmulatedChat(EmulatedChatBase[ChatMessage]):
 
     message_type = ChatMessage
 
-    def __init__(self, emulator: TelegramEmulator, raw: dict[str, Any]) -> None:
+    def __init__(self, emulator: TelegramActing, raw: dict[str, Any]) -> None:
         super().__init__(emulator)
         self.raw = raw
         self.keyboard: list[list[str]] | None = None  # the reply keyboard shown now
@@ -126,7 +124,7 @@ class EmulatedUser(EmulatedUserBase[EmulatedChat]):
 
     callback_answers: list[CallbackAnswer]
 
-    def __init__(self, emulator: TelegramEmulator, raw: dict[str, Any], started: bool) -> None:
+    def __init__(self, emulator: TelegramActing, raw: dict[str, Any], started: bool) -> None:
         super().__init__(emulator, raw)
         self.started = started  # has ever written to the bot
         self.blocked = False
@@ -196,7 +194,7 @@ class EmulatedUser(EmulatedUserBase[EmulatedChat]):
 class EmulatedGroup(EmulatedChat):
     """A group or supergroup the bot is a member (and administrator) of."""
 
-    def __init__(self, emulator: TelegramEmulator, raw: dict[str, Any]) -> None:
+    def __init__(self, emulator: TelegramActing, raw: dict[str, Any]) -> None:
         super().__init__(emulator, raw)
         self.members: set[int] = set()
         self.admins: set[int] = set()

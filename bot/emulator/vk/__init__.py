@@ -12,7 +12,7 @@ emulator class. A layer subclasses the layers it builds on, adds its own state i
 `__init__` (passing the options on) and registers its API methods on the shared
 `server.ENDPOINTS` table with `@endpoint("messages.send")`; `emulator.VkEmulator`
 inherits every layer, so importing it registers every method. No layer imports a layer
-above it, so there are no import cycles (chats.py and users.py name the emulator for
+above it, so there are no import cycles (chats.py and users.py name VkActing for
 types only).
 
     server.py         VkServer: HTTP, a call's token/version/schema checks, faults and

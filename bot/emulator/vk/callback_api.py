@@ -15,8 +15,6 @@ from bot.emulator.common import cancel_task, retry_delay
 from bot.emulator.vk.longpoll import VkLongPoll
 
 CALLBACK_TIMEOUT = 10.0
-
-
 CALLBACK_ATTEMPTS = 5  # VK re-sends an event a few times, then gives up on it
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from bot.emulator.common import EmulatedChatBase
 
 if TYPE_CHECKING:
-    from bot.emulator.vk.emulator import VkEmulator
+    from bot.emulator.vk.acting import VkActing
     from bot.emulator.vk.users import VkUser
 
 CHAT_PEER_START = 2_000_000_000
@@ -97,7 +97,7 @@ class VkChat(EmulatedChatBase[ChatMessage]):
     noun = "peer"
     message_type = ChatMessage
 
-    def __init__(self, emulator: VkEmulator, peer_id: int) -> None:
+    def __init__(self, emulator: VkActing, peer_id: int) -> None:
         super().__init__(emulator)
         self.peer_id = peer_id
         self.keyboard_raw: dict[str, Any] | None = None  # the (non-inline) keyboard shown now
@@ -132,7 +132,7 @@ class VkGroupChat(VkChat):
     """A multi-user chat (peer_id 2000000000 + chat id) the community's bot takes part in."""
 
     def __init__(
-        self, emulator: VkEmulator, chat_id: int, title: str, bot_member: bool, bot_admin: bool
+        self, emulator: VkActing, chat_id: int, title: str, bot_member: bool, bot_admin: bool
     ) -> None:
         super().__init__(emulator, CHAT_PEER_START + chat_id)
         self.chat_id = chat_id

@@ -20,11 +20,7 @@ from bot.emulator.vk.server import VkServer
 from bot.emulator.vk.spec import param_error
 
 MAX_ATTACHMENTS = 10
-
-
 ATTACHMENT_RE = re.compile(r"(photo|doc|audio_message|video)(-?\d+)_(\d+)(?:_([0-9A-Za-z]+))?")
-
-
 # VK's doc type codes by extension: 1 text, 2 archive, 3 gif, 4 image, 5 audio, 6 video,
 # 7 e-book, 8 anything else
 DOC_TYPES = {
@@ -36,15 +32,11 @@ DOC_TYPES = {
     **dict.fromkeys(("mp4", "avi", "mov", "mkv", "webm"), 6),
     **dict.fromkeys(("epub", "fb2", "djvu"), 7),
 }
-
-
 MIME_TYPES = {
     "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
     "webp": "image/webp", "pdf": "application/pdf", "ogg": "audio/ogg", "oga": "audio/ogg",
     "opus": "audio/ogg", "mp3": "audio/mpeg", "mp4": "video/mp4", "txt": "text/plain",
 }  # fmt: skip
-
-
 PHOTO_SIZES = (("s", 75), ("m", 130), ("x", 604), ("y", 807))
 
 

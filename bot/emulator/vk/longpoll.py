@@ -12,17 +12,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator.vk.server import VkServer, read_params, endpoint
+from bot.emulator.vk.server import VkServer, endpoint, read_params
 from bot.emulator.vk.spec import API_VERSION, api_error, param_error
 
 LONGPOLL_DEFAULT_WAIT = 25
-
-
 LONGPOLL_MAX_WAIT = 90
 # Bots Long Poll / Callback API event types a freshly configured community sends
 DEFAULT_EVENTS = frozenset({"message_new", "message_event", "message_allow", "message_deny"})
-
-
 ALL_EVENTS = DEFAULT_EVENTS | {"message_reply", "message_edit", "message_typing_state"}
 
 

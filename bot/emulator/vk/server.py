@@ -22,11 +22,7 @@ from bot.emulator.common import EmulatorServer, Endpoints, FaultQueue, SlidingWi
 from bot.emulator.vk.spec import VkApiError, api_error, validate_call
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
-
-
 FLOOD_CODES = frozenset({6, 9, 29})
-
-
 STATE_CODES = frozenset({900, 901, 902, 917})  # about the recipient, not a malformed call
 
 

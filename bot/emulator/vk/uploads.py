@@ -19,6 +19,7 @@ from bot.emulator.vk.acting import VkActing
 from bot.emulator.vk.server import endpoint
 from bot.emulator.vk.spec import api_error, param_error
 
+
 @dataclass
 class _UploadServer:
     kind: str  # photo | doc

@@ -12,7 +12,7 @@ from bot.emulator.common import EmulatedUserBase
 from bot.emulator.vk.chats import ChatMessage, VkChat
 
 if TYPE_CHECKING:
-    from bot.emulator.vk.emulator import VkEmulator
+    from bot.emulator.vk.acting import VkActing
 
 
 @dataclass
@@ -46,7 +46,7 @@ class VkUser(EmulatedUserBase[VkChat]):
 
     callback_answers: list[CallbackAnswer]
 
-    def __init__(self, emulator: VkEmulator, raw: dict[str, Any], allowed: bool) -> None:
+    def __init__(self, emulator: VkActing, raw: dict[str, Any], allowed: bool) -> None:
         super().__init__(emulator, raw)
         self.allowed = allowed  # has written to the community or allowed its messages
         self.denied = False  # forbade messages from the community (message_deny)
