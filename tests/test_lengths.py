@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.emulator.tg_html import parse_html
+from bot.emulator.telegram.parse_mode import parse_html
 from bot.lengths import split, utf16_len, visible_text
 from tests.conftest import ADMIN_ID
 from tests.helpers import TEXTS, button_texts, register, step

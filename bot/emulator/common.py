@@ -4,7 +4,7 @@ EmulatorServer is the HTTP server's lifecycle and the bookkeeping tests wait on:
 in flight, the wake-up of long polls and push senders, settle(). EmulatedChatBase and
 EmulatedUserBase are a chat's message log and a user's view of their private chat.
 FaultQueue, SlidingWindow and Endpoints are the fault injection, flood windows and method
-tables. What each API says and how it says it stays in telegram.py and vk.py.
+tables. What each API says and how it says it stays in the telegram and vk packages.
 """
 
 from __future__ import annotations

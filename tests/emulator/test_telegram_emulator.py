@@ -32,8 +32,8 @@ from aiogram.types import (
 from aiohttp import web
 
 from bot.emulator.telegram import TelegramEmulator
-from bot.emulator.tg_html import parse_html
-from bot.emulator.tg_spec import validate_object
+from bot.emulator.telegram.parse_mode import parse_html
+from bot.emulator.telegram.spec import validate_object
 
 TOKEN = "4242:AAEmulatorSelfTestTokenxxxxxxxxxxxxx"
 ANNA = 1001

@@ -23,7 +23,8 @@ from vk_api.upload import VkUpload
 
 from bot.emulator.vk import VkEmulator
 from bot.platforms.vk import build_api
-from bot.emulator.vk_spec import load_index, resolve, validate_keyboard, validate_object
+from bot.emulator.vk.keyboards import validate_keyboard
+from bot.emulator.vk.spec import load_index, resolve, validate_object
 
 TOKEN = "vk1.a.test-token"
 GROUP = 218000000

@@ -1,4 +1,4 @@
-"""Validation of Bot API calls against the public spec in specs/telegram-bot-api.json.
+"""Validation of Bot API calls against the public spec in bot/emulator/specs/telegram-bot-api.json.
 
 A call is checked like Telegram checks it, and a little stricter: the method exists,
 every required field is present, no unknown field is sent, every value coerces to one
@@ -10,17 +10,17 @@ fields come back parsed: plain text plus entities, parse_mode removed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import re
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.emulator.tg_html import HtmlParseError, parse_html, utf16_len
+from bot.emulator.telegram.parse_mode import HtmlParseError, parse_html, utf16_len
 
-SPEC_FILE = Path(__file__).parent / "specs" / "telegram-bot-api.json"
+SPEC_FILE = Path(__file__).parent.parent / "specs" / "telegram-bot-api.json"
 
 ARRAY = "Array of "
 SCALAR_TYPES = frozenset({"Integer", "Float", "Boolean", "String", "InputFile"})
