@@ -16,8 +16,8 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Content, Texts
 from bot.db.models import Person
-from bot.platforms import Channel
 from bot.filters import HasRole, InPrivateChat
+from bot.platforms import Channel
 from bot.services.invites import create_invite
 from bot.services.people import INVITE_ROLES, RoleName, format_date
 from handlers.menu import back_button

@@ -22,7 +22,7 @@ async def create_invite(session: AsyncSession, role: RoleName, specialty: str, c
 
 async def check_invite(session: AsyncSession, code: str, *, now: datetime) -> InviteCode | InviteProblem:
     invite = await codes.find(session, InviteCode, code)
-    if invite is not None and invite.role not in INVITE_ROLES:  # an admin invite made before ADMINS alone decided
+    if invite is None or invite.role not in INVITE_ROLES:  # or an admin invite made before ADMINS alone decided
         return InviteProblem.invalid
     return codes.problem(invite, now) or invite
 
