@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.clock import Clock, SystemClock
 from bot.config import LANGUAGES, ConfigError, Settings
 from bot.content import Content, load_content
 from bot.db.engine import create_sessionmaker, open_database
@@ -39,27 +40,31 @@ class App:
     sessionmaker: async_sessionmaker[AsyncSession]
     dispatcher: Dispatcher
     scheduler: AsyncIOScheduler
+    clock: Clock
 
     async def close(self) -> None:
         await self.engine.dispose()
 
 
-async def create_app(settings: Settings, content: Content | None = None, engine: AsyncEngine | None = None) -> App:
+async def create_app(settings: Settings, content: Content | None = None, engine: AsyncEngine | None = None, clock: Clock | None = None) -> App:
     """Wire the dispatcher over the content and the migrated database (loaded and opened here
-    unless the caller did it already); no network yet."""
+    unless the caller did it already); no network yet. `clock` is the one source of "now"."""
     install_privacy_filter(settings.secrets())
+    clock = clock or SystemClock()
     content = content or load_content(settings.content_dir)
     engine = engine or await open_database(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
-    await apply_admins_setting(sessionmaker, settings)
-    scheduler = build_scheduler(sessionmaker)
-    return App(settings, content, engine, sessionmaker, build_dispatcher(settings, content, sessionmaker, scheduler), scheduler)
+    await apply_admins_setting(sessionmaker, settings, clock)
+    scheduler = build_scheduler(sessionmaker, clock)
+    dispatcher = build_dispatcher(settings, content, sessionmaker, scheduler)
+    dispatcher["clock"] = clock
+    return App(settings, content, engine, sessionmaker, dispatcher, scheduler, clock)
 
 
-async def apply_admins_setting(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+async def apply_admins_setting(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock) -> None:
     """ADMINS decides who is admin at every start, both ways."""
     async with sessionmaker() as session:
-        granted, revoked = await apply_admins(session, settings.admin_accounts)
+        granted, revoked = await apply_admins(session, settings.admin_accounts, now=clock.now())
         await session.commit()
     log.info("ADMINS: admin granted to %d people, revoked from %d", granted, revoked)
 
@@ -164,7 +169,8 @@ async def serve(app: App, bots: Bots, stop: asyncio.Event) -> None:
             vk.add_callback(web_app, bots.vk, dispatcher, settings)
         else:
             loops.append(vk.poll(bots.vk, dispatcher, app.sessionmaker, stop))
-    delivery = DeliveryEngine(app.sessionmaker, bots.by_platform(), settings, {"broadcast": broadcast_reporter(bots.by_platform(), app.content, app.sessionmaker, settings)})
+    reporters = {"broadcast": broadcast_reporter(bots.by_platform(), app.content, app.sessionmaker, settings)}
+    delivery = DeliveryEngine(app.sessionmaker, bots.by_platform(), settings, reporters, clock=app.clock)
     dispatcher["delivery"] = delivery
     dispatcher["bots"] = bots.by_platform()  # handlers that tell a person something in every messenger
     loops.append(delivery.run(stop))

@@ -1,5 +1,11 @@
 """The one source of "now": services, the scheduler and the delivery engine ask a Clock, so a test
-moves time forward instead of editing rows."""
+moves time forward instead of editing rows.
+
+Who asks how: the composition root (bot.app.create_app) makes the one clock. Services are pure in
+time: they take `now=` (keyword-only) from their caller and never read a clock themselves. Parts
+that live as long as the app (the delivery engine and its senders, the scheduler's jobs) hold the
+clock; handlers and middlewares get it from the dispatcher as `clock`. Pacing (rate limits, flood
+windows) keeps the event loop's monotonic time: it measures intervals, not moments."""
 
 from __future__ import annotations
 

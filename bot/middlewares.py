@@ -36,7 +36,7 @@ class DatabaseSessionMiddleware(BaseMiddleware):
         platform = data["platform"] = data["channel"].name
         after_commit: list[Callable[[], None]] = []
         async with self.one_writer, self.sessionmaker() as session:
-            if not await claim(session, platform, update.update_id):
+            if not await claim(session, platform, update.update_id, data["clock"].now()):
                 return None
             data.update(session=session, after_commit=after_commit)
             result = await handler(update, data)
@@ -61,7 +61,7 @@ class IdentityMiddleware(BaseMiddleware):
         if account is not None and account.unreachable_since is not None:
             account.unreachable_since = None  # they wrote again: broadcasts reach them again
         if person and (platform, user.id) in self.settings.admin_accounts:  # an ADMINS account linked since the start
-            await grant_role(session, person, RoleName.admin)
+            await grant_role(session, person, RoleName.admin, now=data["clock"].now())
         language = person.language if person else self.guess_language(user)
         data.update(account=account, person=person, roles=frozenset(role_names(person)) if person else frozenset(), l10n=self.content.texts[language])
         return await handler(update, data)

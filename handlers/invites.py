@@ -12,11 +12,12 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Content, Texts
 from bot.db.models import Person
-from bot.platforms import Channel
 from bot.filters import HasRole, InPrivateChat
+from bot.platforms import Channel
 from bot.services.invites import create_invite
 from bot.services.people import INVITE_ROLES, RoleName, format_date
 from handlers.menu import back_button
@@ -66,7 +67,18 @@ async def invite_command(message: Message, command: CommandObject, **deps) -> No
 
 
 async def invite_text(
-    role: str, specialty: str, *, session: AsyncSession, person: Person, l10n: Texts, content: Content, settings: Settings, bot: Bot, channel: Channel, **_
+    role: str,
+    specialty: str,
+    *,
+    session: AsyncSession,
+    person: Person,
+    l10n: Texts,
+    content: Content,
+    settings: Settings,
+    bot: Bot,
+    channel: Channel,
+    clock: Clock,
+    **_,
 ) -> str:
     """Check the (re-authorised) role and specialty, create the code, and word the answer."""
     specialties = ", ".join(choice.id for choice in content.specialties)
@@ -76,9 +88,11 @@ async def invite_text(
         return l10n("staff.no_admin_invites", roles=", ".join(INVITE_ROLES))
     if role not in INVITE_ROLES:
         return l10n("invite.unknown_role", role=role, roles=", ".join(INVITE_ROLES))
-    if role == "specialist" and Content.find(content.specialties, specialty) is None:
+    role = RoleName(role)
+    if role == RoleName.specialist and Content.find(content.specialties, specialty) is None:
         return l10n("invite.unknown_specialty", specialties=specialties)
-    invite = await create_invite(session, role, specialty if role == "specialist" else "", person, timedelta(hours=settings.invite_ttl_hours))
+    ttl = timedelta(hours=settings.invite_ttl_hours)
+    invite = await create_invite(session, role, specialty if role == RoleName.specialist else "", person, ttl, now=clock.now())
     role_label = l10n(f"roles.{role}")
     if invite.specialty:
         role_label += f" ({Content.find(content.specialties, invite.specialty).label(l10n.language)})"

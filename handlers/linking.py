@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.content import Content, Texts
 from bot.db.models import Account, Person
 from bot.filters import InPrivateChat, Registered
@@ -46,8 +47,8 @@ def build_router() -> Router:
     return router
 
 
-async def show_code(event: Message | CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, platform: str) -> None:
-    link = await create_link_code(session, person, platform)
+async def show_code(event: Message | CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, platform: str, clock: Clock) -> None:
+    link = await create_link_code(session, person, platform, now=clock.now())
     builder = InlineKeyboardBuilder()
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action="home"))
     minutes = int(LINK_CODE_TTL.total_seconds() // 60)
@@ -55,9 +56,17 @@ async def show_code(event: Message | CallbackQuery, session: AsyncSession, perso
 
 
 async def link_with_code(
-    message: Message, command: CommandObject, session: AsyncSession, person: Person | None, content: Content, l10n: Texts, platform: str, bots: Mapping[str, Bot]
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    person: Person | None,
+    content: Content,
+    l10n: Texts,
+    platform: str,
+    bots: Mapping[str, Bot],
+    clock: Clock,
 ) -> None:
-    linked = await link_account(session, command.args, platform, message.from_user.id, registered=person is not None)
+    linked = await link_account(session, command.args, platform, message.from_user.id, registered=person is not None, now=clock.now())
     if isinstance(linked, LinkRefusal):
         await message.answer(l10n(f"linking.{linked}"))
         return
@@ -104,10 +113,18 @@ async def ask_unlink(callback: CallbackQuery, callback_data: LinkedAccount, sess
 
 
 async def unlink(
-    callback: CallbackQuery, callback_data: LinkedAccount, session: AsyncSession, person: Person, account: Account, l10n: Texts, content: Content, bots: Mapping[str, Bot]
+    callback: CallbackQuery,
+    callback_data: LinkedAccount,
+    session: AsyncSession,
+    person: Person,
+    account: Account,
+    l10n: Texts,
+    content: Content,
+    bots: Mapping[str, Bot],
+    clock: Clock,
 ) -> None:
     presser = account
-    parted = await unlink_account(session, person, callback_data.id)
+    parted = await unlink_account(session, person, callback_data.id, now=clock.now())
     if parted is None:
         await callback.answer(l10n("fallback.button_outdated"))
         return

@@ -9,7 +9,8 @@ from aiogram.enums import ChatType
 from aiogram.filters import KICKED, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
 
-from bot.db.models import Account, utcnow
+from bot.clock import Clock
+from bot.db.models import Account
 
 
 def build_router() -> Router:
@@ -18,6 +19,6 @@ def build_router() -> Router:
     return router
 
 
-async def blocked(event: ChatMemberUpdated, account: Account | None) -> None:
+async def blocked(event: ChatMemberUpdated, account: Account | None, clock: Clock) -> None:
     if account is not None:  # someone who never registered: nothing kept, nothing to mark
-        account.unreachable_since = utcnow()
+        account.unreachable_since = clock.now()

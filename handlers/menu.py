@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.content import Choice, Content, Texts
 from bot.db.models import Person
 from bot.filters import InPrivateChat, Registered
@@ -23,8 +24,8 @@ MENU_ITEMS: list[tuple[str, str, frozenset[str] | None]] = [
     ("my_data", "menu.my_data", None),
     ("link", "menu.link", None),
     ("broadcasts", "menu.broadcasts", SENDERS),
-    ("invite", "menu.invite", frozenset({"admin"})),
-    ("staff", "staff.menu", frozenset({"admin"})),
+    ("invite", "menu.invite", frozenset({RoleName.admin})),
+    ("staff", "staff.menu", frozenset({RoleName.admin})),
 ]
 
 
@@ -109,9 +110,9 @@ async def open_settings(callback: CallbackQuery, person: Person, l10n: Texts, co
     await show(callback, text, builder.adjust(1).as_markup())
 
 
-async def become_parent(callback: CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, content: Content) -> None:
+async def become_parent(callback: CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, content: Content, clock: Clock) -> None:
     """A staff member who is a parent too takes the parent role and answers the parent's two questions."""
-    if not await grant_role(session, person, RoleName.parent):  # a double tap
+    if not await grant_role(session, person, RoleName.parent, now=clock.now()):  # a double tap
         await open_settings(callback, person, l10n, content)
         return
     text = l10n("staff.parent_added") + "\n\n" + l10n("profile.district_prompt")
@@ -207,6 +208,6 @@ async def confirm_delete(callback: CallbackQuery, l10n: Texts) -> None:
     await show(callback, l10n("my_data.delete_confirm"), builder.adjust(2).as_markup())
 
 
-async def delete_my_data(callback: CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, platform: str) -> None:
-    await forget(session, person, platform)
+async def delete_my_data(callback: CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, platform: str, clock: Clock) -> None:
+    await forget(session, person, platform, now=clock.now())
     await show(callback, l10n("my_data.deleted"))

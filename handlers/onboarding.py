@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import secrets
+from datetime import datetime
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
@@ -14,6 +15,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
 from bot.content import Content, Texts
 from bot.db.models import InviteCode, Person
@@ -49,14 +51,14 @@ def build_router() -> Router:
     return router
 
 
-async def start(message: Message, command: CommandObject, session: AsyncSession, person: Person | None, l10n: Texts, content: Content) -> None:
+async def start(message: Message, command: CommandObject, session: AsyncSession, person: Person | None, l10n: Texts, content: Content, clock: Clock) -> None:
     code = command.args or ""
     if person is not None:
-        note = await join_with_invite(session, person, code, l10n) if code else l10n("menu.welcome_back")
+        note = await join_with_invite(session, person, code, l10n, clock) if code else l10n("menu.welcome_back")
         await show(message, *menu_screen(person, l10n, note=note))
         return
     if code:
-        checked = await check_invite(session, code)
+        checked = await check_invite(session, code, now=clock.now())
         if isinstance(checked, InviteProblem):
             await message.answer(l10n(f"invite.{checked}"))
             code = ""
@@ -87,9 +89,16 @@ def consent_screen(content: Content, l10n: Texts, invite: str) -> tuple[str, Inl
 
 
 async def answer_consent(
-    callback: CallbackQuery, callback_data: ConsentAnswer, session: AsyncSession, person: Person | None, content: Content, platform: str, settings: Settings
+    callback: CallbackQuery,
+    callback_data: ConsentAnswer,
+    session: AsyncSession,
+    person: Person | None,
+    content: Content,
+    platform: str,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
-    l10n = content.texts[callback_data.language]
+    l10n, now = content.texts[callback_data.language], clock.now()
     if person is not None:
         await show(callback, *menu_screen(person, l10n, note=l10n("consent.already")))
         return
@@ -99,18 +108,18 @@ async def answer_consent(
         return
     consent = content.consent_text(l10n.language)
     if not callback_data.accept:
-        if await record_decline(session, platform, consent, callback_data.nonce):
+        if await record_decline(session, platform, consent, callback_data.nonce, now=now):
             await show(callback, l10n("consent.declined"))
         else:  # the same screen's button again: the screen already says so, nothing to record
             await callback.answer()
         return
-    invite = await usable_invite(callback, session, callback_data.invite, l10n)
+    invite = await usable_invite(callback, session, callback_data.invite, l10n, now)
     admin = (platform, callback.from_user.id) in settings.admin_accounts
-    person = await register(session, platform, callback.from_user.id, consent, *(first_role(invite, admin)))
-    if invite is not None and not await claim_invite(session, invite, person):
+    person = await register(session, platform, callback.from_user.id, consent, *(first_role(invite, admin)), now=now)
+    if invite is not None and not await claim_invite(session, invite, person, now=now):
         raise RuntimeError("invite was claimed between check and claim")  # rolled back; the user is told to retry
     if invite is not None and admin:
-        await grant_role(session, person, RoleName.admin)
+        await grant_role(session, person, RoleName.admin, now=now)
     await show(callback, html.escape(consent.text, quote=False) + "\n\n" + l10n("consent.accept"))
     if has_role(person, RoleName.parent):
         await callback.message.answer(l10n("profile.district_prompt"), reply_markup=district_keyboard(content, l10n, onboarding=True))
@@ -119,10 +128,10 @@ async def answer_consent(
         await show(callback.message, *menu_screen(person, l10n, note=note))
 
 
-async def usable_invite(callback: CallbackQuery, session: AsyncSession, code: str, l10n: Texts) -> InviteCode | None:
+async def usable_invite(callback: CallbackQuery, session: AsyncSession, code: str, l10n: Texts, now: datetime) -> InviteCode | None:
     if not code:
         return None
-    checked = await check_invite(session, code)
+    checked = await check_invite(session, code, now=now)
     if isinstance(checked, InviteProblem):
         await callback.message.answer(l10n(f"invite.{checked}"))
         return None
@@ -136,14 +145,15 @@ def first_role(invite: InviteCode | None, admin: bool) -> tuple[str, str]:
     return (RoleName.admin if admin else RoleName.parent), ""
 
 
-async def join_with_invite(session: AsyncSession, person: Person, code: str, l10n: Texts) -> str:
+async def join_with_invite(session: AsyncSession, person: Person, code: str, l10n: Texts, clock: Clock) -> str:
     """Give a registered person the invite's role; returns what to tell them."""
-    checked = await check_invite(session, code)
+    now = clock.now()
+    checked = await check_invite(session, code, now=now)
     if isinstance(checked, InviteProblem):
         return l10n(f"invite.{checked}")
     if has_role(person, checked.role, checked.specialty):
         return l10n("invite.already")
-    if not await claim_invite(session, checked, person):
+    if not await claim_invite(session, checked, person, now=now):
         return l10n("invite.used")
-    await grant_role(session, person, checked.role, checked.specialty)
+    await grant_role(session, person, checked.role, checked.specialty, now=now)
     return l10n("invite.accepted", role=l10n(f"roles.{checked.role}"))

@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.content import Choice, Content, Texts
 from bot.db.models import Person, Role
 from bot.filters import HasRole
@@ -18,7 +19,6 @@ from bot.lengths import BUTTON_LABEL_LIMIT, shortened
 from bot.services.people import RoleName, accounts_of, format_date, role_names
 from bot.services.staff import find_person, find_revocable, revocable, revoke_role, staff_members
 from handlers.ui import CallbackInt, MenuAction, choices_keyboard, show, tell_person
-
 
 
 class StaffStep(StrEnum):
@@ -113,9 +113,9 @@ async def confirm_revoke(callback: CallbackQuery, callback_data: StaffScreen, se
 
 
 async def revoke(
-    callback: CallbackQuery, callback_data: StaffScreen, session: AsyncSession, l10n: Texts, content: Content, bots: Mapping[str, Bot]
+    callback: CallbackQuery, callback_data: StaffScreen, session: AsyncSession, l10n: Texts, content: Content, bots: Mapping[str, Bot], clock: Clock
 ) -> None:
-    revoked = await revoke_role(session, callback_data.person, callback_data.role)
+    revoked = await revoke_role(session, callback_data.person, callback_data.role, now=clock.now())
     if revoked is None:  # a double tap, or an old button: the role is gone already
         await callback.answer(l10n("fallback.button_outdated"))
         return

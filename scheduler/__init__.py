@@ -8,6 +8,7 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock, SystemClock
 from bot.services.updates import prune_processed
 
 log = logging.getLogger(__name__)
@@ -16,15 +17,18 @@ log = logging.getLogger(__name__)
 PROCESSED_UPDATES_KEPT = timedelta(days=2)
 
 
-def build_scheduler(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIOScheduler:
+def build_scheduler(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> AsyncIOScheduler:
+    """APScheduler only says when to look (every hour, in real time); what is due is asked of `clock`."""
     scheduler = AsyncIOScheduler(timezone="UTC")
-    scheduler.add_job(prune_processed_updates, "interval", hours=1, args=[sessionmaker], id="prune_processed_updates", coalesce=True, max_instances=1)
+    scheduler.add_job(
+        prune_processed_updates, "interval", hours=1, args=[sessionmaker, clock], id="prune_processed_updates", coalesce=True, max_instances=1
+    )
     return scheduler
 
 
-async def prune_processed_updates(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+async def prune_processed_updates(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> int:
     async with sessionmaker() as session:
-        removed = await prune_processed(session, PROCESSED_UPDATES_KEPT)
+        removed = await prune_processed(session, PROCESSED_UPDATES_KEPT, (clock or SystemClock()).now())
         await session.commit()
     log.info("pruned %d processed update ids", removed)
     return removed

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App, Bots, create_app, serve
+from bot.clock import ShiftedClock
 from bot.config import Settings, load_settings
 from tests.helpers import throwaway_postgres
 from tests.messengers import Messenger, TelegramMessenger, VkMessenger
@@ -48,14 +49,16 @@ def make_settings(emulator: Messenger, database_url: str, **overrides: object) -
 
 
 class RunningBot:
-    """The production wiring (create_app + serve) in this event loop."""
+    """The production wiring (create_app + serve) in this event loop, on a clock the test can move
+    forward (`running.clock.advance(...)`)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: ShiftedClock | None = None) -> None:
         self.settings = settings
+        self.clock = clock or ShiftedClock()
         self.app: App | None = None
 
     async def __aenter__(self) -> RunningBot:
-        self.app = await create_app(self.settings)
+        self.app = await create_app(self.settings, clock=self.clock)
         self.bots = Bots.from_settings(self.settings)
         self.bot = self.bots.all()[0]
         self.stop = asyncio.Event()

@@ -13,7 +13,7 @@ from aiogram.methods import GetMe
 from sqlalchemy import select
 
 from bot.app import create_app
-from bot.db.models import Account, Campaign, OutboxMessage, Person, Role, utcnow
+from bot.db.models import Account, Campaign, OutboxMessage, Person, Role
 from bot.delivery.limits import Pacer
 from bot.platforms.vk_session import VkSession
 from bot.services.audiences import ALL_PARENTS
@@ -38,7 +38,7 @@ async def add_parents(running: RunningBot, emulator, ids, district: str = "north
 
 async def broadcast(running: RunningBot, text: str, audience=ALL_PARENTS) -> int:
     async with running.sessionmaker() as session:
-        campaign = Campaign(text=text, audience=dict(audience), status="scheduled", send_at=utcnow(), media_ids={}, buttons=[])
+        campaign = Campaign(text=text, audience=dict(audience), status="scheduled", send_at=running.clock.now(), media_ids={}, buttons=[])
         session.add(campaign)
         await session.commit()
     if running.app is not None:
@@ -235,7 +235,7 @@ class Database:
     """The database of a bot running as another process."""
 
     def __init__(self, app) -> None:
-        self.app, self.sessionmaker = None, app.sessionmaker
+        self.app, self.sessionmaker, self.clock = None, app.sessionmaker, app.clock
 
 
 async def test_sigkill_mid_broadcast_then_restart_reaches_everyone_once(emulator, tmp_path):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from handlers.invites import InviteFor
-from bot.db.models import Account, InviteCode, Person, Role, utcnow
+from bot.db.models import Account, InviteCode, Person, Role
 from tests.conftest import ADMIN_ID
 from tests.helpers import TEXTS, button_texts, count, register, step
 
@@ -67,9 +67,7 @@ async def test_an_expired_code_is_refused(emulator, running_bot):
     admin = emulator.user(ADMIN_ID, language_code="en")
     await register(emulator, admin)
     code = await admin_creates_invite(emulator, admin, EN("roles.head"))
-    async with running_bot.session() as session:
-        await session.execute(update(InviteCode).values(expires_at=utcnow() - timedelta(minutes=1)))
-        await session.commit()
+    running_bot.clock.advance(timedelta(hours=running_bot.settings.invite_ttl_hours, minutes=1))
     latecomer = emulator.user(2004, language_code="en")
     await register(emulator, latecomer)
     await step(emulator, lambda: emulator.open_start_link(latecomer, code))

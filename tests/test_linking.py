@@ -10,10 +10,10 @@ import secrets
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from bot.db.models import Account, Base, Campaign, ConsentRecord, Event, LinkAttempt, LinkCode, Person, utcnow
-from bot.services.linking import WRONG_CODES_ALLOWED, attempt_key
+from bot.db.models import Account, Base, Campaign, ConsentRecord, Event, LinkAttempt, LinkCode, Person
+from bot.services.linking import LINK_CODE_TTL, WRONG_CODES_ALLOWED, WRONG_CODES_WINDOW, attempt_key
 from handlers.onboarding import ConsentAnswer
 from tests.helpers import CONTENT, TEXTS, button_texts, count, register, step
 from tests.test_cross_platform import both  # noqa: F401 (a fixture)
@@ -143,11 +143,13 @@ async def test_wrong_codes_get_one_answer_and_the_sixth_in_an_hour_is_refused(bo
     async with running.session() as session:
         assert await count(session, Account, Account.external_id == guesser.id) == 0
         keys = set(await session.scalars(select(LinkAttempt.account_key)))
-        hashed = {await attempt_key(session, messenger.platform, user.id) for messenger, user in ((first, owner), (second, registered), (second, guesser))}
+        now = running.clock.now()
+        hashed = {await attempt_key(session, messenger.platform, user.id, now=now) for messenger, user in ((first, owner), (second, registered), (second, guesser))}
         assert keys == hashed and all(re.fullmatch("[0-9a-f]{64}", key) for key in keys)  # keyed hashes, no ids
-        await session.execute(update(LinkAttempt).values(at=LinkAttempt.at - timedelta(minutes=61)))  # an hour passes
-        await session.commit()
 
+    running.clock.advance(WRONG_CODES_WINDOW + timedelta(minutes=1))  # an hour passes
+    await step(first, lambda: owner.send("/link"))  # the old code expired meanwhile
+    code = re.search(r"/link ([A-Z0-9]{8})", owner.last.text).group(1)
     await step(second, lambda: guesser.send(f"/link {code}"))
     assert guesser.last.text.startswith(EN("link.linked"))
     async with running.session() as session:
@@ -167,8 +169,7 @@ async def test_a_hundred_link_presses_leave_one_live_code_and_expired_codes_go(e
         codes = list(await session.scalars(select(LinkCode).where(LinkCode.person_id != None)))  # noqa: E711
         assert sorted(code.person_id for code in codes) == [1, 2]
         assert re.search(r"/link ([A-Z0-9]{8})", parent.last.text).group(1) == next(code.code for code in codes if code.person_id == 1)
-        await session.execute(update(LinkCode).values(expires_at=utcnow() - timedelta(minutes=1)))
-        await session.commit()
+    running_bot.clock.advance(LINK_CODE_TTL + timedelta(minutes=1))
 
     await step(emulator, lambda: emulator.press(parent, "menu:link"))  # the other person's expired code goes too
     async with running_bot.session() as session:

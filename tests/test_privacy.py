@@ -23,7 +23,7 @@ from bot.config import ConfigError, load_settings
 
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.migrate import downgrade, upgrade
-from bot.db.models import Account, Base, Campaign, ConsentRecord, Event, InviteCode, LinkCode, OutboxMessage, Person, Role, as_utc, utcnow
+from bot.db.models import Account, Base, Campaign, ConsentRecord, Event, InviteCode, LinkCode, OutboxMessage, Person, Role, as_utc
 from bot.services.people import role_names
 from handlers.broadcasts import Broadcast
 from handlers.invites import InviteFor
@@ -151,6 +151,7 @@ async def test_migration_0006_moves_events_to_pseudonyms_and_keeps_every_row(dat
 
 
 COORDINATOR_TG, COORDINATOR_VK, NEWCOMER_TG = 7300411529, 730411533, 7300411547
+AFTER_THE_BROADCAST = datetime(2100, 1, 1, tzinfo=UTC)  # the waiting message's time, after the broadcast scheduled for 2099
 
 
 @pytest.fixture
@@ -203,12 +204,12 @@ async def coordinator_with_a_trail(telegram, vk, running):
         accounts = (await session.scalars(select(Account).where(Account.person_id == person.id))).all()
         assert {(account.platform, account.external_id) for account in accounts} == {("telegram", COORDINATOR_TG), ("vk", COORDINATOR_VK)}
         assert set(role_names(person)) == {"coordinator", "admin"}
-        waiting = Campaign(text="Later", status="scheduled", send_at=utcnow() + timedelta(days=1), media_ids={}, buttons=[], audience={})
+        waiting = Campaign(text="Later", status="scheduled", send_at=AFTER_THE_BROADCAST, media_ids={}, buttons=[], audience={})
         session.add(waiting)
         await session.flush()
         telegram_account = next(account for account in accounts if account.platform == "telegram")
         session.add(OutboxMessage(campaign_id=waiting.id, person_id=person.id, account_id=telegram_account.id, platform="telegram",
-                                  chat_id=COORDINATOR_TG, next_attempt_at=utcnow() + timedelta(days=1)))
+                                  chat_id=COORDINATOR_TG, next_attempt_at=AFTER_THE_BROADCAST))
         await session.commit()
         for table in (Account, Role, Campaign, InviteCode, LinkCode, OutboxMessage, ConsentRecord):  # the scan sees them
             assert rows_naming(await all_rows(session, table), person.id, {a.id for a in accounts}, {COORDINATOR_TG, COORDINATOR_VK}), table
@@ -263,8 +264,8 @@ async def test_deletion_leaves_nothing_that_points_back_and_a_newcomer_inherits_
 
     async with running.session() as session:  # the scheduled broadcast goes out, with nobody to report to
         scheduled = await session.scalar(select(Campaign).where(Campaign.text == "Open day next year"))
-        scheduled.send_at = utcnow()
-        await session.commit()
+    running.clock.advance(as_utc(scheduled.send_at) - running.clock.now() + timedelta(seconds=1))
+    running.app.dispatcher["delivery"].wake()
     await finished(running, scheduled.id)
     await telegram.settle()
     assert newcomer.last.text == "Open day next year"

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.db.models import Account, Event, InviteCode, Person, Role, utcnow
+from bot.db.models import Account, Event, InviteCode, Person, Role
 from handlers.staff import StaffScreen, StaffStep
 from handlers.ui import MenuAction
 from tests.conftest import ADMIN_ID, RunningBot, make_settings
@@ -75,7 +75,7 @@ async def test_admin_revokes_a_specialists_role_and_the_specialist_is_told(emula
     await step(emulator, lambda: admin.send("/invite admin"))
     assert admin.last.text == EN("staff.no_admin_invites", roles="specialist, coordinator, head")
     async with running_bot.session() as session:  # an admin invite made before invites stopped making admins
-        session.add(InviteCode(code="old-admin-code", role="admin", expires_at=utcnow() + timedelta(days=1)))
+        session.add(InviteCode(code="old-admin-code", role="admin", expires_at=running_bot.clock.now() + timedelta(days=1)))
         await session.commit()
     await step(emulator, lambda: emulator.open_start_link(emulator.user(2202), "old-admin-code"))
     assert emulator.user(2202).bot_messages[0].text == EN("invite.invalid")

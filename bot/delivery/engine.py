@@ -16,8 +16,9 @@ from aiogram import Bot
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.db.models import Campaign, as_utc, utcnow
+from bot.db.models import Campaign, CampaignStatus, OutboxStatus, as_utc
 from bot.delivery import outbox
 from bot.delivery.outbox import Claimed, Outcome, Progress
 from bot.delivery.senders import Payload, Sender, build_senders
@@ -38,9 +39,13 @@ Reporter = Callable[[Campaign, Progress, bool], Awaitable[None]]
 
 
 class DeliveryEngine:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], bots: dict[str, Bot], settings: Settings, reporters: dict[str, Reporter] | None = None) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], bots: dict[str, Bot], settings: Settings, reporters: dict[str, Reporter] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.sessionmaker, self.settings = sessionmaker, settings
-        self.senders = build_senders(bots, settings)
+        self.clock = clock or SystemClock()  # wall time: when campaigns and retries fall due; pacing keeps the loop's monotonic time
+        self.senders = build_senders(bots, settings, self.clock)
         self.reporters = reporters or {}
         self.concurrency = settings.delivery_concurrency
         self.payloads: dict[int, Payload] = {}
@@ -78,25 +83,28 @@ class DeliveryEngine:
     async def start_due(self) -> None:
         """Scheduled campaigns whose time has come get their rows; the audience is taken now."""
         async with self.sessionmaker() as session:
-            due = (await session.scalars(select(Campaign.id).where(Campaign.status == "scheduled", Campaign.send_at <= utcnow()))).all()
+            due = (await session.scalars(select(Campaign.id).where(Campaign.status == CampaignStatus.scheduled, Campaign.send_at <= self.clock.now()))).all()
         for campaign_id in due:
             async with self.sessionmaker() as session:
-                taken = await session.execute(update(Campaign).where(Campaign.id == campaign_id, Campaign.status == "scheduled").values(status="sending", started_at=utcnow()))
+                now = self.clock.now()
+                taken = await session.execute(
+                    update(Campaign).where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.scheduled).values(status=CampaignStatus.sending, started_at=now)
+                )
                 if taken.rowcount != 1:
                     continue  # another instance took it
-                count = await outbox.enqueue(session, await session.get(Campaign, campaign_id), self.senders)
+                count = await outbox.enqueue(session, await session.get(Campaign, campaign_id), self.senders, now)
                 await session.commit()
             log.info("campaign %s started: %s recipients", campaign_id, count)
             self.wake()
 
     async def watch_running(self) -> None:
         async with self.sessionmaker() as session:
-            running = (await session.scalars(select(Campaign).where(Campaign.status.in_(("sending", "cancelled")), Campaign.finished_at.is_(None)))).all()
+            running = (await session.scalars(select(Campaign).where(Campaign.status.in_((CampaignStatus.sending, CampaignStatus.cancelled)), Campaign.finished_at.is_(None)))).all()
             if not running:
                 return
             figures = await outbox.progress(session, [campaign.id for campaign in running])
             for campaign in running:
-                if campaign.status == "cancelled" and campaign.id in self.payloads:
+                if campaign.status == CampaignStatus.cancelled and campaign.id in self.payloads:
                     self.payloads[campaign.id].cancelled = True
                 finished = await self.finish_if_over(session, campaign, figures[campaign.id])
                 if finished:
@@ -105,13 +113,14 @@ class DeliveryEngine:
                 await self.report(campaign, figures[campaign.id], finished)
 
     async def finish_if_over(self, session: AsyncSession, campaign: Campaign, figures: Progress) -> bool:
-        if campaign.status == "sending" and figures.left == 0:
-            campaign.status = "done"
-        elif campaign.status == "cancelled" and await outbox.in_flight(session, campaign.id) == 0:
+        now = self.clock.now()
+        if campaign.status == CampaignStatus.sending and figures.left == 0:
+            campaign.status = CampaignStatus.done
+        elif campaign.status == CampaignStatus.cancelled and await outbox.in_flight(session, campaign.id, now) == 0:
             await outbox.cancel_waiting(session, campaign.id)
         else:
             return False
-        campaign.finished_at = utcnow()
+        campaign.finished_at = now
         self.payloads.pop(campaign.id, None)
         self.last_report.pop(campaign.id, None)
         return True
@@ -159,12 +168,13 @@ class DeliveryEngine:
 
     def release(self, rows: list[Claimed]) -> None:
         """Claimed but not sent (shutting down): due again at once, at no cost of an attempt."""
-        self.outcomes.extend(Outcome(row, "pending", attempts=row.attempts) for row in rows)
+        now = self.clock.now()
+        self.outcomes.extend(Outcome(row, OutboxStatus.pending, now, attempts=row.attempts) for row in rows)
 
     async def claim(self, platform: str, limit: int) -> list[Claimed]:
         try:
             async with self.writing, self.sessionmaker() as session:
-                rows = await outbox.claim(session, platform, limit, self.settings.delivery_lease_seconds)
+                rows = await outbox.claim(session, platform, limit, self.settings.delivery_lease_seconds, self.clock.now())
                 await session.commit()
             return rows
         except Exception:
@@ -195,7 +205,7 @@ class DeliveryEngine:
             outcomes = await sender.send(payload, rows)
         except Exception as error:  # a bug in a sender: fail these rows loudly rather than loop on them
             log.exception("sending campaign %s failed", payload.campaign_id)
-            outcomes = [sender.policy.outcome(row, error) for row in rows]
+            outcomes = [sender.policy.outcome(row, error, self.clock.now()) for row in rows]
         self.outcomes.extend(outcomes)  # after the await: flush() may have swapped the list meanwhile
         self.outcomes_waiting.set()
 
@@ -204,7 +214,7 @@ class DeliveryEngine:
         self.wakeup.clear()
         async with self.sessionmaker() as session:
             due = await outbox.next_due(session, platform)
-        seconds = 1.0 if due is None else min(max((as_utc(due) - utcnow()).total_seconds(), 0.05), 1.0)
+        seconds = 1.0 if due is None else min(max((as_utc(due) - self.clock.now()).total_seconds(), 0.05), 1.0)
         await _first(self.wakeup.wait(), stop.wait(), timeout=seconds)
 
     # writing outcomes
@@ -226,7 +236,7 @@ class DeliveryEngine:
             return
         try:
             async with self.writing, self.sessionmaker() as session:
-                await outbox.record(session, outcomes)
+                await outbox.record(session, outcomes, self.clock.now())
                 for payload in learnt:
                     await session.execute(update(Campaign).where(Campaign.id == payload.campaign_id).values(media_ids=payload.media_ids))
                     payload.learnt = False

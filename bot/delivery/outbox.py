@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Account, Campaign, OutboxMessage, utcnow
+from bot.db.models import Account, Campaign, CampaignStatus, OutboxMessage, OutboxStatus
 from bot.services.audiences import recipients
 
 _rows = OutboxMessage.__table__  # the hot statements use Core: no ORM bookkeeping per row
-OPEN = ("pending",)
-CLOSED = ("sent", "unreachable", "failed", "cancelled")
+OPEN = (OutboxStatus.pending,)
+CLOSED = (OutboxStatus.sent, OutboxStatus.unreachable, OutboxStatus.failed, OutboxStatus.cancelled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +32,16 @@ class Claimed:
 
 @dataclass(slots=True)
 class Outcome:
-    """What one attempt did to a row; status "pending" means try again at `retry_at`."""
+    """What one attempt did to a row at `at` (when the platform answered: a sent row's sent_at);
+    status pending means try again at `retry_at`."""
 
     row: Claimed
-    status: str
+    status: OutboxStatus
+    at: datetime
     message_id: int | None = None
     error: str | None = None
     retry_at: datetime | None = None
     attempts: int = 0
-    at: datetime = field(default_factory=utcnow)  # when the platform answered: a sent row's sent_at
 
 
 @dataclass(frozen=True)
@@ -60,34 +61,32 @@ class Progress:
         return self.sent + self.unreachable + self.failed
 
 
-async def enqueue(session: AsyncSession, campaign: Campaign, platforms: Iterable[str]) -> int:
+async def enqueue(session: AsyncSession, campaign: Campaign, platforms: Iterable[str], now: datetime) -> int:
     """A pending row for everyone in the campaign's audience reachable on one of `platforms`
-    (the messengers this instance serves), in one INSERT ... SELECT."""
+    (the messengers this instance serves), due `now`, in one INSERT ... SELECT."""
     audience = recipients(campaign.audience, platforms).subquery()
-    now = utcnow()
     rows = select(
         literal(campaign.id), audience.c.person_id, audience.c.id, audience.c.platform, audience.c.external_id,
-        literal("pending"), literal(0), literal(now, OutboxMessage.next_attempt_at.type),
+        literal(OutboxStatus.pending.value), literal(0), literal(now, OutboxMessage.next_attempt_at.type),
     )
     columns = ["campaign_id", "person_id", "account_id", "platform", "chat_id", "status", "attempts", "next_attempt_at"]
     result = await session.execute(insert(OutboxMessage).from_select(columns, rows))
     return result.rowcount
 
 
-async def claim(session: AsyncSession, platform: str, limit: int, lease_seconds: float) -> list[Claimed]:
-    """Take up to `limit` due rows of running campaigns, oldest due first, for the lease. A claimed
-    row stays "pending" (so claiming rewrites no index): an instance killed mid-send leaves rows
-    whose lease runs out, and they are due again."""
-    now = utcnow()
+async def claim(session: AsyncSession, platform: str, limit: int, lease_seconds: float, now: datetime) -> list[Claimed]:
+    """Take up to `limit` rows of running campaigns due at `now`, oldest due first, for the lease. A
+    claimed row stays pending (so claiming rewrites no index): an instance killed mid-send leaves
+    rows whose lease runs out, and they are due again."""
     due = (
         select(_rows.c.id)
         .join(Campaign, Campaign.id == _rows.c.campaign_id)
         .where(
             _rows.c.platform == platform,
-            _rows.c.status == "pending",
+            _rows.c.status == OutboxStatus.pending,
             _rows.c.next_attempt_at <= now,
             or_(_rows.c.lease_until.is_(None), _rows.c.lease_until < now),
-            Campaign.status == "sending",
+            Campaign.status == CampaignStatus.sending,
         )
         .order_by(_rows.c.next_attempt_at)
         .limit(limit)
@@ -108,7 +107,7 @@ async def next_due(session: AsyncSession, platform: str) -> datetime | None:
     return await session.scalar(
         select(func.min(OutboxMessage.next_attempt_at))
         .join(Campaign, Campaign.id == OutboxMessage.campaign_id)
-        .where(OutboxMessage.platform == platform, OutboxMessage.status == "pending", Campaign.status == "sending")
+        .where(OutboxMessage.platform == platform, OutboxMessage.status == OutboxStatus.pending, Campaign.status == CampaignStatus.sending)
     )
 
 
@@ -132,13 +131,12 @@ RECORD = {
 }
 
 
-async def record(session: AsyncSession, outcomes: list[Outcome]) -> None:
-    """Write a batch of outcomes, and mark refusing accounts unreachable."""
+async def record(session: AsyncSession, outcomes: list[Outcome], now: datetime) -> None:
+    """Write a batch of outcomes, and mark refusing accounts unreachable as of `now`."""
     if not outcomes:
         return
     dialect = session.get_bind().dialect
     stamp = _rows.c.sent_at.type.dialect_impl(dialect).bind_processor(dialect) or datetime.isoformat  # as the dialect stores it
-    now = utcnow()
     rows = [
         {
             "id": outcome.row.id,
@@ -147,12 +145,12 @@ async def record(session: AsyncSession, outcomes: list[Outcome]) -> None:
             "next_attempt_at": stamp(outcome.retry_at or now),
             "message_id": outcome.message_id,
             "error": outcome.error[:255] if outcome.error else None,
-            "sent_at": stamp(outcome.at) if outcome.status == "sent" else None,
+            "sent_at": stamp(outcome.at) if outcome.status == OutboxStatus.sent else None,
         }
         for outcome in outcomes
     ]
     await session.execute(RECORD[dialect.name], {"outcomes": json.dumps(rows)})
-    unreachable = {outcome.row.account_id for outcome in outcomes if outcome.status == "unreachable"}
+    unreachable = {outcome.row.account_id for outcome in outcomes if outcome.status == OutboxStatus.unreachable}
     if unreachable:
         await session.execute(update(Account).where(Account.id.in_(unreachable)).values(unreachable_since=now))
 
@@ -169,24 +167,24 @@ async def progress(session: AsyncSession, campaign_ids: list[int]) -> dict[int, 
         counts[campaign_id][status] = number
     return {
         campaign_id: Progress(
-            sent=found.get("sent", 0),
-            unreachable=found.get("unreachable", 0),
-            failed=found.get("failed", 0),
-            left=found.get("pending", 0),
-            cancelled=found.get("cancelled", 0),
+            sent=found.get(OutboxStatus.sent, 0),
+            unreachable=found.get(OutboxStatus.unreachable, 0),
+            failed=found.get(OutboxStatus.failed, 0),
+            left=found.get(OutboxStatus.pending, 0),
+            cancelled=found.get(OutboxStatus.cancelled, 0),
         )
         for campaign_id, found in counts.items()
     }
 
 
-async def in_flight(session: AsyncSession, campaign_id: int) -> int:
-    """Rows an instance is sending right now (their lease has not run out)."""
+async def in_flight(session: AsyncSession, campaign_id: int, now: datetime) -> int:
+    """Rows an instance is sending at `now` (their lease has not run out)."""
     return await session.scalar(
-        select(func.count()).where(OutboxMessage.campaign_id == campaign_id, OutboxMessage.status == "pending", OutboxMessage.lease_until >= utcnow())
+        select(func.count()).where(OutboxMessage.campaign_id == campaign_id, OutboxMessage.status == OutboxStatus.pending, OutboxMessage.lease_until >= now)
     ) or 0
 
 
 async def cancel_waiting(session: AsyncSession, campaign_id: int) -> None:
     await session.execute(
-        update(OutboxMessage).where(OutboxMessage.campaign_id == campaign_id, OutboxMessage.status.in_(OPEN)).values(status="cancelled", lease_until=None)
+        update(OutboxMessage).where(OutboxMessage.campaign_id == campaign_id, OutboxMessage.status.in_(OPEN)).values(status=OutboxStatus.cancelled, lease_until=None)
     )

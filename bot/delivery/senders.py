@@ -7,15 +7,16 @@ import asyncio
 import logging
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import cached_property
-from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 
+from bot.clock import Clock
 from bot.config import Settings
-from bot.db.models import Campaign, utcnow
+from bot.db.models import Campaign, MediaKind, OutboxStatus
 from bot.delivery.limits import ChatPacer, Pacer
 from bot.delivery.outbox import Claimed, Outcome
 from bot.platforms.vk_session import BATCH_LIMIT, GROUP_CHAT_OFFSET, OUTBOX_RANDOM_IDS, VkSession, parse_file_id
@@ -23,7 +24,7 @@ from bot.platforms.vk_session import BATCH_LIMIT, GROUP_CHAT_OFFSET, OUTBOX_RAND
 log = logging.getLogger(__name__)
 # Telegram answers 400 with these for people it cannot reach: gone for good, like a 403.
 GONE = ("chat not found", "user is deactivated", "peer_id_invalid", "bot was kicked")
-FILE_NAMES = {"photo": "photo.jpg", "video": "video.mp4", "document": "document"}
+FILE_NAMES = {MediaKind.photo: "photo.jpg", MediaKind.video: "video.mp4", MediaKind.document: "document"}
 
 
 @dataclass
@@ -32,7 +33,7 @@ class Payload:
 
     campaign_id: int
     text: str
-    media_kind: str | None = None
+    media_kind: MediaKind | None = None
     media_platform: str | None = None
     media_file_id: str | None = None
     media_ids: dict[str, str] = field(default_factory=dict)
@@ -44,7 +45,7 @@ class Payload:
     @classmethod
     def of(cls, campaign: Campaign) -> Payload:
         return cls(
-            campaign.id, campaign.text, campaign.media_kind, campaign.media_platform, campaign.media_file_id,
+            campaign.id, campaign.text, MediaKind(campaign.media_kind) if campaign.media_kind else None, campaign.media_platform, campaign.media_file_id,
             dict(campaign.media_ids or {}), [list(button) for button in campaign.buttons or []],
         )
 
@@ -76,19 +77,19 @@ class RetryPolicy:
     def from_settings(cls, settings: Settings) -> RetryPolicy:
         return cls(settings.delivery_max_attempts, settings.delivery_backoff_seconds, settings.delivery_backoff_max_seconds)
 
-    def outcome(self, row: Claimed, error: BaseException) -> Outcome:
+    def outcome(self, row: Claimed, error: BaseException, now: datetime) -> Outcome:
         """429 waits and costs no attempt; 5xx and time-outs back off; 403 and the like are final."""
         attempts = row.attempts + 1
         if isinstance(error, TelegramRetryAfter):
-            return Outcome(row, "pending", error="rate limited", retry_at=utcnow() + timedelta(seconds=error.retry_after), attempts=row.attempts)
+            return Outcome(row, OutboxStatus.pending, now, error="rate limited", retry_at=now + timedelta(seconds=error.retry_after), attempts=row.attempts)
         if isinstance(error, TelegramForbiddenError) or (isinstance(error, TelegramBadRequest) and any(gone in error.message.lower() for gone in GONE)):
-            return Outcome(row, "unreachable", error=error.message, attempts=attempts)
+            return Outcome(row, OutboxStatus.unreachable, now, error=error.message, attempts=attempts)
         if isinstance(error, (TelegramServerError, TelegramNetworkError, TimeoutError)) and attempts < self.max_attempts:
             delay = min(self.backoff * 2 ** (attempts - 1), self.backoff_max)
-            return Outcome(row, "pending", error=str(error), retry_at=utcnow() + timedelta(seconds=delay), attempts=attempts)
+            return Outcome(row, OutboxStatus.pending, now, error=str(error), retry_at=now + timedelta(seconds=delay), attempts=attempts)
         if not isinstance(error, TelegramAPIError):
             log.error("delivery of outbox row %s failed", row.id, exc_info=error)
-        return Outcome(row, "failed", error=str(error) or type(error).__name__, attempts=attempts)
+        return Outcome(row, OutboxStatus.failed, now, error=str(error) or type(error).__name__, attempts=attempts)
 
 
 class Sender:
@@ -96,8 +97,8 @@ class Sender:
 
     batch_size = 1  # recipients per API call
 
-    def __init__(self, platform: str, bot: Bot, bots: dict[str, Bot], settings: Settings, rate: float) -> None:
-        self.platform, self.bot, self.bots = platform, bot, bots
+    def __init__(self, platform: str, bot: Bot, bots: dict[str, Bot], settings: Settings, rate: float, clock: Clock) -> None:
+        self.platform, self.bot, self.bots, self.clock = platform, bot, bots, clock
         self.timeout = settings.delivery_timeout_seconds
         self.pacer = Pacer(rate)
         self.chats = ChatPacer(settings.delivery_chat_rate, settings.delivery_group_per_minute, self.is_group)
@@ -119,7 +120,8 @@ class Sender:
         for row in rows:
             wait = self.chats.reserve(row.chat_id)
             if wait:  # this chat had a message within its limit: later, at no cost of an attempt
-                outcomes.append(Outcome(row, "pending", retry_at=utcnow() + timedelta(seconds=wait), attempts=row.attempts))
+                now = self.clock.now()
+                outcomes.append(Outcome(row, OutboxStatus.pending, now, retry_at=now + timedelta(seconds=wait), attempts=row.attempts))
             else:
                 ready.append(row)
         if ready and payload.media_kind and payload.file_on(self.platform) is None:
@@ -142,13 +144,13 @@ class Sender:
         try:
             async with self.turn():
                 if payload.cancelled:
-                    return Outcome(row, "cancelled", attempts=row.attempts)
+                    return Outcome(row, OutboxStatus.cancelled, self.clock.now(), attempts=row.attempts)
                 message = await self.deliver(payload, row.chat_id, media)
         except Exception as error:  # every answer becomes an outcome; nothing escapes to stop the others
             return self.failure(row, error)
         if not isinstance(media, str | None):
             payload.learn(self.platform, message)
-        return Outcome(row, "sent", message_id=message.message_id, attempts=row.attempts + 1)
+        return Outcome(row, OutboxStatus.sent, self.clock.now(), message_id=message.message_id, attempts=row.attempts + 1)
 
     async def deliver(self, payload: Payload, chat_id: int, media: str | InputFile | None) -> Message:
         markup, timeout = payload.keyboard, self.timeout
@@ -160,7 +162,7 @@ class Sender:
     def failure(self, row: Claimed, error: BaseException) -> Outcome:
         if isinstance(error, TelegramRetryAfter):
             self.pacer.pause(error.retry_after)
-        return self.policy.outcome(row, error)
+        return self.policy.outcome(row, error, self.clock.now())
 
     async def download(self, payload: Payload) -> InputFile:
         """The campaign's file, fetched from the messenger it was composed on, to upload here."""
@@ -178,8 +180,8 @@ class VkSender(Sender):
 
     batch_size = BATCH_LIMIT
 
-    def __init__(self, platform: str, bot: Bot, bots: dict[str, Bot], settings: Settings, rate: float) -> None:
-        super().__init__(platform, bot, bots, settings, rate)
+    def __init__(self, platform: str, bot: Bot, bots: dict[str, Bot], settings: Settings, rate: float, clock: Clock) -> None:
+        super().__init__(platform, bot, bots, settings, rate, clock)
         self.pacer = bot.session.pacer  # VK limits the token, not the outbox: one pacer for every call of it
 
     def is_group(self, chat_id: int) -> bool:
@@ -197,21 +199,21 @@ class VkSender(Sender):
         try:
             async with self.pacer:
                 if payload.cancelled:
-                    return [Outcome(row, "cancelled", attempts=row.attempts) for row in rows]
+                    return [Outcome(row, OutboxStatus.cancelled, self.clock.now(), attempts=row.attempts) for row in rows]
                 answers = await session.send_batch([row.chat_id for row in rows], payload.text, payload.keyboard, attachment, OUTBOX_RANDOM_IDS + payload.campaign_id)
         except Exception as error:
             return [self.failure(row, error) for row in rows]
-        outcomes = []
+        outcomes, answered = [], self.clock.now()
         for row in rows:
             answer = answers.get(row.chat_id)
             if isinstance(answer, int):
-                outcomes.append(Outcome(row, "sent", message_id=answer, attempts=row.attempts + 1))
+                outcomes.append(Outcome(row, OutboxStatus.sent, answered, message_id=answer, attempts=row.attempts + 1))
             else:
                 outcomes.append(self.failure(row, answer or TelegramServerError(method=None, message="VK did not answer for this peer")))
         return outcomes
 
 
-def build_senders(bots: dict[str, Bot], settings: Settings) -> dict[str, Sender]:
+def build_senders(bots: dict[str, Bot], settings: Settings, clock: Clock) -> dict[str, Sender]:
     rates = {"telegram": settings.delivery_telegram_rate, "vk": settings.delivery_vk_rate}
     kinds = {"telegram": Sender, "vk": VkSender}
-    return {platform: kinds[platform](platform, bot, bots, settings, rates[platform]) for platform, bot in bots.items()}
+    return {platform: kinds[platform](platform, bot, bots, settings, rates[platform], clock) for platform, bot in bots.items()}

@@ -18,10 +18,11 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Account, Person, Role
+from bot.services.people import RoleName
 
 Condition = Callable[[list[str]], ColumnElement[bool]]
 CRITERIA: dict[str, Condition] = {}
-ALL_PARENTS: dict[str, list[str]] = {"role": ["parent"]}
+ALL_PARENTS: dict[str, list[str]] = {"role": [RoleName.parent]}
 
 
 def criterion(name: str) -> Callable[[Condition], Condition]:

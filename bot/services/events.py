@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from enum import StrEnum
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Event, Person
 
 
+class EventKind(StrEnum):
+    """An event's kind as stored in `events.kind`."""
+
+    registered = "registered"
+    consent_declined = "consent_declined"
+    consent_withdrawn = "consent_withdrawn"
+    role_granted = "role_granted"
+    role_revoked = "role_revoked"
+    account_linked = "account_linked"
+    account_unlinked = "account_unlinked"
+
+
 def record_event(
     session: AsyncSession,
-    kind: str,
+    kind: EventKind,
     *,
+    at: datetime,
     person: Person | None = None,
     platform: str | None = None,
     object_type: str | None = None,
@@ -20,6 +36,7 @@ def record_event(
     session.add(
         Event(
             kind=kind,
+            at=at,
             pseudonym=person.pseudonym if person else None,
             district=person.district if person else None,
             platform=platform,

@@ -8,17 +8,18 @@ import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Account, Campaign, LinkAttempt, LinkCode, Person, PlatformState, utcnow
+from bot.db.models import Account, Campaign, LinkAttempt, LinkCode, Person, PlatformState
 from bot.db.upsert import insert_or_nothing
-from bot.services.events import record_event
+from bot.services import codes
+from bot.services.events import EventKind, record_event
 from bot.services.people import accounts_of
 
 LINK_CODE_TTL = timedelta(minutes=15)
 # Easy to read aloud and to type on a phone: no 0/O, 1/I/L.
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+LINK_CODE_FORMAT = codes.CodeFormat("23456789ABCDEFGHJKMNPQRSTUVWXYZ", 8)
 WRONG_CODES_ALLOWED = 5
 WRONG_CODES_WINDOW = timedelta(hours=1)
 ATTEMPT_KEY_STATE = "link_attempts.hmac_key"
@@ -32,24 +33,17 @@ class LinkRefusal(StrEnum):
     too_many = "too_many"
 
 
-async def create_link_code(session: AsyncSession, person: Person, platform: str) -> LinkCode:
+async def create_link_code(session: AsyncSession, person: Person, platform: str, *, now: datetime) -> LinkCode:
     """A new code replaces the person's old one; codes past their time go as well."""
-    now = utcnow()
     await lock(session, person)  # a double tap makes one code, not two
-    await session.execute(delete(LinkCode).where(or_(LinkCode.person_id == person.id, LinkCode.expires_at <= now)))
-    link = LinkCode(code="".join(secrets.choice(ALPHABET) for _ in range(8)), person_id=person.id, platform=platform, created_at=now, expires_at=now + LINK_CODE_TTL)
-    session.add(link)
-    await session.flush()
-    return link
+    await codes.purge(session, LinkCode, now, LinkCode.person_id == person.id)
+    return await codes.issue(session, LinkCode, LINK_CODE_FORMAT, now, LINK_CODE_TTL, person_id=person.id, platform=platform)
 
 
-async def link_account(
-    session: AsyncSession, code: str, platform: str, external_id: int, registered: bool, now: datetime | None = None
-) -> Person | LinkRefusal:
+async def link_account(session: AsyncSession, code: str, platform: str, external_id: int, registered: bool, *, now: datetime) -> Person | LinkRefusal:
     """The person the account now belongs to, or why it was not linked. After
     WRONG_CODES_ALLOWED refusals within WRONG_CODES_WINDOW an account is refused without a look at the code."""
-    now = now or utcnow()
-    key = await attempt_key(session, platform, external_id)
+    key = await attempt_key(session, platform, external_id, now=now)
     await session.execute(delete(LinkAttempt).where(LinkAttempt.at <= now - WRONG_CODES_WINDOW))
     wrong = await session.scalar(select(func.count()).select_from(LinkAttempt).where(LinkAttempt.account_key == key))
     if wrong >= WRONG_CODES_ALLOWED:
@@ -62,29 +56,22 @@ async def link_account(
 
 
 async def _claim(session: AsyncSession, code: str, platform: str, external_id: int, now: datetime) -> Person | None:
-    claimed = await session.execute(
-        update(LinkCode)
-        .where(LinkCode.code == code.strip().upper(), LinkCode.platform != platform, LinkCode.used_at.is_(None), LinkCode.expires_at > now)
-        .values(used_at=now)
-        .returning(LinkCode.person_id)
-        .execution_options(synchronize_session=False)
-    )
-    person_id = claimed.scalar_one_or_none()
+    person_id = await codes.take(session, LinkCode, now, LinkCode.code == code.strip().upper(), LinkCode.platform != platform, returning=LinkCode.person_id)
     if person_id is None:
         return None
     person = await session.get(Person, person_id)
-    session.add(Account(person_id=person.id, platform=platform, external_id=external_id))
+    session.add(Account(person_id=person.id, platform=platform, external_id=external_id, created_at=now))
     await session.flush()
-    record_event(session, "account_linked", person=person, platform=platform)
+    record_event(session, EventKind.account_linked, at=now, person=person, platform=platform)
     return person
 
 
-async def attempt_key(session: AsyncSession, platform: str, external_id: int) -> str:
+async def attempt_key(session: AsyncSession, platform: str, external_id: int, *, now: datetime) -> str:
     """A keyed hash of the account, so the attempts table holds no messenger id (the key is made
     once, at random, and kept in platform_state)."""
     secret = await session.scalar(select(PlatformState.value).where(PlatformState.key == ATTEMPT_KEY_STATE))
     if secret is None:
-        await insert_or_nothing(session, PlatformState(key=ATTEMPT_KEY_STATE, value=secrets.token_hex(32), updated_at=utcnow()), key=["key"])
+        await insert_or_nothing(session, PlatformState(key=ATTEMPT_KEY_STATE, value=secrets.token_hex(32), updated_at=now), key=["key"])
         secret = await session.scalar(select(PlatformState.value).where(PlatformState.key == ATTEMPT_KEY_STATE))
     return hmac.new(secret.encode(), f"{platform}:{external_id}".encode(), hashlib.sha256).hexdigest()
 
@@ -101,7 +88,7 @@ async def own_account(session: AsyncSession, person: Person, account_id: int) ->
     return found if len(accounts) > 1 else None
 
 
-async def unlink_account(session: AsyncSession, person: Person, account_id: int) -> Account | None:
+async def unlink_account(session: AsyncSession, person: Person, account_id: int, *, now: datetime) -> Account | None:
     """Part the account from the person (it is a stranger to the bot again); None if it is not
     theirs or is their last one. The person's row is locked first, so two accounts parting each
     other at once cannot leave the person with none."""
@@ -116,5 +103,5 @@ async def unlink_account(session: AsyncSession, person: Person, account_id: int)
     )
     await session.delete(account)
     await session.flush()
-    record_event(session, "account_unlinked", person=person, platform=account.platform)
+    record_event(session, EventKind.account_unlinked, at=now, person=person, platform=account.platform)
     return account

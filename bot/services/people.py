@@ -9,9 +9,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import ConsentText
-from bot.db.models import Account, Campaign, ConsentRecord, InviteCode, LinkCode, OutboxMessage, Person, Role, as_utc, utcnow
+from bot.db.models import Account, Campaign, CampaignStatus, ConsentRecord, InviteCode, LinkCode, OutboxMessage, Person, Role, as_utc
 from bot.db.upsert import insert_or_nothing
-from bot.services.events import record_event
+from bot.services.events import EventKind, record_event
 
 
 class RoleName(StrEnum):
@@ -24,9 +24,11 @@ class RoleName(StrEnum):
     admin = "admin"
 
 
-class RoleEvent(StrEnum):
-    granted = "role_granted"
-    revoked = "role_revoked"
+class ConsentDecision(StrEnum):
+    """A consent record's `decision`."""
+
+    accepted = "accepted"
+    declined = "declined"
 
 
 STAFF_ROLES = (RoleName.specialist, RoleName.coordinator, RoleName.head, RoleName.admin)
@@ -43,24 +45,26 @@ async def accounts_of(session: AsyncSession, person: Person) -> list[Account]:
     return list(await session.scalars(select(Account).where(Account.person_id == person.id).order_by(Account.id)))
 
 
-async def record_decline(session: AsyncSession, platform: str, consent: ConsentText, nonce: str) -> bool:
+async def record_decline(session: AsyncSession, platform: str, consent: ConsentText, nonce: str, *, now: datetime) -> bool:
     """Keep only the fact of the decline: no person, no account, no profile. `nonce` comes from the
     consent screen, so the same screen's button pressed again records nothing (returns False)."""
-    row = _consent_row(None, platform, consent, "declined")
+    row = _consent_row(None, platform, consent, ConsentDecision.declined, now)
     row.nonce = nonce
     if not await insert_or_nothing(session, row, key=["nonce"]):
         return False
-    record_event(session, "consent_declined", platform=platform, object_type="consent", object_id=consent.version)
+    record_event(session, EventKind.consent_declined, at=now, platform=platform, object_type="consent", object_id=consent.version)
     return True
 
 
-async def register(session: AsyncSession, platform: str, external_id: int, consent: ConsentText, role: str = "parent", specialty: str = "") -> Person:
-    person = Person(language=consent.language, roles=[Role(role=role, specialty=specialty)])
-    person.accounts = [Account(platform=platform, external_id=external_id)]
+async def register(
+    session: AsyncSession, platform: str, external_id: int, consent: ConsentText, role: str = RoleName.parent, specialty: str = "", *, now: datetime
+) -> Person:
+    person = Person(language=consent.language, created_at=now, roles=[Role(role=role, specialty=specialty, granted_at=now)])
+    person.accounts = [Account(platform=platform, external_id=external_id, created_at=now)]
     session.add(person)
     await session.flush()
-    session.add(_consent_row(person, platform, consent, "accepted"))
-    record_event(session, "registered", person=person, platform=platform, object_type="role", object_id=role)
+    session.add(_consent_row(person, platform, consent, ConsentDecision.accepted, now))
+    record_event(session, EventKind.registered, at=now, person=person, platform=platform, object_type="role", object_id=role)
     return person
 
 
@@ -68,13 +72,13 @@ def has_role(person: Person, role: str, specialty: str = "") -> bool:
     return any(r.role == role and r.specialty == specialty for r in person.roles)
 
 
-async def grant_role(session: AsyncSession, person: Person, role: str, specialty: str = "") -> bool:
+async def grant_role(session: AsyncSession, person: Person, role: str, specialty: str = "", *, now: datetime) -> bool:
     """Give a role; False if the person already had it."""
     if has_role(person, role, specialty):
         return False
-    person.roles.append(Role(role=role, specialty=specialty))
+    person.roles.append(Role(role=role, specialty=specialty, granted_at=now))
     await session.flush()
-    record_event(session, RoleEvent.granted, person=person, object_type="role", object_id=role)
+    record_event(session, EventKind.role_granted, at=now, person=person, object_type="role", object_id=role)
     return True
 
 
@@ -85,26 +89,25 @@ def role_names(person: Person) -> list[str]:
 async def latest_consent(session: AsyncSession, person: Person) -> ConsentRecord | None:
     return await session.scalar(
         select(ConsentRecord)
-        .where(ConsentRecord.person_id == person.id, ConsentRecord.decision == "accepted")
+        .where(ConsentRecord.person_id == person.id, ConsentRecord.decision == ConsentDecision.accepted)
         .order_by(ConsentRecord.decided_at.desc())
         .limit(1)
     )
 
 
-async def forget(session: AsyncSession, person: Person, platform: str) -> None:
+async def forget(session: AsyncSession, person: Person, platform: str, *, now: datetime) -> None:
     """Withdraw consent and delete the person and every row that names them or their accounts.
 
     The consent rows stay as proof, detached and dated to the day only, so their times match no
     event's. Events keep the person's pseudonym, which nothing links to anyone once the person row
     is gone: report counts stay, the person goes. Their broadcasts that are already on their way
     still go out, but with nobody to report to."""
-    withdrawn = utcnow()
     for record in await session.scalars(select(ConsentRecord).where(ConsentRecord.person_id == person.id)):
         record.person_id = None
         record.decided_at = to_the_day(record.decided_at)
-        record.withdrawn_at = to_the_day(record.withdrawn_at or withdrawn)
+        record.withdrawn_at = to_the_day(record.withdrawn_at or now)
     await session.execute(delete(OutboxMessage).where(OutboxMessage.person_id == person.id))
-    await session.execute(delete(Campaign).where(Campaign.created_by == person.id, Campaign.status == "draft"))
+    await session.execute(delete(Campaign).where(Campaign.created_by == person.id, Campaign.status == CampaignStatus.draft))
     await session.execute(
         update(Campaign)
         .where(Campaign.created_by == person.id)
@@ -113,7 +116,7 @@ async def forget(session: AsyncSession, person: Person, platform: str) -> None:
     await session.execute(update(InviteCode).where(InviteCode.created_by == person.id).values(created_by=None))
     await session.execute(update(InviteCode).where(InviteCode.used_by == person.id).values(used_by=None))
     await session.execute(delete(LinkCode).where(LinkCode.person_id == person.id))
-    record_event(session, "consent_withdrawn", platform=platform)
+    record_event(session, EventKind.consent_withdrawn, at=now, platform=platform)
     await session.delete(person)
     await session.flush()
 
@@ -122,7 +125,7 @@ def to_the_day(moment: datetime) -> datetime:
     return as_utc(moment).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def _consent_row(person: Person | None, platform: str, consent: ConsentText, decision: str) -> ConsentRecord:
+def _consent_row(person: Person | None, platform: str, consent: ConsentText, decision: ConsentDecision, now: datetime) -> ConsentRecord:
     return ConsentRecord(
         person_id=person.id if person else None,
         platform=platform,
@@ -130,6 +133,7 @@ def _consent_row(person: Person | None, platform: str, consent: ConsentText, dec
         text_language=consent.language,
         text_sha256=consent.sha256,
         decision=decision,
+        decided_at=now,
     )
 
 

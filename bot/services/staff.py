@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import MAX_ROW_ID, Account, Person, Role
-from bot.services.events import record_event
-from bot.services.people import INVITE_ROLES, STAFF_ROLES, RoleEvent, RoleName, grant_role
+from bot.services.events import EventKind, record_event
+from bot.services.people import INVITE_ROLES, STAFF_ROLES, RoleName, grant_role
 
-async def apply_admins(session: AsyncSession, admin_accounts: Collection[tuple[str, int]]) -> tuple[int, int]:
+
+async def apply_admins(session: AsyncSession, admin_accounts: Collection[tuple[str, int]], *, now: datetime) -> tuple[int, int]:
     """Every person with an account in ADMINS is admin and nobody else is; returns (granted, revoked)."""
     listed = await _people_with_accounts(session, admin_accounts)
     holders = set(await session.scalars(select(Role.person_id).where(Role.role == RoleName.admin)))
     granted = 0
     for person in await _people(session, listed - holders):
-        granted += await grant_role(session, person, RoleName.admin)
+        granted += await grant_role(session, person, RoleName.admin, now=now)
     revoked = 0
     for person in await _people(session, holders - listed):
         for role in [role for role in person.roles if role.role == RoleName.admin]:
-            await _revoke(session, person, role)
+            await _revoke(session, person, role, now)
             revoked += 1
     return granted, revoked
 
@@ -48,18 +50,18 @@ async def find_revocable(session: AsyncSession, person_id: int, role_id: int) ->
     return (person, role) if role is not None and revocable(role) else None
 
 
-async def revoke_role(session: AsyncSession, person_id: int, role_id: int) -> tuple[Person, Role] | None:
+async def revoke_role(session: AsyncSession, person_id: int, role_id: int, *, now: datetime) -> tuple[Person, Role] | None:
     """Take a revocable role away (re-checked here, on every press); None if there is nothing to revoke."""
     found = await find_revocable(session, person_id, role_id)
     if found is not None:
-        await _revoke(session, *found)
+        await _revoke(session, *found, now)
     return found
 
 
-async def _revoke(session: AsyncSession, person: Person, role: Role) -> None:
+async def _revoke(session: AsyncSession, person: Person, role: Role, now: datetime) -> None:
     person.roles.remove(role)
     await session.flush()
-    record_event(session, RoleEvent.revoked, person=person, object_type="role", object_id=role.role)
+    record_event(session, EventKind.role_revoked, at=now, person=person, object_type="role", object_id=role.role)
 
 
 async def _people_with_accounts(session: AsyncSession, accounts: Collection[tuple[str, int]]) -> set[int]:
