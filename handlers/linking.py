@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from aiogram import Bot, F, Router
-from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
@@ -16,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content, Texts
 from bot.db.models import Account, Person
-from bot.filters import InPrivateChat, Registered
+from bot.filters import Allowed
+from bot.permissions import Action, Actor, may
 from bot.services.linking import LINK_CODE_TTL, LinkRefusal, create_link_code, link_account, own_account, unlink_account
 from bot.services.people import accounts_of
 from handlers.menu import menu_screen
@@ -35,14 +35,13 @@ class LinkedAccount(CallbackData, prefix="acct"):
 
 def build_router() -> Router:
     router = Router(name="linking")
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.callback_query.filter(InPrivateChat())
-    router.message.register(link_with_code, Command("link", magic=F.args))
-    router.message.register(show_code, Command("link"), Registered())
-    router.callback_query.register(show_code, MenuAction.filter(F.action == "link"), Registered())
-    router.callback_query.register(list_accounts, MenuAction.filter(F.action == "accounts"), Registered())
-    router.callback_query.register(ask_unlink, LinkedAccount.filter(F.step == AccountStep.ask), Registered())
-    router.callback_query.register(unlink, LinkedAccount.filter(F.step == AccountStep.confirm), Registered())
+    router.message.register(link_with_code, Command("link", magic=F.args))  # anyone: a newcomer's account joins with it
+    router.message.register(show_code, Command("link"), Allowed(Action.link_accounts))
+    router.callback_query.filter(Allowed(Action.link_accounts))
+    router.callback_query.register(show_code, MenuAction.filter(F.action == "link"))
+    router.callback_query.register(list_accounts, MenuAction.filter(F.action == "accounts"))
+    router.callback_query.register(ask_unlink, LinkedAccount.filter(F.step == AccountStep.ask))
+    router.callback_query.register(unlink, LinkedAccount.filter(F.step == AccountStep.confirm))
     return router
 
 
@@ -92,9 +91,9 @@ async def list_accounts(callback: CallbackQuery, session: AsyncSession, person: 
     await show(callback, l10n(key, accounts=lines), builder.adjust(1).as_markup(), notice=notice)
 
 
-async def ask_unlink(callback: CallbackQuery, callback_data: LinkedAccount, session: AsyncSession, person: Person, l10n: Texts) -> None:
+async def ask_unlink(callback: CallbackQuery, callback_data: LinkedAccount, session: AsyncSession, person: Person, actor: Actor, l10n: Texts) -> None:
     account = await own_account(session, person, callback_data.id)
-    if account is None:
+    if account is None or not may(actor, Action.unlink_account, account):
         await callback.answer(l10n("fallback.button_outdated"))
         return
     builder = InlineKeyboardBuilder()
@@ -104,10 +103,22 @@ async def ask_unlink(callback: CallbackQuery, callback_data: LinkedAccount, sess
 
 
 async def unlink(
-    callback: CallbackQuery, callback_data: LinkedAccount, session: AsyncSession, person: Person, account: Account, l10n: Texts, content: Content, bots: Mapping[str, Bot]
+    callback: CallbackQuery,
+    callback_data: LinkedAccount,
+    session: AsyncSession,
+    person: Person,
+    actor: Actor,
+    account: Account,
+    l10n: Texts,
+    content: Content,
+    bots: Mapping[str, Bot],
 ) -> None:
     presser = account
-    parted = await unlink_account(session, person, callback_data.id)
+    target = await session.get(Account, callback_data.id)
+    if target is None or not may(actor, Action.unlink_account, target):
+        await callback.answer(l10n("fallback.button_outdated"))
+        return
+    parted = await unlink_account(session, person, target.id)  # under the person's lock: never their last account
     if parted is None:
         await callback.answer(l10n("fallback.button_outdated"))
         return

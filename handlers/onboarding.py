@@ -7,7 +7,6 @@ import html
 import secrets
 
 from aiogram import F, Router
-from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -17,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import LANGUAGES, Settings
 from bot.content import Content, Texts
 from bot.db.models import InviteCode, Person
-from bot.filters import InPrivateChat
 from bot.services.invites import InviteProblem, check_invite, claim_invite
 from bot.services.people import RoleName, grant_role, has_role, record_decline, register
 from handlers.menu import district_keyboard, menu_screen
@@ -40,8 +38,6 @@ class ConsentAnswer(CallbackData, prefix="consent"):
 
 def build_router() -> Router:
     router = Router(name="onboarding")
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.callback_query.filter(InPrivateChat())
     router.message.register(start, CommandStart())
     router.message.register(ask_language, Command("language"))
     router.callback_query.register(choose_language, LanguageChoice.filter(F.language.in_(LANGUAGES)))
