@@ -1,6 +1,6 @@
 """A person blocking the bot (Telegram's my_chat_member, VK's message_deny) drops out of broadcasts
-at once, before a send fails; any update from them afterwards, unblocking included, brings them
-back (IdentityMiddleware)."""
+at once, before a send fails; any update from them in their private chat with the bot afterwards,
+unblocking included, brings them back (IdentityMiddleware)."""
 
 from __future__ import annotations
 
