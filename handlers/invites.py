@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.content import Content, Texts
 from bot.db.models import Person
-from bot.platforms import Channel
 from bot.filters import Allowed
 from bot.permissions import Action, Actor, may
+from bot.platforms import Channel
 from bot.services.invites import create_invite
 from bot.services.people import INVITE_ROLES, STAFF_ROLES, RoleName, format_date
 from handlers.menu import back_button

@@ -14,12 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.content import Choice, Content, Texts
 from bot.db.models import Person, Role
 from bot.filters import Allowed
-from bot.permissions import Action, Actor, may
 from bot.lengths import BUTTON_LABEL_LIMIT, shortened
+from bot.permissions import Action, Actor, may
 from bot.services.people import accounts_of, format_date, role_names
 from bot.services.staff import find_person, find_role, revoke_role, staff_members
 from handlers.ui import CallbackInt, MenuAction, choices_keyboard, show, tell_person
-
 
 
 class StaffStep(StrEnum):
