@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import LANGUAGES, Settings
 from bot.content import Content
+from bot.filters import in_private_chat
 from bot.services.people import RoleName, find_account, grant_role, role_names
 from bot.services.updates import claim
 
@@ -47,7 +48,9 @@ class DatabaseSessionMiddleware(BaseMiddleware):
 
 
 class IdentityMiddleware(BaseMiddleware):
-    """Finds the account and person behind the update and the language to answer in."""
+    """Finds the account and person behind the update and the language to answer in. Only in the
+    person's private chat with the bot (bot.filters.chat_kind): group traffic reaches no personal
+    feature, so it costs no lookup (the group tier looks a writer up in the rare case it answers)."""
 
     def __init__(self, content: Content, settings: Settings) -> None:
         self.content = content
@@ -56,7 +59,8 @@ class IdentityMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, update: Update, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         platform, session = data["platform"], data["session"]
-        account = await find_account(session, platform, user.id) if user else None
+        private = in_private_chat(data.get("event_chat"), user)
+        account = await find_account(session, platform, user.id) if user and private else None
         person = account.person if account else None
         if account is not None and account.unreachable_since is not None:
             account.unreachable_since = None  # they wrote again: broadcasts reach them again

@@ -1,65 +1,120 @@
 """Who may do what, in one place: "may this person do this (to that object)". Router filters ask
 it (bot.filters.Allowed) and every callback that acts on a row asks it again with the row, since a
-button can be pressed long after the screen was drawn and the person's roles changed since."""
+button can be pressed long after the screen was drawn and the person's roles changed since.
+
+A rule answers two questions: with no target, "may this person do this at all" (a router's filter,
+a menu button, a /help line); with the target row, "may they do it to this one" (ownership, the
+row's specialty). A feature's new action is one enum member and one rule here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from bot.db.models import Campaign, Person
-from bot.services.people import RoleName
+from bot.db.models import Account, Campaign, Person, Role
+from bot.services.people import INVITE_ROLES, RoleName
 
 
 class Action(StrEnum):
-    use_menu = "use_menu"
-    link_accounts = "link_accounts"
-    invite_staff = "invite_staff"
-    manage_staff = "manage_staff"
-    compose_broadcast = "compose_broadcast"  # compose, list, and send their own drafts
-    cancel_broadcast = "cancel_broadcast"
+    use_menu = "use_menu"  # the menu, settings and "my data": everyone registered
+    link_accounts = "link_accounts"  # link codes and the list of one's accounts
+    unlink_account = "unlink_account"  # target: the Account to part (the person's own)
+    invite_staff = "invite_staff"  # target: the role the invite would give
+    manage_staff = "manage_staff"  # the staff list and a member's screen
+    revoke_role = "revoke_role"  # target: the Role to take away
+    compose_broadcast = "compose_broadcast"  # compose, list, and send their own drafts; target: the draft
+    cancel_broadcast = "cancel_broadcast"  # target: the Campaign
 
 
 @dataclass(frozen=True)
 class Actor:
-    person: Person | None
-    roles: frozenset[str]
+    """Who is asking: the person (None: not registered), their roles' names, and the specialties
+    of their specialist roles (a specialist works the questions of their own specialties)."""
 
-    def has(self, *roles: RoleName) -> bool:
+    person: Person | None
+    roles: frozenset[str] = frozenset()
+    specialties: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, person: Person | None) -> Actor:
+        """The actor as the person's roles are now (read per update, so a revoked role is gone)."""
+        if person is None:
+            return cls(None)
+        roles = person.roles
+        specialties = frozenset(role.specialty for role in roles if role.role == RoleName.specialist and role.specialty)
+        return cls(person, frozenset(role.role for role in roles), specialties)
+
+    @property
+    def registered(self) -> bool:
+        return self.person is not None
+
+    def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
 
+    def is_person(self, person_id: int | None) -> bool:
+        """The actor is the person with this id: a row's author or owner (None: nobody's, e.g. after "delete my data")."""
+        return self.person is not None and person_id is not None and person_id == self.person.id
+
+    def specialist_in(self, specialty: str) -> bool:
+        return specialty in self.specialties
+
+
+Rule = Callable[[Actor, Any], bool]
 
 BROADCAST_SENDERS = frozenset({RoleName.coordinator, RoleName.head, RoleName.admin})
 
 
 def _registered(actor: Actor, target: object) -> bool:
-    return actor.person is not None
+    return actor.registered
+
+
+def _own_account(actor: Actor, target: object) -> bool:
+    if not isinstance(target, Account):
+        return actor.registered
+    return actor.is_person(target.person_id)
 
 
 def _admin(actor: Actor, target: object) -> bool:
     return actor.has(RoleName.admin)
 
 
+def _invite_staff(actor: Actor, target: object) -> bool:
+    """Admins invite specialists, coordinators and heads; nobody invites an admin (ADMINS alone decides)."""
+    return actor.has(RoleName.admin) and (target is None or target in INVITE_ROLES)
+
+
+def _revoke_role(actor: Actor, target: object) -> bool:
+    """Admins take away the roles invites give; admin itself is ADMINS's to decide, at every start."""
+    if not actor.has(RoleName.admin):
+        return False
+    return not isinstance(target, Role) or target.role in INVITE_ROLES
+
+
 def _broadcast_sender(actor: Actor, target: object) -> bool:
+    """Coordinators, heads and admins; a draft is its author's alone (nobody edits another's half-written text)."""
     if not actor.has(*BROADCAST_SENDERS):
         return False
-    return not isinstance(target, Campaign) or (actor.person is not None and target.created_by == actor.person.id)
+    return not isinstance(target, Campaign) or actor.is_person(target.created_by)
 
 
 def _cancel_broadcast(actor: Actor, target: object) -> bool:
     """Its author (while still a sender), a head or an admin: a head or an admin stops anyone's
-    broadcast (a wrong text going to 3,000 families cannot wait for its author)."""
+    broadcast (a wrong text going to 3,000 families cannot wait for its author); another
+    coordinator does not (they are peers, and each one's sends are their own)."""
     if actor.has(RoleName.head, RoleName.admin):
         return True
     return _broadcast_sender(actor, target)
 
 
-RULES: dict[Action, Callable[[Actor, object], bool]] = {
+RULES: dict[Action, Rule] = {
     Action.use_menu: _registered,
     Action.link_accounts: _registered,
-    Action.invite_staff: _admin,
+    Action.unlink_account: _own_account,
+    Action.invite_staff: _invite_staff,
     Action.manage_staff: _admin,
+    Action.revoke_role: _revoke_role,
     Action.compose_broadcast: _broadcast_sender,
     Action.cancel_broadcast: _cancel_broadcast,
 }

@@ -1,12 +1,33 @@
-"""Dialogue handlers: one Router per feature, written once for every platform."""
+"""Dialogue handlers: one Router per feature, written once for every platform, tiered by chat type
+first. The private tier (the person's own chat with the bot) holds every personal feature; the
+group tier holds what the bot says in groups. A tier's filter is asked once per update, so group
+traffic never reaches a private feature (nor its filters, some of which read the database)."""
 
 from __future__ import annotations
 
 from aiogram import Router
 
+from bot.filters import InGroupChat, InPrivateChat
 from handlers import broadcasts, fallback, invites, linking, membership, menu, onboarding, staff
 
 
 def build_routers() -> list[Router]:
-    """Fresh routers (a Router can join only one Dispatcher); the fallback router goes last."""
-    return [onboarding.build_router(), linking.build_router(), invites.build_router(), staff.build_router(), menu.build_router(), broadcasts.build_router(), membership.build_router(), fallback.build_router()]
+    """Fresh routers (a Router can join only one Dispatcher)."""
+    return [private_tier(), group_tier(), membership.build_router(), fallback.build_errors_router()]
+
+
+def private_tier() -> Router:
+    tier = Router(name="private")
+    tier.message.filter(InPrivateChat())
+    tier.callback_query.filter(InPrivateChat())
+    features = [onboarding, linking, invites, staff, menu, broadcasts]
+    tier.include_routers(*(feature.build_router() for feature in features), fallback.build_private_router())  # the fallback last
+    return tier
+
+
+def group_tier() -> Router:
+    tier = Router(name="group")
+    tier.message.filter(InGroupChat())
+    tier.callback_query.filter(~InPrivateChat())  # a press anywhere but the presser's own chat: in a group, or forged
+    tier.include_router(fallback.build_group_router())
+    return tier

@@ -1,22 +1,23 @@
-"""Last router: whatever nobody else handled gets a short, helpful answer, never silence."""
+"""Last routers: whatever nobody else handled gets a short, helpful answer, never silence; in a
+group, a pointer to the private chat; and the apology when a handler fails."""
 
 from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
 from aiogram.filters import Command, ExceptionTypeFilter
-from aiogram.types import CallbackQuery, ErrorEvent, Message
+from aiogram.types import CallbackQuery, ErrorEvent, Message, User
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.content import Texts
+from bot.content import Content, Texts
 from bot.db.models import Person
-from bot.filters import InPrivateChat
 from bot.lengths import shortened
+from bot.permissions import Action, Actor, may
 from bot.platforms import Channel
-from bot.services.broadcasts import SENDERS
-from bot.services.people import RoleName
+from bot.services.people import find_account
 from handlers.ui import menu_button
 
 log = logging.getLogger(__name__)
@@ -25,30 +26,41 @@ MEDIA_KINDS = ("voice", "photo", "video", "document")
 ECHO_LIMIT = 40  # an unknown command is echoed at most this long, the cut shown by "…"
 
 
-def build_router() -> Router:
+def build_private_router() -> Router:
+    """Last in the private tier: whatever no feature took there."""
     router = Router(name="fallback")
-    router.message.register(help_command, Command("help"), F.chat.type == ChatType.PRIVATE)
-    router.message.register(private_message, F.chat.type == ChatType.PRIVATE)
-    router.message.register(group_command, Command("start", "help"))
-    router.callback_query.register(private_only, ~InPrivateChat())
+    router.message.register(help_command, Command("help"))
+    router.message.register(private_message)
     router.callback_query.register(outdated_button)
+    return router
+
+
+def build_group_router() -> Router:
+    """The group tier: /start and /help get a pointer to the private chat, and a press on a
+    personal screen's button outside the private chat is told so."""
+    router = Router(name="group_fallback")
+    router.message.register(group_command, Command("start", "help"))
+    router.callback_query.register(private_only)
+    return router
+
+
+def build_errors_router() -> Router:
+    router = Router(name="errors")
     router.errors.register(apologise, ExceptionTypeFilter(Exception))
     return router
 
 
-# (command, roles that have it; None = everyone registered), in the order /help lists them
-HELP_COMMANDS: tuple[tuple[str, frozenset[str] | None], ...] = (
-    ("start", None), ("menu", None), ("language", None), ("link", None), ("mydata", None),
-    ("broadcasts", SENDERS), ("invite", frozenset({RoleName.admin})), ("help", None),
+# (command, what it does; None = everyone, registered or not), in the order /help lists them
+HELP_COMMANDS: tuple[tuple[str, Action | None], ...] = (
+    ("start", None), ("menu", Action.use_menu), ("language", Action.use_menu), ("link", Action.link_accounts), ("mydata", Action.use_menu),
+    ("broadcasts", Action.compose_broadcast), ("invite", Action.invite_staff), ("help", None),
 )
 
 
-async def help_command(message: Message, l10n: Texts, person: Person | None = None, roles: frozenset[str] = frozenset()) -> None:
-    """The commands of the person's own roles; someone not registered yet is pointed to /start."""
-    if person is None:
-        commands = ["start", "help"]
-    else:
-        commands = [name for name, allowed in HELP_COMMANDS if allowed is None or allowed & roles]
+async def help_command(message: Message, l10n: Texts, person: Person | None = None) -> None:
+    """The commands the person may use; someone not registered yet is pointed to /start."""
+    actor = Actor.of(person)
+    commands = [name for name, action in HELP_COMMANDS if action is None or may(actor, action)]
     lines = [l10n("help.intro", centre=l10n("centre.name")), *(l10n(f"help.{name}") for name in commands)]
     await message.answer("\n".join(lines))
 
@@ -71,13 +83,23 @@ def fallback_text(message: Message, l10n: Texts) -> str:
     return l10n("fallback.media", kind=l10n(f"kind.{kind}"))
 
 
-async def group_command(message: Message, l10n: Texts, bot: Bot, channel: Channel) -> None:
+async def group_command(message: Message, l10n: Texts, bot: Bot, channel: Channel, session: AsyncSession, platform: str, content: Content) -> None:
     """In a group only /start and /help get an answer: a link to the private chat. Chatter is not ours."""
+    l10n = await writers_texts(session, platform, message.from_user, content, l10n)
     await message.reply(l10n("fallback.group", link=await channel.link_to_bot(bot)))
 
 
-async def private_only(callback: CallbackQuery, l10n: Texts) -> None:
+async def private_only(callback: CallbackQuery, l10n: Texts, session: AsyncSession, platform: str, content: Content) -> None:
+    l10n = await writers_texts(session, platform, callback.from_user, content, l10n)
     await callback.answer(l10n("privacy.private_only"), show_alert=True)
+
+
+async def writers_texts(session: AsyncSession, platform: str, user: User | None, content: Content, guessed: Texts) -> Texts:
+    """The writer's own language when the bot answers them outside the private chat. The identity
+    middleware looks nobody up for group traffic (most of it is chatter the bot ignores), so the
+    rare group update that gets an answer looks its writer up here."""
+    account = await find_account(session, platform, user.id) if user else None
+    return content.texts[account.person.language] if account is not None else guessed
 
 
 async def outdated_button(callback: CallbackQuery, l10n: Texts) -> None:

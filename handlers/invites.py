@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from aiogram import Bot, F, Router
-from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
@@ -16,10 +15,11 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Content, Texts
 from bot.db.models import Person
-from bot.filters import HasRole, InPrivateChat
+from bot.filters import Allowed
+from bot.permissions import Action, Actor, may
 from bot.platforms import Channel
 from bot.services.invites import create_invite
-from bot.services.people import INVITE_ROLES, RoleName, format_date
+from bot.services.people import INVITE_ROLES, STAFF_ROLES, RoleName, format_date
 from handlers.menu import back_button
 from handlers.ui import CallbackInt, MenuAction, choices_keyboard, show
 
@@ -32,8 +32,8 @@ class InviteFor(CallbackData, prefix="invite"):
 
 def build_router() -> Router:
     router = Router(name="invites")
-    router.message.filter(F.chat.type == ChatType.PRIVATE, HasRole("admin"))
-    router.callback_query.filter(InPrivateChat(), HasRole("admin"))
+    router.message.filter(Allowed(Action.invite_staff))
+    router.callback_query.filter(Allowed(Action.invite_staff))
     router.message.register(invite_command, Command("invite"))
     router.callback_query.register(choose_role, MenuAction.filter(F.action == "invite"))
     router.callback_query.register(choose_specialty, InviteFor.filter((F.role == "specialist") & (F.specialty == "")))
@@ -71,6 +71,7 @@ async def invite_text(
     specialty: str,
     *,
     session: AsyncSession,
+    actor: Actor,
     person: Person,
     l10n: Texts,
     content: Content,
@@ -80,14 +81,14 @@ async def invite_text(
     clock: Clock,
     **_,
 ) -> str:
-    """Check the (re-authorised) role and specialty, create the code, and word the answer."""
+    """Check the role (re-authorised: the button or the command names it) and specialty, create the code, and word the answer."""
     specialties = ", ".join(choice.id for choice in content.specialties)
     if not role:
         return l10n("invite.usage", roles=", ".join(INVITE_ROLES), specialties=specialties)
-    if role == RoleName.admin:
-        return l10n("staff.no_admin_invites", roles=", ".join(INVITE_ROLES))
-    if role not in INVITE_ROLES:
+    if role not in STAFF_ROLES:
         return l10n("invite.unknown_role", role=role, roles=", ".join(INVITE_ROLES))
+    if not may(actor, Action.invite_staff, RoleName(role)):  # the router let an admin in: only the role can be refused
+        return l10n("staff.no_admin_invites", roles=", ".join(INVITE_ROLES))
     role = RoleName(role)
     if role == RoleName.specialist and Content.find(content.specialties, specialty) is None:
         return l10n("invite.unknown_specialty", specialties=specialties)

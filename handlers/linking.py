@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from aiogram import Bot, F, Router
-from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
@@ -17,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.content import Content, Texts
 from bot.db.models import Account, Person
-from bot.filters import InPrivateChat, Registered
+from bot.filters import Allowed
+from bot.permissions import Action, Actor, may
 from bot.services.linking import LINK_CODE_TTL, LinkRefusal, create_link_code, link_account, own_account, unlink_account
 from bot.services.people import accounts_of
 from handlers.menu import menu_screen
@@ -36,14 +36,13 @@ class LinkedAccount(CallbackData, prefix="acct"):
 
 def build_router() -> Router:
     router = Router(name="linking")
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.callback_query.filter(InPrivateChat())
-    router.message.register(link_with_code, Command("link", magic=F.args))
-    router.message.register(show_code, Command("link"), Registered())
-    router.callback_query.register(show_code, MenuAction.filter(F.action == "link"), Registered())
-    router.callback_query.register(list_accounts, MenuAction.filter(F.action == "accounts"), Registered())
-    router.callback_query.register(ask_unlink, LinkedAccount.filter(F.step == AccountStep.ask), Registered())
-    router.callback_query.register(unlink, LinkedAccount.filter(F.step == AccountStep.confirm), Registered())
+    router.message.register(link_with_code, Command("link", magic=F.args))  # anyone: a newcomer's account joins with it
+    router.message.register(show_code, Command("link"), Allowed(Action.link_accounts))
+    router.callback_query.filter(Allowed(Action.link_accounts))
+    router.callback_query.register(show_code, MenuAction.filter(F.action == "link"))
+    router.callback_query.register(list_accounts, MenuAction.filter(F.action == "accounts"))
+    router.callback_query.register(ask_unlink, LinkedAccount.filter(F.step == AccountStep.ask))
+    router.callback_query.register(unlink, LinkedAccount.filter(F.step == AccountStep.confirm))
     return router
 
 
@@ -101,9 +100,9 @@ async def list_accounts(callback: CallbackQuery, session: AsyncSession, person: 
     await show(callback, l10n(key, accounts=lines), builder.adjust(1).as_markup(), notice=notice)
 
 
-async def ask_unlink(callback: CallbackQuery, callback_data: LinkedAccount, session: AsyncSession, person: Person, l10n: Texts) -> None:
+async def ask_unlink(callback: CallbackQuery, callback_data: LinkedAccount, session: AsyncSession, person: Person, actor: Actor, l10n: Texts) -> None:
     account = await own_account(session, person, callback_data.id)
-    if account is None:
+    if account is None or not may(actor, Action.unlink_account, account):
         await callback.answer(l10n("fallback.button_outdated"))
         return
     builder = InlineKeyboardBuilder()
@@ -117,6 +116,7 @@ async def unlink(
     callback_data: LinkedAccount,
     session: AsyncSession,
     person: Person,
+    actor: Actor,
     account: Account,
     l10n: Texts,
     content: Content,
@@ -124,7 +124,11 @@ async def unlink(
     clock: Clock,
 ) -> None:
     presser = account
-    parted = await unlink_account(session, person, callback_data.id, now=clock.now())
+    target = await session.get(Account, callback_data.id)
+    if target is None or not may(actor, Action.unlink_account, target):
+        await callback.answer(l10n("fallback.button_outdated"))
+        return
+    parted = await unlink_account(session, person, target.id, now=clock.now())  # under the person's lock: never their last account
     if parted is None:
         await callback.answer(l10n("fallback.button_outdated"))
         return

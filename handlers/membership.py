@@ -1,21 +1,22 @@
 """A person blocking the bot (Telegram's my_chat_member, VK's message_deny) drops out of broadcasts
-at once, before a send fails; any update from them afterwards, unblocking included, brings them
-back (IdentityMiddleware)."""
+at once, before a send fails; any update from them in their private chat with the bot afterwards,
+unblocking included, brings them back (IdentityMiddleware)."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 from aiogram.filters import KICKED, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
 
 from bot.clock import Clock
 from bot.db.models import Account
+from bot.filters import InPrivateChat
 
 
 def build_router() -> Router:
+    """Neither tier: the event is about the private chat itself, and comes whether the bot may write there or not."""
     router = Router(name="membership")
-    router.my_chat_member.register(blocked, F.chat.type == ChatType.PRIVATE, ChatMemberUpdatedFilter(member_status_changed=KICKED))
+    router.my_chat_member.register(blocked, InPrivateChat(), ChatMemberUpdatedFilter(member_status_changed=KICKED))
     return router
 
 

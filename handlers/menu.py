@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.enums import ChatType
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -13,19 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.content import Choice, Content, Texts
 from bot.db.models import Person
-from bot.filters import InPrivateChat, Registered
-from bot.services.broadcasts import SENDERS
+from bot.filters import Allowed
+from bot.permissions import Action, Actor, may
 from bot.services.people import RoleName, accounts_of, forget, format_date, grant_role, has_role, latest_consent, role_names
 from handlers.ui import CallbackInt, MenuAction, choices_keyboard, language_keyboard, show
 
-# (action, text key, roles that see it; None = everyone registered)
-MENU_ITEMS: list[tuple[str, str, frozenset[str] | None]] = [
-    ("settings", "menu.settings", None),
-    ("my_data", "menu.my_data", None),
-    ("link", "menu.link", None),
-    ("broadcasts", "menu.broadcasts", SENDERS),
-    ("invite", "menu.invite", frozenset({RoleName.admin})),
-    ("staff", "staff.menu", frozenset({RoleName.admin})),
+# (action, text key, what the button lets one do: shown to those who may)
+MENU_ITEMS: list[tuple[str, str, Action]] = [
+    ("settings", "menu.settings", Action.use_menu),
+    ("my_data", "menu.my_data", Action.use_menu),
+    ("link", "menu.link", Action.link_accounts),
+    ("broadcasts", "menu.broadcasts", Action.compose_broadcast),
+    ("invite", "menu.invite", Action.invite_staff),
+    ("staff", "staff.menu", Action.manage_staff),
 ]
 
 
@@ -42,8 +41,8 @@ class AgeChoice(CallbackData, prefix="age"):
 
 def build_router() -> Router:
     router = Router(name="menu")
-    router.message.filter(F.chat.type == ChatType.PRIVATE, Registered())
-    router.callback_query.filter(InPrivateChat(), Registered())
+    router.message.filter(Allowed(Action.use_menu))
+    router.callback_query.filter(Allowed(Action.use_menu))
     router.message.register(open_menu, Command("menu"))
     router.message.register(open_my_data, Command("mydata"))
     router.callback_query.register(open_menu, MenuAction.filter(F.action == "home"))
@@ -62,10 +61,10 @@ def build_router() -> Router:
 
 def menu_screen(person: Person, l10n: Texts, note: str = "") -> tuple[str, InlineKeyboardMarkup]:
     """The menu; `note` (already localised) goes above it, e.g. a confirmation."""
-    roles = set(role_names(person))
+    actor = Actor.of(person)  # as the roles are now: this update may have just given one
     builder = InlineKeyboardBuilder()
-    for action, key, allowed in MENU_ITEMS:
-        if allowed is None or allowed & roles:
+    for action, key, needs in MENU_ITEMS:
+        if may(actor, needs):
             builder.button(text=l10n(key), callback_data=MenuAction(action=action))
     builder.adjust(1)
     title = l10n("menu.title", roles=roles_label(person, l10n))

@@ -8,7 +8,6 @@ import secrets
 from datetime import datetime
 
 from aiogram import F, Router
-from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -19,7 +18,6 @@ from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
 from bot.content import Content, Texts
 from bot.db.models import InviteCode, Person
-from bot.filters import InPrivateChat
 from bot.services.invites import InviteProblem, check_invite, claim_invite
 from bot.services.people import RoleName, grant_role, has_role, record_decline, register
 from handlers.menu import district_keyboard, menu_screen
@@ -42,8 +40,6 @@ class ConsentAnswer(CallbackData, prefix="consent"):
 
 def build_router() -> Router:
     router = Router(name="onboarding")
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.callback_query.filter(InPrivateChat())
     router.message.register(start, CommandStart())
     router.message.register(ask_language, Command("language"))
     router.callback_query.register(choose_language, LanguageChoice.filter(F.language.in_(LANGUAGES)))

@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.content import Choice, Content, Texts
 from bot.db.models import Person, Role
-from bot.filters import HasRole
+from bot.filters import Allowed
 from bot.lengths import BUTTON_LABEL_LIMIT, shortened
-from bot.services.people import RoleName, accounts_of, format_date, role_names
-from bot.services.staff import find_person, find_revocable, revocable, revoke_role, staff_members
+from bot.permissions import Action, Actor, may
+from bot.services.people import accounts_of, format_date, role_names
+from bot.services.staff import find_person, find_role, revoke_role, staff_members
 from handlers.ui import CallbackInt, MenuAction, choices_keyboard, show, tell_person
 
 
@@ -37,7 +38,7 @@ class StaffScreen(CallbackData, prefix="staff"):
 
 def build_router() -> Router:
     router = Router(name="staff")
-    router.callback_query.filter(HasRole(RoleName.admin))  # asked again on every press: roles are read per update
+    router.callback_query.filter(Allowed(Action.manage_staff))  # asked again on every press: roles are read per update
     router.callback_query.register(open_staff, MenuAction.filter(F.action == "staff"))
     router.callback_query.register(staff_page, StaffScreen.filter(F.step == StaffStep.list))
     router.callback_query.register(staff_member, StaffScreen.filter(F.step == StaffStep.person))
@@ -78,30 +79,39 @@ async def staff_list(callback: CallbackQuery, session: AsyncSession, l10n: Texts
     await show(callback, l10n("staff.list_title", count=len(members)), markup)
 
 
-async def staff_member(callback: CallbackQuery, callback_data: StaffScreen, session: AsyncSession, l10n: Texts, content: Content) -> None:
+async def staff_member(callback: CallbackQuery, callback_data: StaffScreen, session: AsyncSession, actor: Actor, l10n: Texts, content: Content) -> None:
     person = await find_person(session, callback_data.person)
     if person is None:
         await callback.answer(l10n("fallback.button_outdated"))
         return
-    await show(callback, *await member_screen(session, person, l10n, content))
+    await show(callback, *await member_screen(session, actor, person, l10n, content))
 
 
-async def member_screen(session: AsyncSession, person: Person, l10n: Texts, content: Content, note: str = "") -> tuple[str, InlineKeyboardMarkup]:
+async def member_screen(
+    session: AsyncSession, actor: Actor, person: Person, l10n: Texts, content: Content, note: str = ""
+) -> tuple[str, InlineKeyboardMarkup]:
     """A person's roles, each with the day it was given, their messengers, and a revoke button per revocable role."""
     roles = sorted(person.roles, key=lambda role: role.id)
     lines = "\n".join(l10n("staff.role_line", role=role_label(role, l10n, content), date=format_date(role.granted_at)) for role in roles)
     messengers = ", ".join(sorted({account.platform for account in await accounts_of(session, person)}))
     text = l10n("staff.member", id=person.id, roles=lines or l10n("staff.no_roles"), messengers=messengers)
     builder = InlineKeyboardBuilder()
-    for role in filter(revocable, roles):
+    for role in (role for role in roles if may(actor, Action.revoke_role, role)):
         data = StaffScreen(step=StaffStep.revoke, person=person.id, role=role.id)
         builder.button(text=fit(l10n("staff.revoke", role=role_label(role, l10n, content))), callback_data=data)
     builder.button(text=l10n("menu.back"), callback_data=StaffScreen(step=StaffStep.list))
     return (f"{note}\n\n{text}" if note else text), builder.adjust(1).as_markup()
 
 
-async def confirm_revoke(callback: CallbackQuery, callback_data: StaffScreen, session: AsyncSession, l10n: Texts, content: Content) -> None:
-    found = await find_revocable(session, callback_data.person, callback_data.role)
+async def revocable_role(session: AsyncSession, actor: Actor, screen: StaffScreen) -> tuple[Person, Role] | None:
+    """The button's person and role, if they still belong together and the presser may take the
+    role away: asked on every press, since the screen may be older than the presser's roles."""
+    found = await find_role(session, screen.person, screen.role)
+    return found if found is not None and may(actor, Action.revoke_role, found[1]) else None
+
+
+async def confirm_revoke(callback: CallbackQuery, callback_data: StaffScreen, session: AsyncSession, actor: Actor, l10n: Texts, content: Content) -> None:
+    found = await revocable_role(session, actor, callback_data)
     if found is None:
         await callback.answer(l10n("fallback.button_outdated"))
         return
@@ -113,13 +123,14 @@ async def confirm_revoke(callback: CallbackQuery, callback_data: StaffScreen, se
 
 
 async def revoke(
-    callback: CallbackQuery, callback_data: StaffScreen, session: AsyncSession, l10n: Texts, content: Content, bots: Mapping[str, Bot], clock: Clock
+    callback: CallbackQuery, callback_data: StaffScreen, session: AsyncSession, actor: Actor, l10n: Texts, content: Content, bots: Mapping[str, Bot], clock: Clock
 ) -> None:
-    revoked = await revoke_role(session, callback_data.person, callback_data.role, now=clock.now())
-    if revoked is None:  # a double tap, or an old button: the role is gone already
+    found = await revocable_role(session, actor, callback_data)
+    if found is None:  # a double tap, or an old button: the role is gone already
         await callback.answer(l10n("fallback.button_outdated"))
         return
-    person, role = revoked
+    person, role = found
+    await revoke_role(session, person, role, now=clock.now())
     told = await tell_person(bots, await accounts_of(session, person), person, content, lambda theirs: theirs("staff.revoked_notice", role=role_label(role, theirs, content)))
     note = l10n("staff.revoked", role=role_label(role, l10n, content)) + ("" if told else "\n" + l10n("staff.not_told"))
-    await show(callback, *await member_screen(session, person, l10n, content, note=note))
+    await show(callback, *await member_screen(session, actor, person, l10n, content, note=note))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import MAX_ROW_ID, Account, Person, Role
 from bot.services.events import EventKind, record_event
-from bot.services.people import INVITE_ROLES, STAFF_ROLES, RoleName, grant_role
+from bot.services.people import STAFF_ROLES, RoleName, grant_role
 
 
 async def apply_admins(session: AsyncSession, admin_accounts: Collection[tuple[str, int]], *, now: datetime) -> tuple[int, int]:
@@ -38,24 +38,16 @@ async def find_person(session: AsyncSession, person_id: int) -> Person | None:
     return await session.get(Person, person_id) if 0 < person_id <= MAX_ROW_ID else None
 
 
-def revocable(role: Role) -> bool:
-    """Roles an admin may take away from the menu; admin itself is ADMINS's to decide."""
-    return role.role in INVITE_ROLES
-
-
-async def find_revocable(session: AsyncSession, person_id: int, role_id: int) -> tuple[Person, Role] | None:
-    """The person and their role, if both still exist, belong together and the role may be revoked."""
+async def find_role(session: AsyncSession, person_id: int, role_id: int) -> tuple[Person, Role] | None:
+    """The person and their role, if both still exist and belong together (who may revoke it is
+    bot.permissions's to say)."""
     person = await find_person(session, person_id)
     role = next((role for role in person.roles if role.id == role_id), None) if person else None
-    return (person, role) if role is not None and revocable(role) else None
+    return (person, role) if role is not None else None
 
 
-async def revoke_role(session: AsyncSession, person_id: int, role_id: int, *, now: datetime) -> tuple[Person, Role] | None:
-    """Take a revocable role away (re-checked here, on every press); None if there is nothing to revoke."""
-    found = await find_revocable(session, person_id, role_id)
-    if found is not None:
-        await _revoke(session, *found, now)
-    return found
+async def revoke_role(session: AsyncSession, person: Person, role: Role, *, now: datetime) -> None:
+    await _revoke(session, person, role, now)
 
 
 async def _revoke(session: AsyncSession, person: Person, role: Role, now: datetime) -> None:
