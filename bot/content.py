@@ -48,7 +48,7 @@ class Texts:
     Values are HTML-escaped. A whole number is written the language's way (ru 3 000, ro 3.000,
     en 3,000), an identifier ({id}) as its digits. "{count:minutes}" in a text writes the number in
     the form of the phrase plural.minutes that CLDR's plural rules choose for it in this language
-    (1 минуту, 2 минуты, 5 минут), so a text with two counts words each of them right."""
+    (ro: 1 minut, 2 minute, 20 de minute), so a text with two counts words each of them right."""
 
     def __init__(self, language: str, strings: dict[str, str], plurals: dict[str, dict[str, str]] | None = None, zone: tzinfo = UTC) -> None:
         self.language = language
@@ -68,12 +68,12 @@ class Texts:
         return format_decimal(value, locale=self._locale)
 
     def counted(self, count: int, phrase: str) -> str:
-        """The count with its plural phrase: counted(5, "minutes") is "5 минут" in Russian."""
+        """The count with its plural phrase: counted(20, "minutes") is "20 de minute" in Romanian."""
         form = self._plurals[phrase][self._locale.plural_form(count)]
         return form.format(n=self.number(count))
 
     def date_time(self, moment: datetime) -> str:
-        """A moment as the reader reads it: in their zone and language (11 декабря 2026 г., 15:05)."""
+        """A moment as the reader reads it: in their zone and language (ro: 11 decembrie 2026, 15:05)."""
         local = self._local(moment)
         pattern = get_datetime_format("medium", locale=self._locale).replace("'", "")
         return pattern.format(format_time(local, "short", locale=self._locale), format_date(local, "long", locale=self._locale))
@@ -182,16 +182,16 @@ def plural_categories(language: str) -> frozenset[str]:
 
 def check_locales(locales: dict[str, LocaleFile]) -> None:
     """Each plural phrase has the language's forms, each {count:phrase} names one, and every
-    language has the keys and placeholders of the first."""
-    reference = locales[LANGUAGES[0]]
-    for file in locales.values():
+    language has the same keys with the same placeholders."""
+    files = list(locales.values())
+    for file in files:
         _check_plurals(file)
         for key, template in file.strings.items():
             for name, phrase in _fields(file, key, template):
                 if phrase and phrase not in file.plurals:
                     raise LocaleMistake(f"{file.path}: {key}: {{{name}:{phrase}}} names no phrase {PLURALS}.{phrase} — add it to [{PLURALS}], or write {{{name}}}")
-        if file is not reference:
-            _check_same_keys(file, reference)
+    _check_same_keys(files)
+    _check_same_placeholders(files)
 
 
 def _check_plurals(file: LocaleFile) -> None:
@@ -207,17 +207,27 @@ def _check_plurals(file: LocaleFile) -> None:
                 raise LocaleMistake(f"{file.path}: {key}.{category}: a plural form has one placeholder, {{n}} (the number) — remove the others")
 
 
-def _check_same_keys(file: LocaleFile, reference: LocaleFile) -> None:
-    if missing := sorted(reference.keys - file.keys):
-        raise LocaleMistake(f"{file.path}: {missing[0]}: missing — translate it from {reference.path.name}")
-    if extra := sorted(file.keys - reference.keys):
-        raise LocaleMistake(f"{file.path}: {extra[0]}: not in {reference.path.name} — add it there too, or remove it")
-    for key, template in file.strings.items():
-        names, expected = _names(file, key, template), _names(reference, key, reference.strings[key])
-        if names != expected:
-            raise LocaleMistake(
-                f"{file.path}: {key}: placeholders {{{', '.join(sorted(names))}}} differ from {reference.path.name}'s {{{', '.join(sorted(expected))}}} — use the same names in every language"
-            )
+def _check_same_keys(files: list[LocaleFile]) -> None:
+    """A key most languages have is missing from the others; one most lack is extra where it is."""
+    for key in sorted(set().union(*(file.keys for file in files))):
+        having = [file for file in files if key in file.keys]
+        lacking = [file for file in files if key not in file.keys]
+        if lacking and len(having) >= len(lacking):
+            raise LocaleMistake(f"{lacking[0].path}: {key}: missing — translate it from {having[0].path.name}")
+        if lacking:
+            raise LocaleMistake(f"{having[0].path}: {key}: not in {lacking[0].path.name} — add it there too, or remove it")
+
+
+def _check_same_placeholders(files: list[LocaleFile]) -> None:
+    """The language whose placeholders differ from the most common ones is named."""
+    for key in sorted(files[0].strings):
+        names = [_names(file, key, file.strings[key]) for file in files]
+        usual = max(names, key=names.count)
+        for file, found in zip(files, names):
+            if found != usual:
+                raise LocaleMistake(
+                    f"{file.path}: {key}: placeholders {{{', '.join(sorted(found))}}} differ from the other languages' {{{', '.join(sorted(usual))}}} — use the same names in every language"
+                )
 
 
 def _names(file: LocaleFile, key: str, template: str) -> set[str]:

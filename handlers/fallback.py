@@ -21,7 +21,8 @@ from handlers.ui import menu_button
 
 log = logging.getLogger(__name__)
 
-MEDIA_KINDS = ("voice", "photo", "video", "document")
+# the message attribute of each kind of media, and the text key that names it
+MEDIA_KINDS = {"voice": "kind.voice", "photo": "kind.photo", "video": "kind.video", "document": "kind.document"}
 ECHO_LIMIT = 40  # an unknown command is echoed at most this long, the cut shown by "…"
 
 
@@ -36,20 +37,20 @@ def build_router() -> Router:
     return router
 
 
-# (command, roles that have it; None = everyone registered), in the order /help lists them
+# (the command's help line, roles that have it; None = everyone registered), in the order /help lists them
 HELP_COMMANDS: tuple[tuple[str, frozenset[str] | None], ...] = (
-    ("start", None), ("menu", None), ("language", None), ("link", None), ("mydata", None),
-    ("broadcasts", SENDERS), ("invite", frozenset({RoleName.admin})), ("help", None),
+    ("help.start", None), ("help.menu", None), ("help.language", None), ("help.link", None), ("help.mydata", None),
+    ("help.broadcasts", SENDERS), ("help.invite", frozenset({RoleName.admin})), ("help.help", None),
 )
 
 
 async def help_command(message: Message, l10n: Texts, person: Person | None = None, roles: frozenset[str] = frozenset()) -> None:
     """The commands of the person's own roles; someone not registered yet is pointed to /start."""
     if person is None:
-        commands = ["start", "help"]
+        keys = ["help.start", "help.help"]
     else:
-        commands = [name for name, allowed in HELP_COMMANDS if allowed is None or allowed & roles]
-    lines = [l10n("help.intro", centre=l10n("centre.name")), *(l10n(f"help.{name}") for name in commands)]
+        keys = [key for key, allowed in HELP_COMMANDS if allowed is None or allowed & roles]
+    lines = [l10n("help.intro", centre=l10n("centre.name")), *(l10n(key) for key in keys)]
     await message.answer("\n".join(lines))
 
 
@@ -67,8 +68,8 @@ def fallback_text(message: Message, l10n: Texts) -> str:
         return l10n("fallback.text")
     if message.sticker:
         return l10n("fallback.sticker")
-    kind = next((kind for kind in MEDIA_KINDS if getattr(message, kind)), "other")
-    return l10n("fallback.media", kind=l10n(f"kind.{kind}"))
+    kind = next((key for attribute, key in MEDIA_KINDS.items() if getattr(message, attribute)), "kind.other")
+    return l10n("fallback.media", kind=l10n(kind))
 
 
 async def group_command(message: Message, l10n: Texts, bot: Bot, channel: Channel) -> None:

@@ -18,9 +18,9 @@ from bot.db.models import Person
 from bot.platforms import Channel
 from bot.filters import HasRole, InPrivateChat
 from bot.services.invites import create_invite
-from bot.services.people import INVITE_ROLES, RoleName, format_date
+from bot.services.people import INVITE_ROLES, RoleName
 from handlers.menu import back_button
-from handlers.ui import CallbackInt, MenuAction, choices_keyboard, show
+from handlers.ui import CallbackInt, MenuAction, choices_keyboard, role_name, show
 
 
 class InviteFor(CallbackData, prefix="invite"):
@@ -43,7 +43,7 @@ def build_router() -> Router:
 async def choose_role(callback: CallbackQuery, l10n: Texts) -> None:
     builder = InlineKeyboardBuilder()
     for role in INVITE_ROLES:
-        builder.button(text=l10n(f"roles.{role}"), callback_data=InviteFor(role=role))
+        builder.button(text=role_name(l10n, role), callback_data=InviteFor(role=role))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action="home"))
     await show(callback, l10n("invite.choose_role"), builder.adjust(2).as_markup())
 
@@ -79,8 +79,8 @@ async def invite_text(
     if role == "specialist" and Content.find(content.specialties, specialty) is None:
         return l10n("invite.unknown_specialty", specialties=specialties)
     invite = await create_invite(session, role, specialty if role == "specialist" else "", person, timedelta(hours=settings.invite_ttl_hours))
-    role_label = l10n(f"roles.{role}")
+    role_label = role_name(l10n, role)
     if invite.specialty:
         role_label += f" ({Content.find(content.specialties, invite.specialty).label(l10n.language)})"
     link = await channel.link_to_bot(bot, invite.code)
-    return l10n("invite.created", role=role_label, expires=format_date(invite.expires_at), link=link)
+    return l10n("invite.created", role=role_label, expires=l10n.date_time(invite.expires_at), link=link)

@@ -20,7 +20,9 @@ from bot.filters import InPrivateChat, Registered
 from bot.services.linking import LINK_CODE_TTL, LinkRefusal, create_link_code, link_account, own_account, unlink_account
 from bot.services.people import accounts_of
 from handlers.menu import menu_screen
-from handlers.ui import CallbackInt, MenuAction, show, tell_person
+from handlers.ui import CallbackInt, MenuAction, account_label, messenger_name, show, tell_person
+
+LINK_REFUSALS = {LinkRefusal.refused: "linking.refused", LinkRefusal.too_many: "linking.too_many"}
 
 
 class AccountStep(StrEnum):
@@ -59,7 +61,7 @@ async def link_with_code(
 ) -> None:
     linked = await link_account(session, command.args, platform, message.from_user.id, registered=person is not None)
     if isinstance(linked, LinkRefusal):
-        await message.answer(l10n(f"linking.{linked}"))
+        await message.answer(l10n(LINK_REFUSALS[linked]))
         return
     l10n = content.texts[linked.language]
     earlier = [account for account in await accounts_of(session, linked) if account.platform != platform or account.external_id != message.from_user.id]
@@ -68,15 +70,7 @@ async def link_with_code(
 
 
 def added_notice(l10n: Texts, platform: str) -> str:
-    return l10n("linking.added", messenger=messenger(l10n, platform), my_data=l10n("menu.my_data"), accounts=l10n("linking.accounts_button"))
-
-
-def messenger(l10n: Texts, platform: str) -> str:
-    return l10n(f"linking.messenger_{platform}")
-
-
-def account_label(l10n: Texts, account: Account) -> str:
-    return l10n("linking.account", messenger=messenger(l10n, account.platform), id=account.external_id)
+    return l10n("linking.added", messenger=messenger_name(l10n, platform), my_data=l10n("menu.my_data"), accounts=l10n("linking.accounts_button"))
 
 
 async def list_accounts(callback: CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, notice: str | None = None) -> None:

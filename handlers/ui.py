@@ -16,12 +16,36 @@ from pydantic import Field
 from bot.config import LANGUAGES
 from bot.content import Choice, Content, Texts
 from bot.db.models import MAX_ROW_ID, Account, Person
+from bot.services.people import RoleName
 
 log = logging.getLogger(__name__)
 
 # Every int in callback data: a forged 2**40 or -1 fails the filter (the fallback says "no longer
 # active") instead of reaching the database, whose row ids are 32-bit on PostgreSQL.
 CallbackInt = Annotated[int, Field(ge=0, le=MAX_ROW_ID)]
+
+
+# The text key of each name a screen shows: literal keys, so a test can check each one exists.
+ROLE_NAMES: dict[str, str] = {
+    RoleName.parent: "roles.parent",
+    RoleName.specialist: "roles.specialist",
+    RoleName.coordinator: "roles.coordinator",
+    RoleName.head: "roles.head",
+    RoleName.admin: "roles.admin",
+}
+MESSENGER_NAMES: dict[str, str] = {"telegram": "linking.messenger_telegram", "vk": "linking.messenger_vk"}
+
+
+def role_name(l10n: Texts, role: str) -> str:
+    return l10n(ROLE_NAMES[role])
+
+
+def messenger_name(l10n: Texts, platform: str) -> str:
+    return l10n(MESSENGER_NAMES[platform])
+
+
+def account_label(l10n: Texts, account: Account) -> str:
+    return l10n("linking.account", messenger=messenger_name(l10n, account.platform), id=account.external_id)
 
 
 class LanguageChoice(CallbackData, prefix="lang"):
