@@ -20,9 +20,10 @@ from bot.filters import InPrivateChat, Registered
 from bot.services.linking import LINK_CODE_TTL, LinkRefusal, create_link_code, link_account, own_account, unlink_account
 from bot.services.people import accounts_of
 from handlers.menu import menu_screen
-from handlers.ui import CallbackInt, MenuAction, account_label, messenger_name, show, tell_person
+from handlers.ui import CallbackInt, MenuAction, show, tell_person
 
 LINK_REFUSALS = {LinkRefusal.refused: "linking.refused", LinkRefusal.too_many: "linking.too_many"}
+MESSENGER_NAMES = {"telegram": "linking.messenger_telegram", "vk": "linking.messenger_vk"}
 
 
 class AccountStep(StrEnum):
@@ -70,7 +71,15 @@ async def link_with_code(
 
 
 def added_notice(l10n: Texts, platform: str) -> str:
-    return l10n("linking.added", messenger=messenger_name(l10n, platform), my_data=l10n("menu.my_data"), accounts=l10n("linking.accounts_button"))
+    return l10n("linking.added", messenger=messenger(l10n, platform), my_data=l10n("menu.my_data"), accounts=l10n("linking.accounts_button"))
+
+
+def messenger(l10n: Texts, platform: str) -> str:
+    return l10n(MESSENGER_NAMES[platform])
+
+
+def account_label(l10n: Texts, account: Account) -> str:
+    return l10n("linking.account", messenger=messenger(l10n, account.platform), id=account.external_id)
 
 
 async def list_accounts(callback: CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, notice: str | None = None) -> None:

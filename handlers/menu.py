@@ -15,7 +15,7 @@ from bot.db.models import Person
 from bot.filters import InPrivateChat, Registered
 from bot.services.broadcasts import SENDERS
 from bot.services.people import RoleName, accounts_of, forget, grant_role, has_role, latest_consent, role_names
-from handlers.ui import CallbackInt, MenuAction, account_label, choices_keyboard, language_keyboard, role_name, show
+from handlers.ui import CallbackInt, MenuAction, choices_keyboard, language_keyboard, role_name, show
 
 # (action, text key, roles that see it; None = everyone registered)
 MENU_ITEMS: list[tuple[str, str, frozenset[str] | None]] = [
@@ -191,7 +191,7 @@ async def open_my_data(event: Message | CallbackQuery, session: AsyncSession, pe
         district=label(content.districts, person.district, l10n),
         age=label(content.age_groups, person.child_age_group, l10n),
         roles=roles_label(person, l10n),
-        accounts=", ".join(account_label(l10n, account) for account in accounts),
+        accounts=", ".join(f"{account.platform} {account.external_id}" for account in accounts),
         version=consent.text_version if consent else "-",
         date=l10n.date_time(consent.decided_at) if consent else "-",
     )

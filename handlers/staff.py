@@ -17,7 +17,7 @@ from bot.filters import HasRole
 from bot.lengths import BUTTON_LABEL_LIMIT, shortened
 from bot.services.people import RoleName, accounts_of, role_names
 from bot.services.staff import find_person, find_revocable, revocable, revoke_role, staff_members
-from handlers.ui import CallbackInt, MenuAction, choices_keyboard, messenger_name, role_name, show, tell_person
+from handlers.ui import CallbackInt, MenuAction, choices_keyboard, role_name, show, tell_person
 
 
 
@@ -90,7 +90,7 @@ async def member_screen(session: AsyncSession, person: Person, l10n: Texts, cont
     """A person's roles, each with the day it was given, their messengers, and a revoke button per revocable role."""
     roles = sorted(person.roles, key=lambda role: role.id)
     lines = "\n".join(l10n("staff.role_line", role=role_label(role, l10n, content), date=l10n.date(role.granted_at)) for role in roles)
-    messengers = ", ".join(messenger_name(l10n, platform) for platform in sorted({account.platform for account in await accounts_of(session, person)}))
+    messengers = ", ".join(sorted({account.platform for account in await accounts_of(session, person)}))
     text = l10n("staff.member", id=person.id, roles=lines or l10n("staff.no_roles"), messengers=messengers)
     builder = InlineKeyboardBuilder()
     for role in filter(revocable, roles):

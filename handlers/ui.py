@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 CallbackInt = Annotated[int, Field(ge=0, le=MAX_ROW_ID)]
 
 
-# The text key of each name a screen shows: literal keys, so a test can check each one exists.
+# The text key of each role's name: literal keys, so a test can check each one exists.
 ROLE_NAMES: dict[str, str] = {
     RoleName.parent: "roles.parent",
     RoleName.specialist: "roles.specialist",
@@ -33,19 +33,10 @@ ROLE_NAMES: dict[str, str] = {
     RoleName.head: "roles.head",
     RoleName.admin: "roles.admin",
 }
-MESSENGER_NAMES: dict[str, str] = {"telegram": "linking.messenger_telegram", "vk": "linking.messenger_vk"}
 
 
 def role_name(l10n: Texts, role: str) -> str:
     return l10n(ROLE_NAMES[role])
-
-
-def messenger_name(l10n: Texts, platform: str) -> str:
-    return l10n(MESSENGER_NAMES[platform])
-
-
-def account_label(l10n: Texts, account: Account) -> str:
-    return l10n("linking.account", messenger=messenger_name(l10n, account.platform), id=account.external_id)
 
 
 class LanguageChoice(CallbackData, prefix="lang"):
