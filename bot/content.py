@@ -172,6 +172,8 @@ class LocaleFile:
 def _locale_file(path: Path) -> LocaleFile:
     table = _toml(path)
     plurals = table.pop(PLURALS, {})
+    if not isinstance(plurals, dict):
+        raise LocaleMistake(f"{path}: {PLURALS}: is not a section — write [{PLURALS}] with one table of forms per phrase")
     return LocaleFile(path, path.stem, _flatten(table), plurals)
 
 

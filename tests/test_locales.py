@@ -5,8 +5,11 @@ every locale key is used."""
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
+import subprocess
+import sys
 import tomllib
 from datetime import UTC, datetime
 from functools import cache
@@ -193,6 +196,17 @@ def test_a_locale_mistake_is_one_line_naming_the_file_and_the_key(tmp_path, lang
     assert "—" in message  # the fix follows the dash
 
 
+def test_the_cli_checks_the_locales_before_aiogram_is_imported(tmp_path):
+    content = broken_content(tmp_path, "ru", 'many = "{n} минут", ', "")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("BOT_", "VK_", "DATABASE_", "CONTENT_"))}
+    env |= {"CONTENT_DIR": str(content), "DATABASE_URL": f"sqlite:///{tmp_path / 'vmeste.db'}"}
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "bot", "migrate"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("import time:")]
+    assert len(lines) == 1 and lines[0].startswith("config error: CONTENT_DIR: ") and "ru.toml: plural.minutes:" in lines[0]
+    assert " aiogram\n" not in result.stderr  # -X importtime names each module imported, one a line
+
+
 # literal keys: each used key exists in every locale, each locale key is used
 
 SECTIONS = frozenset(raw_locale("en"))
@@ -237,14 +251,17 @@ def built_keys() -> list[str]:
     ]
 
 
+def texts_of(table: dict) -> list[str]:
+    return [text for value in table.values() for text in (texts_of(value) if isinstance(value, dict) else [value])]
+
+
 def phrases_in_locales() -> set[str]:
     """plural.<phrase> for each {count:phrase} in a locale text: the locales use these keys themselves."""
     return {
-        f"{PLURALS}.{spec}"
+        f"{PLURALS}.{phrase}"
         for language in LANGUAGES
-        for key in CONTENT.texts[language].keys()
-        if not key.startswith(f"{PLURALS}.")
-        for spec in re.findall(r"\{[a-z_]+:([a-z_]+)\}", CONTENT.texts[language]._strings[key])
+        for text in texts_of({section: table for section, table in raw_locale(language).items() if section != PLURALS})
+        for phrase in re.findall(r"\{[a-z_]+:([a-z_]+)\}", text)
     }
 
 
