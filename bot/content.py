@@ -75,7 +75,7 @@ class Texts:
     def date_time(self, moment: datetime) -> str:
         """A moment as the reader reads it: in their zone and language (ro: 11 decembrie 2026, 15:05)."""
         local = self._local(moment)
-        pattern = get_datetime_format("medium", locale=self._locale).replace("'", "")
+        pattern = str(get_datetime_format("medium", locale=self._locale)).replace("'", "")  # "{1}, {0}": the date, then the time
         return pattern.format(format_time(local, "short", locale=self._locale), format_date(local, "long", locale=self._locale))
 
     def date(self, moment: datetime) -> str:
