@@ -180,7 +180,7 @@ def broken_content(tmp_path: Path, language: str, old: str, new: str) -> Path:
         ("en", 'one = "{n} person", ', 'one = "{n} person", few = "{n} persons", ', "plural.recipients"),  # a form English has not
         ("ro", 'one = "{n} minut"', 'one = "{n} minut {count}"', "plural.minutes.one"),
         ("en", "<b>{count:recipients}</b> (", "<b>{count:recipient}</b> (", "broadcast.confirm"),  # no such phrase
-        ("ro", "{count:recipients}", "{total:recipients}", "broadcast.card"),  # a placeholder the others do not have
+        ("ro", "Către: {audience} — {count:recipients}", "Către: {audience} — {total:recipients}", "broadcast.card"),  # a placeholder the others do not have
         ("ro", 'no_roles = "încă niciun rol"\n', "", "staff.no_roles"),  # a key missing
         ("ru", 'no_roles = "пока нет роли"\n', 'no_roles = "пока нет роли"\nno_rights = "нет прав"\n', "staff.no_rights"),  # a key only one has
         ("ru", "Ваша роль: {roles}.", "Ваша роль: {role}.", "menu.title"),
