@@ -29,7 +29,8 @@ from handlers.broadcasts import broadcast_reporter
 from scheduler import build_scheduler
 
 log = logging.getLogger(__name__)
-COMMANDS = ("start", "menu", "language", "link", "mydata", "help")
+# each command of the menu and the text key of its description
+COMMANDS = {"start": "commands.start", "menu": "commands.menu", "language": "commands.language", "link": "commands.link", "mydata": "commands.mydata", "help": "commands.help"}
 
 
 @dataclass
@@ -51,7 +52,7 @@ async def create_app(settings: Settings, content: Content | None = None, engine:
     unless the caller did it already); no network yet. `clock` is the one source of "now"."""
     install_privacy_filter(settings.secrets())
     clock = clock or SystemClock()
-    content = content or load_content(settings.content_dir)
+    content = content or load_content(settings.content_dir, settings.default_timezone)
     engine = engine or await open_database(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     await apply_admins_setting(sessionmaker, settings, clock)
@@ -101,7 +102,7 @@ async def set_commands(bot: Bot, content: Content, settings: Settings) -> None:
     """The command list in each user's language, and the default language for everyone else."""
     for language in (*LANGUAGES, None):
         texts = content.texts[language or settings.default_language]
-        commands = [BotCommand(command=name, description=texts(f"commands.{name}")) for name in COMMANDS]
+        commands = [BotCommand(command=name, description=texts(key)) for name, key in COMMANDS.items()]
         await bot.set_my_commands(commands, language_code=language)
 
 

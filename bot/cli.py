@@ -66,7 +66,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
     from bot.content import load_content
     from bot.db.engine import open_database
 
-    content = load_content(settings.content_dir)
+    content = load_content(settings.content_dir, settings.default_timezone)
     engine = await open_database(settings.database_url)
     if args.command == "migrate":
         await engine.dispose()

@@ -1,15 +1,25 @@
-"""Texts, consent versions and choice lists from CONTENT_DIR, loaded once at start."""
+"""Texts, consent versions and choice lists from CONTENT_DIR, loaded and checked once at start."""
 
 from __future__ import annotations
 
 import hashlib
 import html
+import string
 import tomllib
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_time, get_datetime_format
+from babel.numbers import format_decimal
 
 from bot.config import LANGUAGES, ConfigError
+
+PLURALS = "plural"  # the locale section of counted phrases, e.g. minutes = { one = "{n} minute", other = "{n} minutes" }
+IDENTIFIERS = frozenset({"id"})  # whole numbers that name a thing, not count it: "#12345", never "#12,345"
 
 
 @dataclass(frozen=True)
@@ -33,15 +43,68 @@ class ConsentText:
 
 
 class Texts:
-    """The texts of one language: texts("menu.title", roles=...). Values are HTML-escaped."""
+    """The texts of one language, for readers in one time zone: texts("menu.title", roles=...).
 
-    def __init__(self, language: str, strings: dict[str, str]) -> None:
+    Values are HTML-escaped. A whole number is written the language's way (ru 3 000, ro 3.000,
+    en 3,000), an identifier ({id}) as its digits. "{count:minutes}" in a text writes the number in
+    the form of the phrase plural.minutes that CLDR's plural rules choose for it in this language
+    (ro: 1 minut, 2 minute, 20 de minute), so a text with two counts words each of them right."""
+
+    def __init__(self, language: str, strings: dict[str, str], plurals: dict[str, dict[str, str]] | None = None, zone: tzinfo = UTC) -> None:
         self.language = language
+        self.zone = zone
         self._strings = strings
+        self._plurals = plurals or {}
+        self._locale = Locale.parse(language)
 
     def __call__(self, key: str, **values: Any) -> str:
-        escaped = {name: html.escape(str(value), quote=False) for name, value in values.items()}
-        return self._strings[key].format(**escaped)
+        return self._strings[key].format(**{name: self._shown(name, value) for name, value in values.items()})
+
+    def keys(self) -> frozenset[str]:
+        """Every key of the locale: the texts and the plural phrases (plural.minutes)."""
+        return frozenset(self._strings) | {f"{PLURALS}.{name}" for name in self._plurals}
+
+    def number(self, value: int) -> str:
+        return format_decimal(value, locale=self._locale)
+
+    def counted(self, count: int, phrase: str) -> str:
+        """The count with its plural phrase: counted(20, "minutes") is "20 de minute" in Romanian."""
+        form = self._plurals[phrase][self._locale.plural_form(count)]
+        return form.format(n=self.number(count))
+
+    def date_time(self, moment: datetime) -> str:
+        """A moment as the reader reads it: in their zone and language (ro: 11 decembrie 2026, 15:05)."""
+        local = self._local(moment)
+        pattern = str(get_datetime_format("medium", locale=self._locale)).replace("'", "")  # "{1}, {0}": the date, then the time
+        return pattern.format(format_time(local, "short", locale=self._locale), format_date(local, "long", locale=self._locale))
+
+    def date(self, moment: datetime) -> str:
+        """The day of a moment in the reader's zone and language (11 decembrie 2026)."""
+        return format_date(self._local(moment), "long", locale=self._locale)
+
+    def in_zone(self, zone: tzinfo) -> Texts:
+        """The same texts for a reader in another zone (a family's own, once they can choose it)."""
+        return Texts(self.language, self._strings, self._plurals, zone)
+
+    def _local(self, moment: datetime) -> datetime:
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # the database keeps UTC
+        return aware.astimezone(self.zone)
+
+    def _shown(self, name: str, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and name not in IDENTIFIERS:
+            return _Count(value, self)
+        return html.escape(str(value), quote=False)
+
+
+@dataclass(frozen=True)
+class _Count:
+    """A whole number in a text: {count} writes it, {count:minutes} writes it with its plural phrase."""
+
+    value: int
+    texts: Texts
+
+    def __format__(self, phrase: str) -> str:
+        return self.texts.counted(self.value, phrase) if phrase else self.texts.number(self.value)
 
 
 @dataclass(frozen=True)
@@ -64,15 +127,21 @@ class Content:
         return next((choice for choice in choices if choice.id == choice_id), None)
 
 
-def load_content(directory: Path) -> Content:
+def load_content(directory: Path, timezone: str = "UTC") -> Content:
+    """The content of `directory`, its dates shown in `timezone` (the centre's)."""
     try:
+        locales = {language: _locale_file(directory / "locales" / f"{language}.toml") for language in LANGUAGES}
+        check_locales(locales)
+        zone = ZoneInfo(timezone)
         return Content(
-            texts={language: Texts(language, _flatten(_toml(directory / "locales" / f"{language}.toml"))) for language in LANGUAGES},
+            texts={language: Texts(language, file.strings, file.plurals, zone) for language, file in locales.items()},
             consent=_consent_versions(directory / "consent"),
             districts=_choices(directory / "districts.toml"),
             age_groups=_choices(directory / "age_groups.toml"),
             specialties=_choices(directory / "specialties.toml"),
         )
+    except LocaleMistake as error:
+        raise ConfigError(f"config error: CONTENT_DIR: {error}") from None
     except (OSError, tomllib.TOMLDecodeError, KeyError, ValueError) as error:
         raise ConfigError(f"config error: CONTENT_DIR: cannot load content from {directory}: {error} — point CONTENT_DIR at the project's content/ folder") from None
 
@@ -80,6 +149,102 @@ def load_content(directory: Path) -> Content:
 def _toml(path: Path) -> dict[str, Any]:
     with path.open("rb") as file:
         return tomllib.load(file)
+
+
+# Checking the locales: a mistake is one line naming the file and the key, the fix after the dash.
+
+class LocaleMistake(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class LocaleFile:
+    path: Path
+    language: str
+    strings: dict[str, str]
+    plurals: dict[str, dict[str, str]]
+
+    @property
+    def keys(self) -> set[str]:
+        return set(self.strings) | {f"{PLURALS}.{name}" for name in self.plurals}
+
+
+def _locale_file(path: Path) -> LocaleFile:
+    table = _toml(path)
+    plurals = table.pop(PLURALS, {})
+    if not isinstance(plurals, dict):
+        raise LocaleMistake(f"{path}: {PLURALS}: is not a section — write [{PLURALS}] with one table of forms per phrase")
+    return LocaleFile(path, path.stem, _flatten(table), plurals)
+
+
+def plural_categories(language: str) -> frozenset[str]:
+    """The CLDR plural categories a language's counted phrase needs, "other" included (Babel leaves it implicit)."""
+    return Locale.parse(language).plural_form.tags | {"other"}
+
+
+def check_locales(locales: dict[str, LocaleFile]) -> None:
+    """Each plural phrase has the language's forms, each {count:phrase} names one, and every
+    language has the same keys with the same placeholders."""
+    files = list(locales.values())
+    for file in files:
+        _check_plurals(file)
+        for key, template in file.strings.items():
+            for name, phrase in _fields(file, key, template):
+                if phrase and phrase not in file.plurals:
+                    raise LocaleMistake(f"{file.path}: {key}: {{{name}:{phrase}}} names no phrase {PLURALS}.{phrase} — add it to [{PLURALS}], or write {{{name}}}")
+    _check_same_keys(files)
+    _check_same_placeholders(files)
+
+
+def _check_plurals(file: LocaleFile) -> None:
+    needed = plural_categories(file.language)
+    for name, forms in file.plurals.items():
+        key = f"{PLURALS}.{name}"
+        if not isinstance(forms, dict) or not all(isinstance(form, str) for form in forms.values()):
+            raise LocaleMistake(f'{file.path}: {key}: is not a table of forms — write it like {name} = {{ one = "{{n}} ...", other = "{{n}} ..." }}')
+        if set(forms) != needed:
+            raise LocaleMistake(f"{file.path}: {key}: has the forms {', '.join(sorted(forms))} — {file.language} needs exactly {', '.join(sorted(needed))} (CLDR plural categories)")
+        for category, form in forms.items():
+            if any(field != ("n", "") for field in _fields(file, f"{key}.{category}", form)):
+                raise LocaleMistake(f"{file.path}: {key}.{category}: a plural form has one placeholder, {{n}} (the number) — remove the others")
+
+
+def _check_same_keys(files: list[LocaleFile]) -> None:
+    """A key most languages have is missing from the others; one most lack is extra where it is."""
+    for key in sorted(set().union(*(file.keys for file in files))):
+        having = [file for file in files if key in file.keys]
+        lacking = [file for file in files if key not in file.keys]
+        if lacking and len(having) >= len(lacking):
+            raise LocaleMistake(f"{lacking[0].path}: {key}: missing — translate it from {having[0].path.name}")
+        if lacking:
+            raise LocaleMistake(f"{having[0].path}: {key}: not in {lacking[0].path.name} — add it there too, or remove it")
+
+
+def _check_same_placeholders(files: list[LocaleFile]) -> None:
+    """The language whose placeholders differ from the most common ones is named."""
+    for key in sorted(files[0].strings):
+        names = [_names(file, key, file.strings[key]) for file in files]
+        usual = max(names, key=names.count)
+        for file, found in zip(files, names):
+            if found != usual:
+                raise LocaleMistake(
+                    f"{file.path}: {key}: placeholders {{{', '.join(sorted(found))}}} differ from the other languages' {{{', '.join(sorted(usual))}}} — use the same names in every language"
+                )
+
+
+def _names(file: LocaleFile, key: str, template: str) -> set[str]:
+    return {name for name, _ in _fields(file, key, template)}
+
+
+def _fields(file: LocaleFile, key: str, template: str) -> list[tuple[str, str]]:
+    """(placeholder, plural phrase or "") of each {placeholder} in a template."""
+    try:
+        fields = [(name, spec or "") for _, name, spec, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as error:
+        raise LocaleMistake(f"{file.path}: {key}: {error} — write a brace that is not a placeholder twice, {{{{ or }}}}") from None
+    if any(not name.isidentifier() for name, _ in fields):
+        raise LocaleMistake(f"{file.path}: {key}: a placeholder without a plain name — name each one, like {{count}}")
+    return fields
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:

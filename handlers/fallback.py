@@ -22,7 +22,8 @@ from handlers.ui import menu_button
 
 log = logging.getLogger(__name__)
 
-MEDIA_KINDS = ("voice", "photo", "video", "document")
+# the message attribute of each kind of media, and the text key that names it
+MEDIA_KINDS = {"voice": "kind.voice", "photo": "kind.photo", "video": "kind.video", "document": "kind.document"}
 ECHO_LIMIT = 40  # an unknown command is echoed at most this long, the cut shown by "…"
 
 
@@ -50,18 +51,18 @@ def build_errors_router() -> Router:
     return router
 
 
-# (command, what it does; None = everyone, registered or not), in the order /help lists them
+# (the command's help line, what it does; None = everyone, registered or not), in the order /help lists them
 HELP_COMMANDS: tuple[tuple[str, Action | None], ...] = (
-    ("start", None), ("menu", Action.use_menu), ("language", Action.use_menu), ("link", Action.link_accounts), ("mydata", Action.use_menu),
-    ("broadcasts", Action.compose_broadcast), ("invite", Action.invite_staff), ("help", None),
+    ("help.start", None), ("help.menu", Action.use_menu), ("help.language", Action.use_menu), ("help.link", Action.link_accounts), ("help.mydata", Action.use_menu),
+    ("help.broadcasts", Action.compose_broadcast), ("help.invite", Action.invite_staff), ("help.help", None),
 )
 
 
 async def help_command(message: Message, l10n: Texts, person: Person | None = None) -> None:
     """The commands the person may use; someone not registered yet is pointed to /start."""
     actor = Actor.of(person)
-    commands = [name for name, action in HELP_COMMANDS if action is None or may(actor, action)]
-    lines = [l10n("help.intro", centre=l10n("centre.name")), *(l10n(f"help.{name}") for name in commands)]
+    keys = [key for key, action in HELP_COMMANDS if action is None or may(actor, action)]
+    lines = [l10n("help.intro", centre=l10n("centre.name")), *(l10n(key) for key in keys)]
     await message.answer("\n".join(lines))
 
 
@@ -79,8 +80,8 @@ def fallback_text(message: Message, l10n: Texts) -> str:
         return l10n("fallback.text")
     if message.sticker:
         return l10n("fallback.sticker")
-    kind = next((kind for kind in MEDIA_KINDS if getattr(message, kind)), "other")
-    return l10n("fallback.media", kind=l10n(f"kind.{kind}"))
+    kind = next((key for attribute, key in MEDIA_KINDS.items() if getattr(message, attribute)), "kind.other")
+    return l10n("fallback.media", kind=l10n(kind))
 
 
 async def group_command(message: Message, l10n: Texts, bot: Bot, channel: Channel, session: AsyncSession, platform: str, content: Content) -> None:

@@ -19,9 +19,9 @@ from bot.filters import Allowed
 from bot.permissions import Action, Actor, may
 from bot.platforms import Channel
 from bot.services.invites import create_invite
-from bot.services.people import INVITE_ROLES, STAFF_ROLES, RoleName, format_date
+from bot.services.people import INVITE_ROLES, STAFF_ROLES, RoleName
 from handlers.menu import back_button
-from handlers.ui import CallbackInt, MenuAction, choices_keyboard, show
+from handlers.ui import CallbackInt, MenuAction, choices_keyboard, role_name, show
 
 
 class InviteFor(CallbackData, prefix="invite"):
@@ -44,7 +44,7 @@ def build_router() -> Router:
 async def choose_role(callback: CallbackQuery, l10n: Texts) -> None:
     builder = InlineKeyboardBuilder()
     for role in INVITE_ROLES:
-        builder.button(text=l10n(f"roles.{role}"), callback_data=InviteFor(role=role))
+        builder.button(text=role_name(l10n, role), callback_data=InviteFor(role=role))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action="home"))
     await show(callback, l10n("invite.choose_role"), builder.adjust(2).as_markup())
 
@@ -94,8 +94,8 @@ async def invite_text(
         return l10n("invite.unknown_specialty", specialties=specialties)
     ttl = timedelta(hours=settings.invite_ttl_hours)
     invite = await create_invite(session, role, specialty if role == RoleName.specialist else "", person, ttl, now=clock.now())
-    role_label = l10n(f"roles.{role}")
+    role_label = role_name(l10n, role)
     if invite.specialty:
         role_label += f" ({Content.find(content.specialties, invite.specialty).label(l10n.language)})"
     link = await channel.link_to_bot(bot, invite.code)
-    return l10n("invite.created", role=role_label, expires=format_date(invite.expires_at), link=link)
+    return l10n("invite.created", role=role_label, expires=l10n.date_time(invite.expires_at), link=link)

@@ -23,6 +23,9 @@ from bot.services.people import accounts_of
 from handlers.menu import menu_screen
 from handlers.ui import CallbackInt, MenuAction, show, tell_person
 
+LINK_REFUSALS = {LinkRefusal.refused: "linking.refused", LinkRefusal.too_many: "linking.too_many"}
+MESSENGER_NAMES = {"telegram": "linking.messenger_telegram", "vk": "linking.messenger_vk"}
+
 
 class AccountStep(StrEnum):
     ask = "ask"
@@ -67,7 +70,7 @@ async def link_with_code(
 ) -> None:
     linked = await link_account(session, command.args, platform, message.from_user.id, registered=person is not None, now=clock.now())
     if isinstance(linked, LinkRefusal):
-        await message.answer(l10n(f"linking.{linked}"))
+        await message.answer(l10n(LINK_REFUSALS[linked]))
         return
     l10n = content.texts[linked.language]
     earlier = [account for account in await accounts_of(session, linked) if account.platform != platform or account.external_id != message.from_user.id]
@@ -80,7 +83,7 @@ def added_notice(l10n: Texts, platform: str) -> str:
 
 
 def messenger(l10n: Texts, platform: str) -> str:
-    return l10n(f"linking.messenger_{platform}")
+    return l10n(MESSENGER_NAMES[platform])
 
 
 def account_label(l10n: Texts, account: Account) -> str:

@@ -14,8 +14,8 @@ from bot.content import Choice, Content, Texts
 from bot.db.models import Person
 from bot.filters import Allowed
 from bot.permissions import Action, Actor, may
-from bot.services.people import RoleName, accounts_of, forget, format_date, grant_role, has_role, latest_consent, role_names
-from handlers.ui import CallbackInt, MenuAction, choices_keyboard, language_keyboard, show
+from bot.services.people import RoleName, accounts_of, forget, grant_role, has_role, latest_consent, role_names
+from handlers.ui import CallbackInt, MenuAction, choices_keyboard, language_keyboard, role_name, show
 
 # (action, text key, what the button lets one do: shown to those who may)
 MENU_ITEMS: list[tuple[str, str, Action]] = [
@@ -26,6 +26,8 @@ MENU_ITEMS: list[tuple[str, str, Action]] = [
     ("invite", "menu.invite", Action.invite_staff),
     ("staff", "staff.menu", Action.manage_staff),
 ]
+# (action, text key) of a parent's settings
+PARENT_SETTINGS = (("language", "settings.language"), ("district", "settings.district"), ("age", "settings.age"))
 
 
 class DistrictChoice(CallbackData, prefix="district"):
@@ -72,7 +74,7 @@ def menu_screen(person: Person, l10n: Texts, note: str = "") -> tuple[str, Inlin
 
 
 def roles_label(person: Person, l10n: Texts) -> str:
-    return ", ".join(l10n(f"roles.{role}") for role in role_names(person)) or l10n("staff.no_roles")
+    return ", ".join(role_name(l10n, role) for role in role_names(person)) or l10n("staff.no_roles")
 
 
 async def open_menu(event: Message | CallbackQuery, person: Person, l10n: Texts) -> None:
@@ -99,8 +101,8 @@ async def open_settings(callback: CallbackQuery, person: Person, l10n: Texts, co
             district=label(content.districts, person.district, l10n),
             age=label(content.age_groups, person.child_age_group, l10n),
         )
-        for action in ("language", "district", "age"):
-            builder.button(text=l10n(f"settings.{action}"), callback_data=MenuAction(action=action))
+        for action, key in PARENT_SETTINGS:
+            builder.button(text=l10n(key), callback_data=MenuAction(action=action))
     else:  # staff: no parent's questions unless they say they are a parent too
         text = l10n("staff.settings_title", language=l10n("language.name"))
         builder.button(text=l10n("settings.language"), callback_data=MenuAction(action="language"))
@@ -191,7 +193,7 @@ async def open_my_data(event: Message | CallbackQuery, session: AsyncSession, pe
         roles=roles_label(person, l10n),
         accounts=", ".join(f"{account.platform} {account.external_id}" for account in accounts),
         version=consent.text_version if consent else "-",
-        date=format_date(consent.decided_at) if consent else "-",
+        date=l10n.date_time(consent.decided_at) if consent else "-",
     )
     builder = InlineKeyboardBuilder()
     builder.button(text=l10n("linking.accounts_button"), callback_data=MenuAction(action="accounts"))

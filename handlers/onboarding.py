@@ -21,7 +21,9 @@ from bot.db.models import InviteCode, Person
 from bot.services.invites import InviteProblem, check_invite, claim_invite
 from bot.services.people import RoleName, grant_role, has_role, record_decline, register
 from handlers.menu import district_keyboard, menu_screen
-from handlers.ui import LanguageChoice, language_keyboard, show
+from handlers.ui import LanguageChoice, language_keyboard, role_name, show
+
+INVITE_PROBLEMS = {InviteProblem.invalid: "invite.invalid", InviteProblem.expired: "invite.expired", InviteProblem.used: "invite.used"}
 
 
 class ConsentAnswer(CallbackData, prefix="consent"):
@@ -56,7 +58,7 @@ async def start(message: Message, command: CommandObject, session: AsyncSession,
     if code:
         checked = await check_invite(session, code, now=clock.now())
         if isinstance(checked, InviteProblem):
-            await message.answer(l10n(f"invite.{checked}"))
+            await message.answer(l10n(INVITE_PROBLEMS[checked]))
             code = ""
     await message.answer(l10n("language.prompt"), reply_markup=language_keyboard(content, invite=code))
 
@@ -120,7 +122,7 @@ async def answer_consent(
     if has_role(person, RoleName.parent):
         await callback.message.answer(l10n("profile.district_prompt"), reply_markup=district_keyboard(content, l10n, onboarding=True))
     else:
-        note = l10n("invite.accepted", role=l10n(f"roles.{invite.role}")) if invite else l10n("menu.welcome")
+        note = l10n("invite.accepted", role=role_name(l10n, invite.role)) if invite else l10n("menu.welcome")
         await show(callback.message, *menu_screen(person, l10n, note=note))
 
 
@@ -129,7 +131,7 @@ async def usable_invite(callback: CallbackQuery, session: AsyncSession, code: st
         return None
     checked = await check_invite(session, code, now=now)
     if isinstance(checked, InviteProblem):
-        await callback.message.answer(l10n(f"invite.{checked}"))
+        await callback.message.answer(l10n(INVITE_PROBLEMS[checked]))
         return None
     return checked
 
@@ -146,10 +148,10 @@ async def join_with_invite(session: AsyncSession, person: Person, code: str, l10
     now = clock.now()
     checked = await check_invite(session, code, now=now)
     if isinstance(checked, InviteProblem):
-        return l10n(f"invite.{checked}")
+        return l10n(INVITE_PROBLEMS[checked])
     if has_role(person, checked.role, checked.specialty):
         return l10n("invite.already")
     if not await claim_invite(session, checked, person, now=now):
         return l10n("invite.used")
     await grant_role(session, person, checked.role, checked.specialty, now=now)
-    return l10n("invite.accepted", role=l10n(f"roles.{checked.role}"))
+    return l10n("invite.accepted", role=role_name(l10n, checked.role))

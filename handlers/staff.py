@@ -17,9 +17,9 @@ from bot.db.models import Person, Role
 from bot.filters import Allowed
 from bot.lengths import BUTTON_LABEL_LIMIT, shortened
 from bot.permissions import Action, Actor, may
-from bot.services.people import accounts_of, format_date, role_names
+from bot.services.people import accounts_of, role_names
 from bot.services.staff import find_person, find_role, revoke_role, staff_members
-from handlers.ui import CallbackInt, MenuAction, choices_keyboard, show, tell_person
+from handlers.ui import CallbackInt, MenuAction, choices_keyboard, role_name, show, tell_person
 
 
 class StaffStep(StrEnum):
@@ -53,7 +53,7 @@ def fit(text: str) -> str:
 
 def role_label(role: Role, l10n: Texts, content: Content) -> str:
     specialty = Content.find(content.specialties, role.specialty) if role.specialty else None
-    name = l10n(f"roles.{role.role}")
+    name = role_name(l10n, role.role)
     return f"{name} ({specialty.label(l10n.language)})" if specialty else name
 
 
@@ -69,7 +69,7 @@ async def staff_list(callback: CallbackQuery, session: AsyncSession, l10n: Texts
     """Everyone with a staff role, a page at a time (a centre has dozens of specialists)."""
     members = await staff_members(session)
     choices = tuple(
-        Choice(str(member.id), {l10n.language: fit(l10n("staff.list_line", id=member.id, roles=", ".join(l10n(f"roles.{r}") for r in role_names(member))))})
+        Choice(str(member.id), {l10n.language: fit(l10n("staff.list_line", id=member.id, roles=", ".join(role_name(l10n, r) for r in role_names(member))))})
         for member in members
     )
     markup = choices_keyboard(
@@ -92,7 +92,7 @@ async def member_screen(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """A person's roles, each with the day it was given, their messengers, and a revoke button per revocable role."""
     roles = sorted(person.roles, key=lambda role: role.id)
-    lines = "\n".join(l10n("staff.role_line", role=role_label(role, l10n, content), date=format_date(role.granted_at)) for role in roles)
+    lines = "\n".join(l10n("staff.role_line", role=role_label(role, l10n, content), date=l10n.date(role.granted_at)) for role in roles)
     messengers = ", ".join(sorted({account.platform for account in await accounts_of(session, person)}))
     text = l10n("staff.member", id=person.id, roles=lines or l10n("staff.no_roles"), messengers=messengers)
     builder = InlineKeyboardBuilder()

@@ -16,12 +16,27 @@ from pydantic import Field
 from bot.config import LANGUAGES
 from bot.content import Choice, Content, Texts
 from bot.db.models import MAX_ROW_ID, Account, Person
+from bot.services.people import RoleName
 
 log = logging.getLogger(__name__)
 
 # Every int in callback data: a forged 2**40 or -1 fails the filter (the fallback says "no longer
 # active") instead of reaching the database, whose row ids are 32-bit on PostgreSQL.
 CallbackInt = Annotated[int, Field(ge=0, le=MAX_ROW_ID)]
+
+
+# The text key of each role's name: literal keys, so a test can check each one exists.
+ROLE_NAMES: dict[str, str] = {
+    RoleName.parent: "roles.parent",
+    RoleName.specialist: "roles.specialist",
+    RoleName.coordinator: "roles.coordinator",
+    RoleName.head: "roles.head",
+    RoleName.admin: "roles.admin",
+}
+
+
+def role_name(l10n: Texts, role: str) -> str:
+    return l10n(ROLE_NAMES[role])
 
 
 class LanguageChoice(CallbackData, prefix="lang"):
