@@ -21,7 +21,7 @@ from bot.platforms import Channel
 from bot.services.invites import create_invite
 from bot.services.people import INVITE_ROLES, STAFF_ROLES, RoleName
 from handlers.menu import back_button
-from handlers.ui import CallbackInt, MenuAction, choices_keyboard, role_name, show
+from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, role_name, show
 
 
 class InviteFor(CallbackData, prefix="invite"):
@@ -35,8 +35,8 @@ def build_router() -> Router:
     router.message.filter(Allowed(Action.invite_staff))
     router.callback_query.filter(Allowed(Action.invite_staff))
     router.message.register(invite_command, Command("invite"))
-    router.callback_query.register(choose_role, MenuAction.filter(F.action == "invite"))
-    router.callback_query.register(choose_specialty, InviteFor.filter((F.role == "specialist") & (F.specialty == "")))
+    router.callback_query.register(choose_role, MenuAction.filter(F.action == Screen.invite))
+    router.callback_query.register(choose_specialty, InviteFor.filter((F.role == RoleName.specialist) & (F.specialty == "")))
     router.callback_query.register(invite_button, InviteFor.filter())
     return router
 
@@ -45,14 +45,14 @@ async def choose_role(callback: CallbackQuery, l10n: Texts) -> None:
     builder = InlineKeyboardBuilder()
     for role in INVITE_ROLES:
         builder.button(text=role_name(l10n, role), callback_data=InviteFor(role=role))
-    builder.button(text=l10n("menu.back"), callback_data=MenuAction(action="home"))
+    builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))
     await show(callback, l10n("invite.choose_role"), builder.adjust(2).as_markup())
 
 
 async def choose_specialty(callback: CallbackQuery, callback_data: InviteFor, l10n: Texts, content: Content) -> None:
     markup = choices_keyboard(
-        content.specialties, l10n.language, lambda specialty: InviteFor(role="specialist", specialty=specialty), [back_button(l10n, "invite")],
-        page=callback_data.page, make_page=lambda page: InviteFor(role="specialist", page=page),
+        content.specialties, l10n.language, lambda specialty: InviteFor(role=RoleName.specialist, specialty=specialty), [back_button(l10n, Screen.invite)],
+        page=callback_data.page, make_page=lambda page: InviteFor(role=RoleName.specialist, page=page),
     )
     await show(callback, l10n("invite.choose_specialty"), markup)
 

@@ -21,7 +21,7 @@ from bot.permissions import Action, Actor, may
 from bot.services.linking import LINK_CODE_TTL, LinkRefusal, create_link_code, link_account, own_account, unlink_account
 from bot.services.people import accounts_of
 from handlers.menu import menu_screen
-from handlers.ui import CallbackInt, MenuAction, show, tell_person
+from handlers.ui import CallbackInt, MenuAction, Screen, show, tell_person
 
 LINK_REFUSALS = {LinkRefusal.refused: "linking.refused", LinkRefusal.too_many: "linking.too_many"}
 MESSENGER_NAMES = {"telegram": "linking.messenger_telegram", "vk": "linking.messenger_vk"}
@@ -42,8 +42,8 @@ def build_router() -> Router:
     router.message.register(link_with_code, Command("link", magic=F.args))  # anyone: a newcomer's account joins with it
     router.message.register(show_code, Command("link"), Allowed(Action.link_accounts))
     router.callback_query.filter(Allowed(Action.link_accounts))
-    router.callback_query.register(show_code, MenuAction.filter(F.action == "link"))
-    router.callback_query.register(list_accounts, MenuAction.filter(F.action == "accounts"))
+    router.callback_query.register(show_code, MenuAction.filter(F.action == Screen.link))
+    router.callback_query.register(list_accounts, MenuAction.filter(F.action == Screen.accounts))
     router.callback_query.register(ask_unlink, LinkedAccount.filter(F.step == AccountStep.ask))
     router.callback_query.register(unlink, LinkedAccount.filter(F.step == AccountStep.confirm))
     return router
@@ -52,7 +52,7 @@ def build_router() -> Router:
 async def show_code(event: Message | CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, platform: str, clock: Clock) -> None:
     link = await create_link_code(session, person, platform, now=clock.now())
     builder = InlineKeyboardBuilder()
-    builder.button(text=l10n("menu.back"), callback_data=MenuAction(action="home"))
+    builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))
     minutes = int(LINK_CODE_TTL.total_seconds() // 60)
     await show(event, l10n("link.code", code=link.code, minutes=minutes), builder.as_markup())
 
@@ -97,8 +97,8 @@ async def list_accounts(callback: CallbackQuery, session: AsyncSession, person: 
     if len(accounts) > 1:
         for account in accounts:
             builder.button(text=l10n("linking.unlink", account=account_label(l10n, account)), callback_data=LinkedAccount(step=AccountStep.ask, id=account.id))
-    builder.button(text=l10n("menu.link"), callback_data=MenuAction(action="link"))
-    builder.button(text=l10n("menu.back"), callback_data=MenuAction(action="my_data"))
+    builder.button(text=l10n("menu.link"), callback_data=MenuAction(action=Screen.link))
+    builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.my_data))
     key = "linking.accounts" if len(accounts) > 1 else "linking.only_account"
     await show(callback, l10n(key, accounts=lines), builder.adjust(1).as_markup(), notice=notice)
 
@@ -110,7 +110,7 @@ async def ask_unlink(callback: CallbackQuery, callback_data: LinkedAccount, sess
         return
     builder = InlineKeyboardBuilder()
     builder.button(text=l10n("linking.unlink_yes"), callback_data=LinkedAccount(step=AccountStep.confirm, id=account.id))
-    builder.button(text=l10n("linking.unlink_no"), callback_data=MenuAction(action="accounts"))
+    builder.button(text=l10n("linking.unlink_no"), callback_data=MenuAction(action=Screen.accounts))
     await show(callback, l10n("linking.unlink_confirm", account=account_label(l10n, account)), builder.adjust(2).as_markup())
 
 

@@ -15,19 +15,19 @@ from bot.db.models import Person
 from bot.filters import Allowed
 from bot.permissions import Action, Actor, may
 from bot.services.people import RoleName, accounts_of, forget, grant_role, has_role, latest_consent, role_names
-from handlers.ui import CallbackInt, MenuAction, choices_keyboard, language_keyboard, role_name, show
+from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, language_keyboard, role_name, show
 
 # (action, text key, what the button lets one do: shown to those who may)
-MENU_ITEMS: list[tuple[str, str, Action]] = [
-    ("settings", "menu.settings", Action.use_menu),
-    ("my_data", "menu.my_data", Action.use_menu),
-    ("link", "menu.link", Action.link_accounts),
-    ("broadcasts", "menu.broadcasts", Action.compose_broadcast),
-    ("invite", "menu.invite", Action.invite_staff),
-    ("staff", "staff.menu", Action.manage_staff),
+MENU_ITEMS: list[tuple[Screen, str, Action]] = [
+    (Screen.settings, "menu.settings", Action.use_menu),
+    (Screen.my_data, "menu.my_data", Action.use_menu),
+    (Screen.link, "menu.link", Action.link_accounts),
+    (Screen.broadcasts, "menu.broadcasts", Action.compose_broadcast),
+    (Screen.invite, "menu.invite", Action.invite_staff),
+    (Screen.staff, "staff.menu", Action.manage_staff),
 ]
 # (action, text key) of a parent's settings
-PARENT_SETTINGS = (("language", "settings.language"), ("district", "settings.district"), ("age", "settings.age"))
+PARENT_SETTINGS = ((Screen.language, "settings.language"), (Screen.district, "settings.district"), (Screen.age, "settings.age"))
 
 
 class DistrictChoice(CallbackData, prefix="district"):
@@ -47,15 +47,15 @@ def build_router() -> Router:
     router.callback_query.filter(Allowed(Action.use_menu))
     router.message.register(open_menu, Command("menu"))
     router.message.register(open_my_data, Command("mydata"))
-    router.callback_query.register(open_menu, MenuAction.filter(F.action == "home"))
-    router.callback_query.register(open_settings, MenuAction.filter(F.action == "settings"))
-    router.callback_query.register(ask_language, MenuAction.filter(F.action == "language"))
-    router.callback_query.register(ask_district, MenuAction.filter(F.action == "district"))
-    router.callback_query.register(ask_age, MenuAction.filter(F.action == "age"))
-    router.callback_query.register(become_parent, MenuAction.filter(F.action == "also_parent"))
-    router.callback_query.register(open_my_data, MenuAction.filter(F.action == "my_data"))
-    router.callback_query.register(confirm_delete, MenuAction.filter(F.action == "delete"))
-    router.callback_query.register(delete_my_data, MenuAction.filter(F.action == "delete_yes"))
+    router.callback_query.register(open_menu, MenuAction.filter(F.action == Screen.home))
+    router.callback_query.register(open_settings, MenuAction.filter(F.action == Screen.settings))
+    router.callback_query.register(ask_language, MenuAction.filter(F.action == Screen.language))
+    router.callback_query.register(ask_district, MenuAction.filter(F.action == Screen.district))
+    router.callback_query.register(ask_age, MenuAction.filter(F.action == Screen.age))
+    router.callback_query.register(become_parent, MenuAction.filter(F.action == Screen.also_parent))
+    router.callback_query.register(open_my_data, MenuAction.filter(F.action == Screen.my_data))
+    router.callback_query.register(confirm_delete, MenuAction.filter(F.action == Screen.delete))
+    router.callback_query.register(delete_my_data, MenuAction.filter(F.action == Screen.delete_yes))
     router.callback_query.register(choose_district, DistrictChoice.filter())
     router.callback_query.register(choose_age, AgeChoice.filter())
     return router
@@ -81,7 +81,7 @@ async def open_menu(event: Message | CallbackQuery, person: Person, l10n: Texts)
     await show(event, *menu_screen(person, l10n))
 
 
-def back_button(l10n: Texts, action: str = "home") -> tuple[str, MenuAction]:
+def back_button(l10n: Texts, action: Screen = Screen.home) -> tuple[str, MenuAction]:
     return l10n("menu.back"), MenuAction(action=action)
 
 
@@ -105,9 +105,9 @@ async def open_settings(callback: CallbackQuery, person: Person, l10n: Texts, co
             builder.button(text=l10n(key), callback_data=MenuAction(action=action))
     else:  # staff: no parent's questions unless they say they are a parent too
         text = l10n("staff.settings_title", language=l10n("language.name"))
-        builder.button(text=l10n("settings.language"), callback_data=MenuAction(action="language"))
-        builder.button(text=l10n("staff.also_parent"), callback_data=MenuAction(action="also_parent"))
-    builder.button(text=l10n("menu.back"), callback_data=MenuAction(action="home"))
+        builder.button(text=l10n("settings.language"), callback_data=MenuAction(action=Screen.language))
+        builder.button(text=l10n("staff.also_parent"), callback_data=MenuAction(action=Screen.also_parent))
+    builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))
     await show(callback, text, builder.adjust(1).as_markup())
 
 
@@ -131,7 +131,7 @@ def district_keyboard(content: Content, l10n: Texts, onboarding: bool, page: int
     def make_page(number: int) -> DistrictChoice:
         return DistrictChoice(district="", onboarding=onboarding, page=number)
 
-    last = (l10n("profile.skip"), make("-")) if onboarding else back_button(l10n, "settings")
+    last = (l10n("profile.skip"), make("-")) if onboarding else back_button(l10n, Screen.settings)
     extra = [(l10n("profile.district_other"), make("other")), last]
     return choices_keyboard(content.districts, l10n.language, make, extra, page=page, make_page=make_page)
 
@@ -140,7 +140,7 @@ def age_keyboard(content: Content, l10n: Texts, onboarding: bool) -> InlineKeybo
     def make(age: str) -> AgeChoice:
         return AgeChoice(age=age, onboarding=onboarding)
 
-    last = (l10n("profile.skip"), make("-")) if onboarding else back_button(l10n, "settings")
+    last = (l10n("profile.skip"), make("-")) if onboarding else back_button(l10n, Screen.settings)
     return choices_keyboard(content.age_groups, l10n.language, make, [last])
 
 
@@ -196,16 +196,16 @@ async def open_my_data(event: Message | CallbackQuery, session: AsyncSession, pe
         date=l10n.date_time(consent.decided_at) if consent else "-",
     )
     builder = InlineKeyboardBuilder()
-    builder.button(text=l10n("linking.accounts_button"), callback_data=MenuAction(action="accounts"))
-    builder.button(text=l10n("my_data.delete"), callback_data=MenuAction(action="delete"))
-    builder.button(text=l10n("menu.back"), callback_data=MenuAction(action="home"))
+    builder.button(text=l10n("linking.accounts_button"), callback_data=MenuAction(action=Screen.accounts))
+    builder.button(text=l10n("my_data.delete"), callback_data=MenuAction(action=Screen.delete))
+    builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))
     await show(event, text, builder.adjust(1).as_markup())
 
 
 async def confirm_delete(callback: CallbackQuery, l10n: Texts) -> None:
     builder = InlineKeyboardBuilder()
-    builder.button(text=l10n("my_data.delete_yes"), callback_data=MenuAction(action="delete_yes"))
-    builder.button(text=l10n("my_data.delete_no"), callback_data=MenuAction(action="my_data"))
+    builder.button(text=l10n("my_data.delete_yes"), callback_data=MenuAction(action=Screen.delete_yes))
+    builder.button(text=l10n("my_data.delete_no"), callback_data=MenuAction(action=Screen.my_data))
     await show(callback, l10n("my_data.delete_confirm"), builder.adjust(2).as_markup())
 
 

@@ -19,7 +19,7 @@ from bot.lengths import BUTTON_LABEL_LIMIT, shortened
 from bot.permissions import Action, Actor, may
 from bot.services.people import accounts_of, role_names
 from bot.services.staff import find_person, find_role, revoke_role, staff_members
-from handlers.ui import CallbackInt, MenuAction, choices_keyboard, role_name, show, tell_person
+from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, role_name, show, tell_person
 
 
 class StaffStep(StrEnum):
@@ -39,7 +39,7 @@ class StaffScreen(CallbackData, prefix="staff"):
 def build_router() -> Router:
     router = Router(name="staff")
     router.callback_query.filter(Allowed(Action.manage_staff))  # asked again on every press: roles are read per update
-    router.callback_query.register(open_staff, MenuAction.filter(F.action == "staff"))
+    router.callback_query.register(open_staff, MenuAction.filter(F.action == Screen.staff))
     router.callback_query.register(staff_page, StaffScreen.filter(F.step == StaffStep.list))
     router.callback_query.register(staff_member, StaffScreen.filter(F.step == StaffStep.person))
     router.callback_query.register(confirm_revoke, StaffScreen.filter(F.step == StaffStep.revoke))
@@ -73,7 +73,7 @@ async def staff_list(callback: CallbackQuery, session: AsyncSession, l10n: Texts
         for member in members
     )
     markup = choices_keyboard(
-        choices, l10n.language, lambda person_id: StaffScreen(step=StaffStep.person, person=int(person_id)), [(l10n("menu.back"), MenuAction(action="home"))],
+        choices, l10n.language, lambda person_id: StaffScreen(step=StaffStep.person, person=int(person_id)), [(l10n("menu.back"), MenuAction(action=Screen.home))],
         page=page, make_page=lambda page: StaffScreen(step=StaffStep.list, page=page),
     )
     await show(callback, l10n("staff.list_title", count=len(members)), markup)

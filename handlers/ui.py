@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 import logging
 from collections.abc import Callable, Mapping
 from typing import Annotated
@@ -44,8 +45,27 @@ class LanguageChoice(CallbackData, prefix="lang"):
     invite: str = ""
 
 
+class Screen(StrEnum):
+    """The screens a menu button opens."""
+
+    home = "home"
+    settings = "settings"
+    language = "language"
+    district = "district"
+    age = "age"
+    also_parent = "also_parent"
+    my_data = "my_data"
+    delete = "delete"
+    delete_yes = "delete_yes"
+    accounts = "accounts"
+    link = "link"
+    invite = "invite"
+    staff = "staff"
+    broadcasts = "broadcasts"
+
+
 class MenuAction(CallbackData, prefix="menu"):
-    action: str
+    action: Screen
 
 
 def language_keyboard(content: Content, invite: str = "") -> InlineKeyboardMarkup:
@@ -86,7 +106,7 @@ def choices_keyboard(
 
 def menu_button(l10n: Texts) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=l10n("menu.open"), callback_data=MenuAction(action="home"))
+    builder.button(text=l10n("menu.open"), callback_data=MenuAction(action=Screen.home))
     return builder.as_markup()
 
 
