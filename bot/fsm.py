@@ -17,13 +17,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import DEFAULT_DESTINY, BaseStorage, KeyBuilder, StateType, StorageKey
 from aiogram.fsm.storage.memory import DisabledEventIsolation
-from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -48,9 +46,9 @@ def platform_of(key: StorageKey) -> str:
     return key.platform
 
 
-def conversation(storage: BaseStorage, platform: str, bot: Bot, chat_id: int, user_id: int) -> FSMContext:
+def conversation(storage: BaseStorage, platform: str, bot_id: int, chat_id: int, user_id: int) -> FSMContext:
     """A person's conversation state outside an update (a job, a test)."""
-    return FSMContext(storage, PlatformKey(bot_id=bot.id, chat_id=chat_id, user_id=user_id, platform=platform))
+    return FSMContext(storage, PlatformKey(bot_id=bot_id, chat_id=chat_id, user_id=user_id, platform=platform))
 
 
 class ConversationMiddleware(FSMContextMiddleware):
@@ -149,8 +147,11 @@ class PlatformKeyBuilder(KeyBuilder):
 
 
 def build_storage(redis_url: str | None, sessionmaker: async_sessionmaker[AsyncSession]) -> BaseStorage:
-    if redis_url:
-        return RedisStorage.from_url(redis_url, key_builder=PlatformKeyBuilder())
+    if redis_url:  # imported only then: redis costs half a second of start-up
+        from aiogram.fsm.storage.redis import RedisStorage
+        from redis.asyncio import Redis
+
+        return RedisStorage(Redis.from_url(redis_url), key_builder=PlatformKeyBuilder())
     return DatabaseStorage(sessionmaker)
 
 
