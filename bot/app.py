@@ -19,7 +19,7 @@ from bot.config import LANGUAGES, ConfigError, Settings
 from bot.content import Content, load_content
 from bot.db.engine import create_sessionmaker, open_database
 from bot.delivery.engine import DeliveryEngine
-from bot.fsm import build_middleware, build_storage
+from bot.fsm import build_middleware, build_storage, check_reachable
 from bot.logs import install_privacy_filter
 from bot.middlewares import DatabaseSessionMiddleware, IdentityMiddleware
 from bot.platforms import telegram, vk
@@ -52,7 +52,7 @@ class App:
 
 async def create_app(settings: Settings, content: Content | None = None, engine: AsyncEngine | None = None, clock: Clock | None = None) -> App:
     """Wire the bots, the delivery engine and the dispatcher over the content and the migrated
-    database (loaded and opened here unless the caller did it already); no network yet."""
+    database (loaded and opened here unless the caller did it already); no messenger calls yet."""
     install_privacy_filter(settings.secrets())
     content = content or load_content(settings.content_dir)
     engine = engine or await open_database(settings.database_url)
@@ -63,7 +63,13 @@ async def create_app(settings: Settings, content: Content | None = None, engine:
     bots = Bots.from_settings(settings)
     delivery = DeliveryEngine(sessionmaker, bots.by_platform(), settings)
     dispatcher = build_dispatcher(settings, content, sessionmaker, scheduler, delivery=delivery, bots=bots.by_platform(), clock=clock)
-    return App(settings, content, engine, sessionmaker, dispatcher, scheduler, bots, delivery, clock)
+    app = App(settings, content, engine, sessionmaker, dispatcher, scheduler, bots, delivery, clock)
+    try:
+        await check_reachable(dispatcher.storage)
+    except ConfigError:
+        await app.close()
+        raise
+    return app
 
 
 async def apply_admins_setting(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:

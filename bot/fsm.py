@@ -25,6 +25,7 @@ from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.types import TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.config import ConfigError
 from bot.db.models import ConversationState
 
 KEY_PREFIX = "fsm"  # Redis keys: fsm:<platform>:<user>:<chat>[:<thread>]:<destiny>:<part>
@@ -153,6 +154,20 @@ def build_storage(redis_url: str | None, sessionmaker: async_sessionmaker[AsyncS
 
         return RedisStorage(Redis.from_url(redis_url), key_builder=PlatformKeyBuilder())
     return DatabaseStorage(sessionmaker)
+
+
+async def check_reachable(storage: BaseStorage) -> None:
+    """A Redis that does not answer is a config error at start, in one line, not an apology per update."""
+    redis = getattr(storage, "redis", None)
+    if redis is None:
+        return
+    from redis.exceptions import RedisError
+
+    try:
+        await redis.ping()
+    except (RedisError, OSError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ConfigError(f"config error: REDIS_URL: cannot reach Redis ({reason}) — check the host, port and password in REDIS_URL, and that the server runs") from None
 
 
 def build_middleware(storage: BaseStorage) -> ConversationMiddleware:

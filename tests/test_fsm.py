@@ -19,11 +19,13 @@ from sqlalchemy import select
 
 import bot.app
 import bot.fsm
+from bot.config import ConfigError, load_settings
 from bot.db.engine import create_sessionmaker, open_database
 from bot.db.models import Campaign, ConversationState
 from bot.fsm import DatabaseStorage, build_storage, conversation
 from tests.conftest import ADMIN_ID, RunningBot, make_settings
 from tests.helpers import TEXTS, count, register, step, throwaway_postgres
+from tests.messengers import TELEGRAM_TOKEN
 
 T = TEXTS["en"]
 BOT_ID = 42
@@ -154,3 +156,15 @@ async def test_a_second_free_text_catcher_coexists_with_the_composers(emulator, 
 
         await step(emulator, lambda: admin.send("Just chatting"))
         assert admin.last.text == T("fallback.text")  # nobody's question is open: the fallback answers
+
+
+def test_a_redis_url_mistake_is_one_line():
+    with pytest.raises(ConfigError) as error:
+        load_settings(env_file=None, BOT_TOKEN=TELEGRAM_TOKEN, REDIS_URL="127.0.0.1:6379")
+    assert str(error.value).startswith("config error: REDIS_URL: is not a Redis URL") and "\n" not in str(error.value)
+
+
+async def test_a_redis_that_does_not_answer_is_a_config_error_at_start(tmp_path):
+    settings = load_settings(env_file=None, BOT_TOKEN=TELEGRAM_TOKEN, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'vmeste.db'}", REDIS_URL="redis://127.0.0.1:1/0")
+    with pytest.raises(ConfigError, match="^config error: REDIS_URL: cannot reach Redis"):
+        await bot.app.create_app(settings)
