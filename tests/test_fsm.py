@@ -15,14 +15,17 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.types import Message
+import sqlalchemy as sa
 from sqlalchemy import select
 
 import bot.app
 import bot.fsm
 from bot.config import ConfigError, load_settings
-from bot.db.engine import create_sessionmaker, open_database
-from bot.db.models import Campaign, ConversationState
+from bot.db.engine import create_engine, create_sessionmaker, open_database
+from bot.db.migrate import upgrade
+from bot.db.models import Campaign, ConversationState, utcnow
 from bot.fsm import DatabaseStorage, build_storage, conversation
+from handlers.broadcasts import Composing
 from tests.conftest import ADMIN_ID, RunningBot, make_settings
 from tests.helpers import TEXTS, count, register, step, throwaway_postgres
 from tests.messengers import TELEGRAM_TOKEN
@@ -168,3 +171,26 @@ async def test_a_redis_that_does_not_answer_is_a_config_error_at_start(tmp_path)
     settings = load_settings(env_file=None, BOT_TOKEN=TELEGRAM_TOKEN, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'vmeste.db'}", REDIS_URL="redis://127.0.0.1:1/0")
     with pytest.raises(ConfigError, match="^config error: REDIS_URL: cannot reach Redis"):
         await bot.app.create_app(settings)
+
+
+async def test_migration_0008_carries_a_waiting_question_over(database_url):
+    """A 0007 draft waiting for its link button keeps waiting: its step becomes its author's state."""
+    engine = create_engine(database_url)
+    await upgrade(engine, "0007")
+    campaigns = sa.table(
+        "campaigns", sa.column("id"), sa.column("kind"), sa.column("status"), sa.column("step"), sa.column("text"), sa.column("media_ids", sa.JSON()),
+        sa.column("buttons", sa.JSON()), sa.column("audience", sa.JSON()), sa.column("origin_platform"), sa.column("origin_chat_id"), sa.column("created_at", sa.DateTime(timezone=True)),
+    )
+    common = dict(kind="broadcast", text="Hello", media_ids={}, buttons=[], audience={}, created_at=utcnow())
+    async with engine.begin() as connection:
+        await connection.execute(campaigns.insert(), [
+            dict(id=1, status="draft", step="button", origin_platform="vk", origin_chat_id=123, **common),
+            dict(id=2, status="draft", step=None, origin_platform="telegram", origin_chat_id=456, **common),  # on its card: no question
+            dict(id=3, status="scheduled", step=None, origin_platform="telegram", origin_chat_id=123, **common),
+        ])
+    await upgrade(engine)
+    state = conversation(DatabaseStorage(create_sessionmaker(engine)), "vk", BOT_ID, chat_id=123, user_id=123)
+    assert await state.get_state() == Composing.button.state and await state.get_data() == {"draft_id": 1}
+    async with create_sessionmaker(engine)() as session:
+        assert await count(session, ConversationState) == 1
+    await engine.dispose()
