@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal
 
 from aiogram.fsm.context import FSMContext
@@ -29,6 +30,8 @@ from bot.config import ConfigError
 from bot.db.models import ConversationState
 
 KEY_PREFIX = "fsm"  # Redis keys: fsm:<platform>:<user>:<chat>[:<thread>]:<destiny>:<part>
+# A question left unanswered this long is forgotten in Redis (keys name messenger ids: not kept forever)
+REDIS_TTL = timedelta(days=30)
 
 # The session of the update being handled, set by ConversationMiddleware around the handlers
 update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
@@ -152,7 +155,7 @@ def build_storage(redis_url: str | None, sessionmaker: async_sessionmaker[AsyncS
         from aiogram.fsm.storage.redis import RedisStorage
         from redis.asyncio import Redis
 
-        return RedisStorage(Redis.from_url(redis_url), key_builder=PlatformKeyBuilder())
+        return RedisStorage(Redis.from_url(redis_url), key_builder=PlatformKeyBuilder(), state_ttl=REDIS_TTL, data_ttl=REDIS_TTL)
     return DatabaseStorage(sessionmaker)
 
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import Account, Campaign, OutboxMessage, Person, Role, utcnow
-from bot.services.audiences import ALL_PARENTS
 from bot.platforms.vk_format import plain_text
+from bot.services.audiences import ALL_PARENTS
 from handlers.broadcasts import Broadcast
 from tests.conftest import ADMIN_ID, RunningBot, make_settings
 from tests.helpers import CONTENT, TEXTS, button_texts, register, step
@@ -174,7 +174,7 @@ async def test_a_head_cancels_a_coordinators_running_broadcast_another_coordinat
     campaign_id = await running_broadcast(running, emulator.platform, coordinator, author, parents)
     cancel = Broadcast(action="cancel", id=campaign_id).pack()
     for staff in (other, head):
-        await step(emulator, lambda: staff.send("/broadcasts"))  # a screen of the bot's to press on
+        await step(emulator, lambda staff=staff: staff.send("/broadcasts"))  # a screen of the bot's to press on
 
     await step(emulator, lambda: emulator.press(other, cancel))
     assert other.callback_answers[-1].text == T("fallback.button_outdated")

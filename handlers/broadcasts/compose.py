@@ -74,7 +74,6 @@ def asking(question: State) -> Callable[[CallbackQuery, Campaign, Context], Awai
     async def ask_it(callback: CallbackQuery, draft: Campaign, ctx: Context) -> None:
         await ask(callback, draft, ctx, question)
 
-    ask_it.__name__ = f"ask_{question.state.partition(':')[2]}"
     return ask_it
 
 
