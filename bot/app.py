@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import BotCommand
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
@@ -19,13 +19,13 @@ from bot.config import LANGUAGES, ConfigError, Settings
 from bot.content import Content, load_content
 from bot.db.engine import create_sessionmaker, open_database
 from bot.delivery.engine import DeliveryEngine
+from bot.fsm import build_middleware, build_storage, check_reachable
 from bot.logs import install_privacy_filter
 from bot.middlewares import DatabaseSessionMiddleware, IdentityMiddleware
 from bot.platforms import telegram, vk
 from bot.services.staff import apply_admins
 from bot.throttling import FloodGate, FloodNotice, MemoryFloodLimiter
 from handlers import build_routers
-from handlers.broadcasts import broadcast_reporter
 from scheduler import build_scheduler
 
 log = logging.getLogger(__name__)
@@ -41,15 +41,20 @@ class App:
     sessionmaker: async_sessionmaker[AsyncSession]
     dispatcher: Dispatcher
     scheduler: AsyncIOScheduler
+    bots: Bots
+    delivery: DeliveryEngine
     clock: Clock
 
     async def close(self) -> None:
+        await self.bots.close()
+        await self.dispatcher.storage.close()
         await self.engine.dispose()
 
 
 async def create_app(settings: Settings, content: Content | None = None, engine: AsyncEngine | None = None, clock: Clock | None = None) -> App:
-    """Wire the dispatcher over the content and the migrated database (loaded and opened here
-    unless the caller did it already); no network yet. `clock` is the one source of "now"."""
+    """Wire the bots, the delivery engine and the dispatcher over the content and the migrated
+    database (loaded and opened here unless the caller did it already); no messenger calls yet.
+    `clock` is the one source of "now"."""
     install_privacy_filter(settings.secrets())
     clock = clock or SystemClock()
     content = content or load_content(settings.content_dir, settings.default_timezone)
@@ -57,9 +62,16 @@ async def create_app(settings: Settings, content: Content | None = None, engine:
     sessionmaker = create_sessionmaker(engine)
     await apply_admins_setting(sessionmaker, settings, clock)
     scheduler = build_scheduler(sessionmaker, clock)
-    dispatcher = build_dispatcher(settings, content, sessionmaker, scheduler)
-    dispatcher["clock"] = clock
-    return App(settings, content, engine, sessionmaker, dispatcher, scheduler, clock)
+    bots = Bots.from_settings(settings)
+    delivery = DeliveryEngine(sessionmaker, bots.by_platform(), settings, clock=clock)
+    dispatcher = build_dispatcher(settings, content, sessionmaker, scheduler, delivery=delivery, bots=bots.by_platform(), clock=clock)
+    app = App(settings, content, engine, sessionmaker, dispatcher, scheduler, bots, delivery, clock)
+    try:
+        await check_reachable(dispatcher.storage)
+    except ConfigError:
+        await app.close()
+        raise
+    return app
 
 
 async def apply_admins_setting(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock) -> None:
@@ -70,12 +82,19 @@ async def apply_admins_setting(sessionmaker: async_sessionmaker[AsyncSession], s
     log.info("ADMINS: admin granted to %d people, revoked from %d", granted, revoked)
 
 
-def build_dispatcher(settings: Settings, content: Content, sessionmaker: async_sessionmaker[AsyncSession], scheduler: AsyncIOScheduler | None = None) -> Dispatcher:
-    dispatcher = Dispatcher(settings=settings, content=content)
+def build_dispatcher(
+    settings: Settings, content: Content, sessionmaker: async_sessionmaker[AsyncSession], scheduler: AsyncIOScheduler | None = None, **workflow_data: object,
+) -> Dispatcher:
+    """`workflow_data` reaches every handler and startup hook (delivery, bots, clock)."""
+    storage = build_storage(settings.redis_url, sessionmaker)
+    # aiogram's own FSM middleware would run first, before the update's session exists: ours
+    # runs after it (bot.fsm), so the state is read and written in the update's transaction.
+    dispatcher = Dispatcher(storage=storage, disable_fsm=True, settings=settings, content=content, **workflow_data)
     flood_notice = FloodNotice()
     if settings.flood_messages:  # before the database session: a dropped update costs no database work
         dispatcher.update.outer_middleware(FloodGate(MemoryFloodLimiter(settings.flood_messages, settings.flood_seconds)))
     dispatcher.update.outer_middleware(DatabaseSessionMiddleware(sessionmaker))
+    dispatcher.update.outer_middleware(build_middleware(storage))
     dispatcher.update.outer_middleware(IdentityMiddleware(content, settings))
     dispatcher.update.outer_middleware(flood_notice)  # after the identity: the notice speaks the person's language
     dispatcher.shutdown.register(flood_notice.close)
@@ -170,11 +189,7 @@ async def serve(app: App, bots: Bots, stop: asyncio.Event) -> None:
             vk.add_callback(web_app, bots.vk, dispatcher, settings)
         else:
             loops.append(vk.poll(bots.vk, dispatcher, app.sessionmaker, stop))
-    reporters = {"broadcast": broadcast_reporter(bots.by_platform(), app.content, app.sessionmaker, settings)}
-    delivery = DeliveryEngine(app.sessionmaker, bots.by_platform(), settings, reporters, clock=app.clock)
-    dispatcher["delivery"] = delivery
-    dispatcher["bots"] = bots.by_platform()  # handlers that tell a person something in every messenger
-    loops.append(delivery.run(stop))
+    loops.append(app.delivery.run(stop))
     hooks = {"dispatcher": dispatcher, "bots": bots.all(), **dispatcher.workflow_data}
     await dispatcher.emit_startup(**hooks)
     runner = await start_web(web_app, settings) if web_app.router.routes() else None
@@ -199,7 +214,7 @@ async def start_web(web_app: web.Application, settings: Settings) -> web.AppRunn
 async def run(settings: Settings, content: Content | None = None, engine: AsyncEngine | None = None) -> None:
     settings.require_platform()
     app = await create_app(settings, content, engine)
-    bots = Bots.from_settings(settings)
+    bots = app.bots
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
@@ -210,6 +225,5 @@ async def run(settings: Settings, content: Content | None = None, engine: AsyncE
             await check_bot(bots.vk, "VK_TOKEN", "VK_API_URL", settings.vk_api_url, vk.DEFAULT_API_URL)
         await serve(app, bots, stop)
     finally:
-        await bots.close()
         await app.close()
     log.info("stopped cleanly")

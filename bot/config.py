@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     vk_confirmation_code: str | None = Field(default=None, alias="VK_CONFIRMATION_CODE")
     vk_callback_secret: SecretStr | None = Field(default=None, alias="VK_CALLBACK_SECRET")
     database_url: str = Field(default="sqlite+aiosqlite:///vmeste.db", alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")  # conversation state in Redis instead of the database
     content_dir: Path = Field(default=PROJECT_ROOT / "content", alias="CONTENT_DIR")
     default_timezone: str = Field(default="UTC", alias="DEFAULT_TIMEZONE")
     default_language: str = Field(default="en", alias="DEFAULT_LANGUAGE")
@@ -86,6 +87,16 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an http(s) URL — write it like http://127.0.0.1:8081")
         return value.rstrip("/")
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parsed = urlparse(value)
+        if parsed.scheme not in ("redis", "rediss", "unix") or not (parsed.netloc or parsed.path):
+            raise ValueError("is not a Redis URL (not shown here: it may hold a password) — write it like redis://127.0.0.1:6379/0")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -135,7 +146,8 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """What the log must never show (bot.logs hides them)."""
         values = [self.bot_token, self.vk_token, self.webhook_secret, self.vk_callback_secret]
-        return [value.get_secret_value() for value in values if value] + [make_url(self.database_url).password or ""]
+        passwords = [make_url(self.database_url).password or "", urlparse(self.redis_url).password or "" if self.redis_url else ""]
+        return [value.get_secret_value() for value in values if value] + passwords
 
     @property
     def admin_accounts(self) -> frozenset[tuple[str, int]]:

@@ -61,13 +61,3 @@ class Allowed(Filter):
     async def __call__(self, event: TelegramObject, person: Person | None = None) -> bool | dict[str, Actor]:
         actor = Actor.of(person)
         return {"actor": actor} if may(actor, self.action) else False
-
-
-class HasRole(Filter):
-    """Only for handlers/broadcasts.py until it asks Allowed(Action.compose_broadcast); then it goes."""
-
-    def __init__(self, *roles: str) -> None:
-        self.roles = frozenset(roles)
-
-    async def __call__(self, event: TelegramObject, person: Person | None = None) -> bool:
-        return Actor.of(person).has(*self.roles)

@@ -13,17 +13,18 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content, Texts
-from bot.db.models import Person
+from bot.db.models import MediaKind, Person
 from bot.lengths import shortened
 from bot.permissions import Action, Actor, may
 from bot.platforms import Channel
+from bot.platforms.media import RELAYED_KINDS, VOICE, media_of
 from bot.services.people import find_account
 from handlers.ui import menu_button
 
 log = logging.getLogger(__name__)
 
 # the message attribute of each kind of media, and the text key that names it
-MEDIA_KINDS = {"voice": "kind.voice", "photo": "kind.photo", "video": "kind.video", "document": "kind.document"}
+MEDIA_KINDS = {VOICE: "kind.voice", MediaKind.photo: "kind.photo", MediaKind.video: "kind.video", MediaKind.document: "kind.document"}
 ECHO_LIMIT = 40  # an unknown command is echoed at most this long, the cut shown by "…"
 
 
@@ -80,8 +81,8 @@ def fallback_text(message: Message, l10n: Texts) -> str:
         return l10n("fallback.text")
     if message.sticker:
         return l10n("fallback.sticker")
-    kind = next((key for attribute, key in MEDIA_KINDS.items() if getattr(message, attribute)), "kind.other")
-    return l10n("fallback.media", kind=l10n(kind))
+    media = media_of(message, RELAYED_KINDS)
+    return l10n("fallback.media", kind=l10n(MEDIA_KINDS[media.kind] if media else "kind.other"))
 
 
 async def group_command(message: Message, l10n: Texts, bot: Bot, channel: Channel, session: AsyncSession, platform: str, content: Content) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 import logging
 from collections.abc import Callable, Mapping
+from enum import StrEnum
 from typing import Annotated
 
 from aiogram import Bot

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import App, Bots, create_app, serve
+from bot.app import App, create_app, serve
 from bot.clock import ShiftedClock
 from bot.config import Settings, load_settings
 from tests.helpers import throwaway_postgres
@@ -59,7 +59,7 @@ class RunningBot:
 
     async def __aenter__(self) -> RunningBot:
         self.app = await create_app(self.settings, clock=self.clock)
-        self.bots = Bots.from_settings(self.settings)
+        self.bots = self.app.bots
         self.bot = self.bots.all()[0]
         self.stop = asyncio.Event()
         self.task = asyncio.create_task(serve(self.app, self.bots, self.stop))
@@ -68,7 +68,6 @@ class RunningBot:
     async def __aexit__(self, *exc) -> None:
         self.stop.set()
         await asyncio.wait_for(self.task, timeout=10)
-        await self.bots.close()
         await self.app.close()
 
     def session(self) -> AsyncSession:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
 from sqlalchemy import select
 
-from bot.db.models import Campaign
+from bot.db.models import Account, Campaign, OutboxMessage, Person, Role, utcnow
 from bot.platforms.vk_format import plain_text
+from bot.services.audiences import ALL_PARENTS
 from handlers.broadcasts import Broadcast
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, RunningBot, make_settings
 from tests.helpers import CONTENT, TEXTS, button_texts, register, step
-from tests.test_delivery import add_parents, finished
+from tests.test_delivery import add_parents, finished, statuses
+from tests.test_fsm import redis_url  # noqa: F401 (a fixture)
 from tests.test_run import wait_for
 
 T = TEXTS["en"]
@@ -129,3 +134,74 @@ async def test_photo_broadcast_and_too_long_caption(emulator, running_bot):
     received = parents[0].last
     assert received.caption == "Our new hall" if emulator.platform == "telegram" else received.text == "Our new hall"
     assert emulator.platform != "telegram" or received.raw.get("photo")
+
+
+@pytest.mark.parametrize("storage", ["database", "redis"])
+async def test_a_half_written_broadcast_survives_a_restart(emulator, database_url, storage, request):
+    """Stopped while the composer waits for a link button; the next bot, on the same database (and
+    Redis), takes the next message as that button."""
+    overrides = {"REDIS_URL": request.getfixturevalue("redis_url")} if storage == "redis" else {}
+    settings = make_settings(emulator, database_url, **overrides)
+    admin = emulator.user(ADMIN_ID, language_code="en")
+    async with RunningBot(settings):
+        await open_new_draft(emulator, admin)
+        await step(emulator, lambda: admin.send("Registration is open"))
+        await step(emulator, lambda: admin.click(T("broadcast.do_button")))
+        assert admin.last.text == T("broadcast.ask_button")
+
+    async with RunningBot(settings) as running:
+        await step(emulator, lambda: admin.send("Sign up - https://example.org/signup"))
+        assert "Broadcast draft" in admin.last.text and "Sign up" in admin.last.text
+        draft = await last_campaign(running)
+        assert draft.status == "draft" and draft.text == "Registration is open"
+        assert draft.buttons == [["Sign up", "https://example.org/signup"]]
+
+
+async def add_staff(running, emulator, user_id: int, role: str) -> tuple:
+    async with running.sessionmaker() as session:
+        person = Person(language="en", roles=[Role(role=role)], accounts=[Account(platform=emulator.platform, external_id=user_id)])
+        session.add(person)
+        await session.commit()
+    return emulator.user(user_id, language_code="en"), person
+
+
+async def test_a_head_cancels_a_coordinators_running_broadcast_another_coordinator_may_not(emulator, running_bot):
+    running = running_bot
+    parents = await add_parents(running, emulator, [7501, 7502])
+    author, coordinator = await add_staff(running, emulator, 7401, "coordinator")
+    other, _ = await add_staff(running, emulator, 7402, "coordinator")
+    head, _ = await add_staff(running, emulator, 7403, "head")
+    campaign_id = await running_broadcast(running, emulator.platform, coordinator, author, parents)
+    cancel = Broadcast(action="cancel", id=campaign_id).pack()
+    for staff in (other, head):
+        await step(emulator, lambda staff=staff: staff.send("/broadcasts"))  # a screen of the bot's to press on
+
+    await step(emulator, lambda: emulator.press(other, cancel))
+    assert other.callback_answers[-1].text == T("fallback.button_outdated")
+    assert (await last_campaign(running)).status == "sending"
+
+    await step(emulator, lambda: emulator.press(head, cancel))
+    assert head.callback_answers[-1].text == T("broadcast.cancelled")
+    campaign = await finished(running, campaign_id)
+    assert campaign.status == "cancelled" and await statuses(running, campaign_id) == {"cancelled": 2}
+    await wait_for(lambda: author.bot_messages and f"#{campaign_id} was cancelled" in author.last.text, timeout=5)  # its author is told
+    assert all(parent.bot_messages == [] for parent in parents)
+
+
+async def running_broadcast(running, platform: str, author_person, author, parents) -> int:
+    """A broadcast the engine has started, its messages waiting for a retry an hour away."""
+    async with running.sessionmaker() as session:
+        campaign = Campaign(
+            text="A long one", audience=dict(ALL_PARENTS), status="sending", started_at=utcnow(), send_at=utcnow(), media_ids={}, buttons=[],
+            created_by=author_person.id, origin_platform=platform, origin_chat_id=author.id,
+        )
+        session.add(campaign)
+        await session.flush()
+        accounts = await session.scalars(select(Account).where(Account.external_id.in_([parent.id for parent in parents])))
+        for account in accounts:
+            session.add(OutboxMessage(
+                campaign_id=campaign.id, person_id=account.person_id, account_id=account.id, platform=account.platform,
+                chat_id=account.external_id, next_attempt_at=utcnow() + timedelta(hours=1),
+            ))
+        await session.commit()
+    return campaign.id

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import Account, Person
-from bot.services.media import relay
+from bot.platforms.media import relay
 from tests.conftest import RunningBot, make_settings
 from tests.helpers import TEXTS, button_texts, count, register, step
 from tests.messengers import TelegramMessenger, VkMessenger

@@ -31,19 +31,6 @@ LOCALES = PROJECT_ROOT / "content" / "locales"
 CODE_FOLDERS = ("bot", "handlers", "scheduler")
 MOSCOW = load_content(PROJECT_ROOT / "content", "Europe/Moscow").texts
 
-# TEMPORARY, delete at the merge of the fsm helper's broadcasts split: handlers/broadcasts.py still
-# builds these keys with f-strings (f"broadcast.do_{action}" ...), so no literal names them.
-UNTIL_THE_BROADCASTS_SPLIT = {
-    "handlers/broadcasts.py": {
-        *(f"broadcast.state_{state}" for state in ("scheduled", "sending", "done", "cancelled")),
-        *(f"broadcast.ask_{step}" for step in ("text", "media", "button", "time")),
-        *(f"broadcast.media_{kind}" for kind in ("photo", "video", "document")),
-        *(f"broadcast.do_{action}" for action in ("text", "media", "button", "audience", "preview", "send", "discard")),
-        *(f"broadcast.by_{criterion}" for criterion in ("role", "district", "language", "platform")),
-    },
-}
-
-
 def raw_locale(language: str) -> dict:
     with (LOCALES / f"{language}.toml").open("rb") as file:
         return tomllib.load(file)
@@ -244,7 +231,6 @@ def built_keys() -> list[str]:
     return [
         f"{name}:{node.lineno}"
         for name, tree in code_files()
-        if name not in UNTIL_THE_BROADCASTS_SPLIT
         for node in ast.walk(tree)
         if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant)
         and (prefix := str(node.values[0].value)).partition(".")[0] in SECTIONS and "." in prefix and " " not in prefix
@@ -276,5 +262,5 @@ def test_every_key_the_code_uses_exists(language):
 
 
 def test_every_locale_key_is_used():
-    used = set(literal_keys()) | phrases_in_locales() | set().union(*UNTIL_THE_BROADCASTS_SPLIT.values())
+    used = set(literal_keys()) | phrases_in_locales()
     assert sorted(CONTENT.texts["en"].keys() - used) == []

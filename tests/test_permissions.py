@@ -297,9 +297,6 @@ async def test_group_traffic_runs_no_private_feature_and_looks_nobody_up(emulato
     assert private == ["open_menu"] and RU("roles.parent") in parent.last.text
 
 
-SYNC_FILTERS_LEFT = {"broadcasts"}  # handlers/broadcasts.py's own chat filter, until it moves onto the tiers
-
-
 def test_no_router_runs_a_filter_in_a_worker_thread():
     """aiogram runs a sync filter (a bare magic filter such as F.chat.type == ...) in a thread, per
     update: filters on routers and handlers are async (a magic rule inside CallbackData.filter is
@@ -315,7 +312,6 @@ def test_no_router_runs_a_filter_in_a_worker_thread():
         (router.name, observer_name, getattr(filter_object.callback, "__name__", repr(filter_object.callback)))
         for top in build_routers()
         for router in routers(top)
-        if router.name not in SYNC_FILTERS_LEFT
         for observer_name, observer in router.observers.items()
         for handler in [observer._handler, *observer.handlers]
         for filter_object in handler.filters or []

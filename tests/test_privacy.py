@@ -23,7 +23,7 @@ from bot.config import ConfigError, load_settings
 
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.migrate import downgrade, upgrade
-from bot.db.models import Account, Base, Campaign, ConsentRecord, Event, InviteCode, LinkCode, OutboxMessage, Person, Role, as_utc
+from bot.db.models import Account, Base, Campaign, ConsentRecord, ConversationState, Event, InviteCode, LinkCode, OutboxMessage, Person, Role, as_utc
 from bot.services.people import role_names
 from handlers.broadcasts import Broadcast
 from handlers.invites import InviteFor
@@ -211,7 +211,7 @@ async def coordinator_with_a_trail(telegram, vk, running):
         session.add(OutboxMessage(campaign_id=waiting.id, person_id=person.id, account_id=telegram_account.id, platform="telegram",
                                   chat_id=COORDINATOR_TG, next_attempt_at=AFTER_THE_BROADCAST))
         await session.commit()
-        for table in (Account, Role, Campaign, InviteCode, LinkCode, OutboxMessage, ConsentRecord):  # the scan sees them
+        for table in (Account, Role, Campaign, InviteCode, LinkCode, OutboxMessage, ConsentRecord, ConversationState):  # the scan sees them
             assert rows_naming(await all_rows(session, table), person.id, {a.id for a in accounts}, {COORDINATOR_TG, COORDINATOR_VK}), table
         return on_telegram, on_vk, person, {account.id for account in accounts}
 

@@ -212,15 +212,14 @@ class PlatformState(Base):
 
 class Campaign(Base):
     """One message to many people (a broadcast, later lessons and survey waves): its content,
-    audience and state. A coordinator's draft is a campaign in status "draft"; `step` says what
-    the composer is asked for next."""
+    audience and state. A coordinator's draft is a campaign in status "draft"; which question the
+    composer is answering lives in their conversation state (ConversationState)."""
 
     __tablename__ = "campaigns"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), default="broadcast")
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft, scheduled, sending, done, cancelled
-    step: Mapped[str | None] = mapped_column(String(16))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
     text: Mapped[str] = mapped_column(Text, default="")  # HTML, as the composer formatted it
     media_kind: Mapped[str | None] = mapped_column(String(16))  # photo, video, document
@@ -261,3 +260,19 @@ class OutboxMessage(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(String(255))
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class ConversationState(Base):
+    """aiogram's FSM state and data of one person in one chat, per platform (a Telegram user 123 and
+    a VK user 123 are two people). The user id leads the key, so forgetting someone is an index range."""
+
+    __tablename__ = "conversation_states"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    thread_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, default=0)
+    destiny: Mapped[str] = mapped_column(String(64), primary_key=True, default="default")
+    state: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -58,6 +58,10 @@ class DeliveryEngine:
         self.control_wakeup = asyncio.Event()
         self.last_report: dict[int, float] = {}
 
+    def register_reporter(self, kind: str, reporter: Reporter) -> None:
+        """A feature shows its campaigns' progress its own way (a broadcast edits a status message)."""
+        self.reporters[kind] = reporter
+
     def wake(self) -> None:
         """Something became due (a campaign confirmed): look now rather than at the next tick."""
         self.wakeup.set()

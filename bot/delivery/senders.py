@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.db.models import Campaign, MediaKind, OutboxStatus
 from bot.delivery.limits import ChatPacer, Pacer
 from bot.delivery.outbox import Claimed, Outcome
+from bot.platforms.media import media_of
 from bot.platforms.vk_session import BATCH_LIMIT, GROUP_CHAT_OFFSET, OUTBOX_RANDOM_IDS, VkSession, parse_file_id
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class Payload:
         return self.media_ids.get(platform)
 
     def learn(self, platform: str, message: Message) -> None:
-        media = message.photo[-1] if message.photo else message.video or message.document
+        media = media_of(message)
         if media is not None:
             self.media_ids[platform] = media.file_id
             self.learnt = True

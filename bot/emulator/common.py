@@ -10,10 +10,10 @@ tables. What each API says and how it says it stays in the telegram and vk packa
 from __future__ import annotations
 
 import asyncio
-from abc import ABC, abstractmethod
 import contextlib
 import itertools
 import secrets
+from abc import ABC, abstractmethod
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, ClassVar, Generic, Protocol, TypeVar

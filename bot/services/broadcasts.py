@@ -10,23 +10,27 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Campaign, Person, utcnow
+from bot.db.models import Campaign, CampaignKind, CampaignStatus, Person, as_utc
 from bot.delivery.outbox import Progress, progress
 from bot.lengths import BUTTON_LABEL_LIMIT, TELEGRAM_LIMITS, visible_text
 from bot.services.audiences import ALL_PARENTS, count_recipients
+from bot.services.people import RoleName
 
 # Telegram's limits, stricter than VK's (UTF-16 units count an emoji as two): a broadcast fits both
 TEXT_LIMIT = TELEGRAM_LIMITS.message
 CAPTION_LIMIT = TELEGRAM_LIMITS.caption  # the text under a photo, video or document
 BUTTON_LIMIT = 3
 TIME_FORMATS = ("%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M", "%d.%m %H:%M", "%H:%M")
-SENDERS = frozenset({"coordinator", "head", "admin"})
+SENDERS = frozenset({RoleName.coordinator, RoleName.head, RoleName.admin})
 
 
 async def start_draft(session: AsyncSession, person: Person, platform: str, chat_id: int) -> Campaign:
     """A fresh draft for all parents; an unfinished earlier draft of the same person is dropped."""
-    await session.execute(delete(Campaign).where(Campaign.created_by == person.id, Campaign.status == "draft"))
-    draft = Campaign(created_by=person.id, step="text", audience=dict(ALL_PARENTS), origin_platform=platform, origin_chat_id=chat_id, media_ids={}, buttons=[])
+    await session.execute(delete(Campaign).where(Campaign.created_by == person.id, Campaign.status == CampaignStatus.draft))
+    draft = Campaign(
+        kind=CampaignKind.broadcast, status=CampaignStatus.draft, created_by=person.id, audience=dict(ALL_PARENTS),
+        origin_platform=platform, origin_chat_id=chat_id, media_ids={}, buttons=[],
+    )
     session.add(draft)
     await session.flush()
     return draft
@@ -34,7 +38,7 @@ async def start_draft(session: AsyncSession, person: Person, platform: str, chat
 
 async def find_draft(session: AsyncSession, person: Person, campaign_id: int | None = None) -> Campaign | None:
     """The person's own draft (this one, if an id is given)."""
-    query = select(Campaign).where(Campaign.created_by == person.id, Campaign.status == "draft")
+    query = select(Campaign).where(Campaign.created_by == person.id, Campaign.status == CampaignStatus.draft)
     if campaign_id is not None:
         query = query.where(Campaign.id == campaign_id)
     return await session.scalar(query.order_by(Campaign.id.desc()).limit(1))
@@ -76,9 +80,9 @@ def toggle(draft: Campaign, criterion: str, value: str) -> None:
     draft.audience = {name: values for name, values in audience.items() if values}  # reassigned: JSON is not tracked in place
 
 
-def parse_time(text: str, timezone: str, now: datetime | None = None) -> datetime | None:
+def parse_time(text: str, timezone: str, now: datetime) -> datetime | None:
     """A local date and time (or only a time: the next one) as UTC; None if it is not one or is past."""
-    zone, now = ZoneInfo(timezone), now or utcnow()
+    zone = ZoneInfo(timezone)
     local_now = now.astimezone(zone)
     for pattern in TIME_FORMATS:
         try:
@@ -95,25 +99,28 @@ def parse_time(text: str, timezone: str, now: datetime | None = None) -> datetim
     return None
 
 
-def confirm(draft: Campaign) -> None:
-    """The draft becomes a campaign the delivery engine starts at send_at (now if not set)."""
-    draft.status, draft.step = "scheduled", None
-    draft.send_at = draft.send_at or utcnow()
+def confirm(draft: Campaign, now: datetime) -> None:
+    """The draft becomes a campaign the delivery engine starts at send_at (now if not set, or if
+    the chosen time passed while the coordinator looked at the screen)."""
+    if draft.send_at is not None and as_utc(draft.send_at) <= now:
+        draft.send_at = None
+    draft.status = CampaignStatus.scheduled
+    draft.send_at = draft.send_at or now
 
 
-def cancel(campaign: Campaign) -> bool:
+def cancel(campaign: Campaign, now: datetime) -> bool:
     """Stop a scheduled or running campaign; messages already in flight still arrive."""
-    if campaign.status not in ("scheduled", "sending"):
+    if campaign.status not in (CampaignStatus.scheduled, CampaignStatus.sending):
         return False
-    if campaign.status == "scheduled":
-        campaign.finished_at = utcnow()  # nothing was queued: it is over at once
-    campaign.status = "cancelled"
+    if campaign.status == CampaignStatus.scheduled:
+        campaign.finished_at = now  # nothing was queued: it is over at once
+    campaign.status = CampaignStatus.cancelled
     return True
 
 
 async def recent(session: AsyncSession, limit: int = 10) -> list[tuple[Campaign, Progress]]:
     campaigns = (
-        await session.scalars(select(Campaign).where(Campaign.kind == "broadcast", Campaign.status != "draft").order_by(Campaign.id.desc()).limit(limit))
+        await session.scalars(select(Campaign).where(Campaign.kind == CampaignKind.broadcast, Campaign.status != CampaignStatus.draft).order_by(Campaign.id.desc()).limit(limit))
     ).all()
     figures = await progress(session, [campaign.id for campaign in campaigns])
     return [(campaign, figures[campaign.id]) for campaign in campaigns]

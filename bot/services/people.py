@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import ConsentText
-from bot.db.models import Account, Campaign, CampaignStatus, ConsentRecord, InviteCode, LinkCode, OutboxMessage, Person, Role, as_utc
+from bot.db.models import Account, Campaign, CampaignStatus, ConsentRecord, ConversationState, InviteCode, LinkCode, OutboxMessage, Person, Role, as_utc
 from bot.db.upsert import insert_or_nothing
 from bot.services.events import EventKind, record_event
 
@@ -116,6 +116,8 @@ async def forget(session: AsyncSession, person: Person, platform: str, *, now: d
     await session.execute(update(InviteCode).where(InviteCode.created_by == person.id).values(created_by=None))
     await session.execute(update(InviteCode).where(InviteCode.used_by == person.id).values(used_by=None))
     await session.execute(delete(LinkCode).where(LinkCode.person_id == person.id))
+    await session.execute(delete(ConversationState).where(exists().where(  # the FSM's state of every account (bot.fsm)
+        Account.person_id == person.id, Account.platform == ConversationState.platform, Account.external_id == ConversationState.user_id)))
     record_event(session, EventKind.consent_withdrawn, at=now, platform=platform)
     await session.delete(person)
     await session.flush()
@@ -136,6 +138,3 @@ def _consent_row(person: Person | None, platform: str, consent: ConsentText, dec
         decided_at=now,
     )
 
-
-def format_date(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M")

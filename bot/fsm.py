@@ -1,0 +1,178 @@
+"""Conversation state (aiogram's FSM) that survives a restart: a table in the database by default,
+Redis when REDIS_URL is set. Every key names the platform: a Telegram user 123 and a VK user 123
+are two people, which aiogram's own key (bot, chat, user) would merge.
+
+The state is read once per update (one primary-key read, or one Redis GET), by
+ConversationMiddleware, which runs after the update's database session is open: the table storage
+reads and writes through that session, so a state change commits with the update's other rows,
+and on SQLite it never waits for the write lock the update itself holds. Outside an update (a
+scheduler job, a test) the table storage uses a session of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.middleware import FSMContextMiddleware
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import DEFAULT_DESTINY, BaseStorage, KeyBuilder, StateType, StorageKey
+from aiogram.fsm.storage.memory import DisabledEventIsolation
+from aiogram.types import TelegramObject
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import ConfigError
+from bot.db.models import ConversationState
+
+KEY_PREFIX = "fsm"  # Redis keys: fsm:<platform>:<user>:<chat>[:<thread>]:<destiny>:<part>
+# A question left unanswered this long is forgotten in Redis (keys name messenger ids: not kept forever)
+REDIS_TTL = timedelta(days=30)
+
+# The session of the update being handled, set by ConversationMiddleware around the handlers
+update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
+
+
+@dataclass(frozen=True)
+class PlatformKey(StorageKey):
+    """aiogram's key plus the platform the user is on."""
+
+    platform: str = ""
+
+
+def platform_of(key: StorageKey) -> str:
+    if not isinstance(key, PlatformKey) or not key.platform:
+        raise TypeError("conversation state needs the platform in its key: build it with bot.fsm.conversation()")
+    return key.platform
+
+
+def conversation(storage: BaseStorage, platform: str, bot_id: int, chat_id: int, user_id: int) -> FSMContext:
+    """A person's conversation state outside an update (a job, a test)."""
+    return FSMContext(storage, PlatformKey(bot_id=bot_id, chat_id=chat_id, user_id=user_id, platform=platform))
+
+
+class ConversationMiddleware(FSMContextMiddleware):
+    """aiogram's FSM middleware with the platform in the key and the update's session in reach of
+    the storage. Registered after DatabaseSessionMiddleware (data["platform"], data["session"])."""
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], event: TelegramObject, data: dict[str, Any]) -> Any:
+        data["fsm_storage"] = self.storage
+        with bound(data.get("session")):
+            context = self.resolve_event_context(data["bot"], data)
+            if context is None:
+                return await handler(event, data)
+            state = FSMContext(self.storage, PlatformKey(**vars(context.key), platform=data["platform"]))
+            async with self.events_isolation.lock(key=state.key):
+                data.update(state=state, raw_state=await state.get_state())
+                return await handler(event, data)
+
+
+@contextmanager
+def bound(session: AsyncSession | None) -> Iterator[None]:
+    token = update_session.set(session)
+    try:
+        yield
+    finally:
+        update_session.reset(token)
+
+
+class DatabaseStorage(BaseStorage):
+    """One row per (platform, user, chat, thread, destiny); no row means no state and no data."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """The update's session (committed with the update), else one of our own, committed here."""
+        if (current := update_session.get()) is not None:
+            yield current
+            return
+        async with self.sessionmaker() as own:
+            yield own
+            await own.commit()
+
+    @staticmethod
+    def primary_key(key: StorageKey) -> tuple[str, int, int, int, str]:
+        return platform_of(key), key.user_id, key.chat_id, key.thread_id or 0, key.destiny
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        async with self.session() as session:
+            row = await session.get(ConversationState, self.primary_key(key))
+            return row.state if row else None
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        async with self.session() as session:
+            row = await session.get(ConversationState, self.primary_key(key))
+            return dict(row.data) if row else {}
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        name = state.state if isinstance(state, State) else state
+        await self.change(key, state=name)
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        await self.change(key, data=dict(data))
+
+    async def change(self, key: StorageKey, **values: Any) -> None:
+        async with self.session() as session:
+            row = await session.get(ConversationState, self.primary_key(key))
+            if row is None:
+                platform, user_id, chat_id, thread_id, destiny = self.primary_key(key)
+                row = ConversationState(platform=platform, user_id=user_id, chat_id=chat_id, thread_id=thread_id, destiny=destiny, state=None, data={})
+                session.add(row)
+            for name, value in values.items():
+                setattr(row, name, value)
+            if row.state is None and not row.data:  # nothing left to remember: no row
+                if row in session.new:
+                    session.expunge(row)
+                else:
+                    await session.delete(row)
+            await session.flush()
+
+    async def close(self) -> None:
+        pass
+
+
+class PlatformKeyBuilder(KeyBuilder):
+    """Redis keys with the platform; the user first, so one SCAN pattern finds all of a person's keys."""
+
+    def build(self, key: StorageKey, part: Literal["data", "state", "lock"] | None = None) -> str:
+        parts = [KEY_PREFIX, platform_of(key), str(key.user_id), str(key.chat_id)]
+        if key.thread_id:
+            parts.append(str(key.thread_id))
+        parts.append(key.destiny or DEFAULT_DESTINY)
+        if part:
+            parts.append(part)
+        return ":".join(parts)
+
+
+def build_storage(redis_url: str | None, sessionmaker: async_sessionmaker[AsyncSession]) -> BaseStorage:
+    if redis_url:  # imported only then: redis costs half a second of start-up
+        from aiogram.fsm.storage.redis import RedisStorage
+        from redis.asyncio import Redis
+
+        return RedisStorage(Redis.from_url(redis_url), key_builder=PlatformKeyBuilder(), state_ttl=REDIS_TTL, data_ttl=REDIS_TTL)
+    return DatabaseStorage(sessionmaker)
+
+
+async def check_reachable(storage: BaseStorage) -> None:
+    """A Redis that does not answer is a config error at start, in one line, not an apology per update."""
+    redis = getattr(storage, "redis", None)
+    if redis is None:
+        return
+    from redis.exceptions import RedisError
+
+    try:
+        await redis.ping()
+    except (RedisError, OSError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ConfigError(f"config error: REDIS_URL: cannot reach Redis ({reason}) — check the host, port and password in REDIS_URL, and that the server runs") from None
+
+
+def build_middleware(storage: BaseStorage) -> ConversationMiddleware:
+    # No lock per key: each platform's feeder hands a chat's updates over in order.
+    return ConversationMiddleware(storage, DisabledEventIsolation())
