@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App, Bots, create_app, serve
 from bot.config import Settings, load_settings
-from tests.helpers import throwaway_postgres
+from tests.helpers import MigratedTemplates, throwaway_postgres
 from tests.messengers import Messenger, TelegramMessenger, VkMessenger
 
 ADMIN_ID = 9000
@@ -29,15 +30,54 @@ async def emulator(request) -> AsyncIterator[Messenger]:
     assert invalid == [], f"the bot made calls the {messenger.platform} API would reject: {invalid}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request, tmp_path) -> AsyncIterator[str]:
+BOTH_DATABASES = "both_databases"
+FRESH_DATABASE = "fresh_database"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{BOTH_DATABASES}: database_url is SQLite and, when TEST_DATABASE_URL is set, PostgreSQL too "
+        "(storage-facing tests: SQL a dialect may treat differently, locks, concurrent claims); unmarked tests run on SQLite only",
+    )
+    config.addinivalue_line("markers", f"{FRESH_DATABASE}: database_url is an empty database, not migrated (tests of the migrations)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" in metafunc.fixturenames:
+        kinds = ["sqlite", "postgresql"] if metafunc.definition.get_closest_marker(BOTH_DATABASES) else ["sqlite"]
+        metafunc.parametrize("database_url", kinds, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    in_own_loop(templates.drop())
+
+
+def in_own_loop(coroutine) -> None:
+    """Run a coroutine to its end outside pytest-asyncio's loops (a session fixture's teardown)."""
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, coroutine).result()
+
+
+@pytest.fixture
+async def database_url(request, tmp_path, migrated_templates) -> AsyncIterator[str]:
+    """A database of its own for the test, migrated to head (a copy of this process's template)
+    unless the test is marked fresh_database."""
+    fresh = request.node.get_closest_marker(FRESH_DATABASE) is not None
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'vmeste.db'}"
+        path = tmp_path / "vmeste.db"
+        if not fresh:
+            await migrated_templates.sqlite_copy(path)
+        yield f"sqlite+aiosqlite:///{path}"
         return
     server = os.environ.get("TEST_DATABASE_URL")
     if not server:
         pytest.skip("TEST_DATABASE_URL is not set")
-    async with throwaway_postgres(server) as url:
+    template = None if fresh else await migrated_templates.postgres_template(server)
+    async with throwaway_postgres(server, template=template) as url:
         yield url
 
 

@@ -16,6 +16,8 @@ from tests.helpers import TEXTS, button_texts, count, register, step
 from tests.messengers import TelegramMessenger, VkMessenger
 from tests.test_delivery import add_parents, finished
 
+pytestmark = pytest.mark.both_databases
+
 EN = TEXTS["en"]
 
 

@@ -328,6 +328,7 @@ async def test_malformed_pushes_never_get_a_500_and_the_bot_goes_on(emulator, pu
     emulator.rejected.clear()  # as in the long poll test: answers to made-up queries and messages
 
 
+@pytest.mark.both_databases
 async def test_the_same_update_posted_five_times_at_once_is_handled_once(emulator, pushed, caplog):
     parent = emulator.user(5104, language_code="en")
     if emulator.platform == "telegram":
