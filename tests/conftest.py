@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from aiogram.client.session.aiohttp import AiohttpSession
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App, Bots, create_app, serve
@@ -32,6 +33,9 @@ async def emulator(request) -> AsyncIterator[Messenger]:
 
 BOTH_DATABASES = "both_databases"
 FRESH_DATABASE = "fresh_database"
+STARTS_PROCESSES = "starts_processes"
+UNPACED_VK = "unpaced_vk"
+UNPACED_VK_SETTINGS = {"DELIVERY_VK_RATE": "0"}  # 0: no pacing
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,6 +45,23 @@ def pytest_configure(config: pytest.Config) -> None:
         "(storage-facing tests: SQL a dialect may treat differently, locks, concurrent claims); unmarked tests run on SQLite only",
     )
     config.addinivalue_line("markers", f"{FRESH_DATABASE}: database_url is an empty database, not migrated (tests of the migrations)")
+    config.addinivalue_line(
+        "markers",
+        f"{STARTS_PROCESSES}: starts Python processes (the bot, the demo, a wheel's install): these run one at a time, "
+        "on one xdist worker, so they do not starve each other of the cores or miss their time limits",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{UNPACED_VK}: running_bot's VK bot does not space its calls at VK's 20 a second (the emulator "
+        "enforces no rate unless the test sets one): for tests of many presses that assert what they leave, not their pace",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker(STARTS_PROCESSES):
+            item.add_marker(pytest.mark.xdist_group("processes"))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -87,6 +108,16 @@ def make_settings(emulator: Messenger, database_url: str, **overrides: object) -
     return load_settings(env_file=None, **(values | overrides))
 
 
+async def close_quickly(bots: Bots) -> None:
+    """Bots.close without aiogram's 250 ms wait for TLS connections to close: the emulators speak plain HTTP."""
+    for bot in bots.all():
+        http = getattr(bot.session, "_session", None) if isinstance(bot.session, AiohttpSession) else None
+        if http is not None:
+            await http.close()
+        else:
+            await bot.session.close()
+
+
 class RunningBot:
     """The production wiring (create_app + serve) in this event loop."""
 
@@ -105,7 +136,7 @@ class RunningBot:
     async def __aexit__(self, *exc) -> None:
         self.stop.set()
         await asyncio.wait_for(self.task, timeout=10)
-        await self.bots.close()
+        await close_quickly(self.bots)
         await self.app.close()
 
     def session(self) -> AsyncSession:
@@ -117,6 +148,16 @@ class RunningBot:
 
 
 @pytest.fixture
-async def running_bot(emulator, database_url) -> AsyncIterator[RunningBot]:
-    async with RunningBot(make_settings(emulator, database_url)) as running:
+async def running_bot(request, emulator, database_url) -> AsyncIterator[RunningBot]:
+    unpaced = request.node.get_closest_marker(UNPACED_VK) is not None
+    async with RunningBot(make_settings(emulator, database_url, **(UNPACED_VK_SETTINGS if unpaced else {}))) as running:
+        if unpaced:
+            unpace_vk(running.bots)
         yield running
+
+
+def unpace_vk(bots: Bots) -> None:
+    """The VK bot calls as fast as the emulator answers: vk_api spaces its calls at 20 a second per
+    token on its own (VkApiGroup.RPS_DELAY), besides the bot's pacer (DELIVERY_VK_RATE)."""
+    if bots.vk is not None:
+        bots.vk.session.vk.RPS_DELAY = 0

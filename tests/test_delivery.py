@@ -241,6 +241,7 @@ class Database:
         self.app, self.sessionmaker = None, app.sessionmaker
 
 
+@pytest.mark.starts_processes
 async def test_sigkill_mid_broadcast_then_restart_reaches_everyone_once(emulator, tmp_path):
     app = await create_app(make_settings(emulator, f"sqlite+aiosqlite:///{tmp_path}/vmeste.db"))
     database = Database(app)
