@@ -180,6 +180,7 @@ async def assert_still_answers(emulator: Messenger) -> None:
 
 # the long poll (VK) and polling (Telegram)
 
+@pytest.mark.unpaced_vk
 @FUZZ
 @given(data=st.data())
 async def test_a_thousand_malformed_events_never_stop_the_bot(emulator, running_bot, data):
