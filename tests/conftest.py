@@ -34,6 +34,7 @@ async def emulator(request) -> AsyncIterator[Messenger]:
 BOTH_DATABASES = "both_databases"
 FRESH_DATABASE = "fresh_database"
 STARTS_PROCESSES = "starts_processes"
+PROCESS_GROUPS = 2  # the cores of the machines the suite must finish on in 3 minutes
 UNPACED_VK = "unpaced_vk"
 UNPACED_VK_SETTINGS = {"DELIVERY_VK_RATE": "0"}  # 0: no pacing
 
@@ -47,8 +48,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{FRESH_DATABASE}: database_url is an empty database, not migrated (tests of the migrations)")
     config.addinivalue_line(
         "markers",
-        f"{STARTS_PROCESSES}: starts Python processes (the bot, the demo, a wheel's install): these run one at a time, "
-        "on one xdist worker, so they do not starve each other of the cores or miss their time limits",
+        f"{STARTS_PROCESSES}: starts Python processes (the bot, the demo, a wheel's install): these run first, at most "
+        f"{PROCESS_GROUPS} at a time (xdist groups), so they do not starve each other of the cores or miss their time limits",
     )
     config.addinivalue_line(
         "markers",
@@ -59,15 +60,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.get_closest_marker(STARTS_PROCESSES):
-            item.add_marker(pytest.mark.xdist_group("processes"))
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "database_url" in metafunc.fixturenames:
-        kinds = ["sqlite", "postgresql"] if metafunc.definition.get_closest_marker(BOTH_DATABASES) else ["sqlite"]
-        metafunc.parametrize("database_url", kinds, indirect=True)
+    """The tests that start processes go first, dealt into PROCESS_GROUPS groups that each run one
+    test at a time on one xdist worker: at most that many processes start at once, and the long
+    ones do not end up last."""
+    starting = [item for item in items if item.get_closest_marker(STARTS_PROCESSES)]
+    for number, item in enumerate(starting):
+        item.add_marker(pytest.mark.xdist_group(f"processes-{number % PROCESS_GROUPS}"))
+    items[:] = starting + [item for item in items if not item.get_closest_marker(STARTS_PROCESSES)]
 
 
 @pytest.fixture(scope="session")
