@@ -69,6 +69,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items[:] = starting + [item for item in items if not item.get_closest_marker(STARTS_PROCESSES)]
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" in metafunc.fixturenames:
+        kinds = ["sqlite", "postgresql"] if metafunc.definition.get_closest_marker(BOTH_DATABASES) else ["sqlite"]
+        metafunc.parametrize("database_url", kinds, indirect=True)
+
+
 @pytest.fixture(scope="session")
 def migrated_templates(tmp_path_factory) -> Iterator[MigratedTemplates]:
     templates = MigratedTemplates(tmp_path_factory.mktemp("templates"))
