@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from aiogram.client.session.aiohttp import AiohttpSession
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import App, create_app, serve
+from bot.app import App, Bots, create_app, serve
 from bot.clock import ShiftedClock
 from bot.config import Settings, load_settings
-from tests.helpers import throwaway_postgres
+from tests.helpers import MigratedTemplates, throwaway_postgres
 from tests.messengers import Messenger, TelegramMessenger, VkMessenger
 
 ADMIN_ID = 9000
@@ -30,15 +32,79 @@ async def emulator(request) -> AsyncIterator[Messenger]:
     assert invalid == [], f"the bot made calls the {messenger.platform} API would reject: {invalid}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request, tmp_path) -> AsyncIterator[str]:
+BOTH_DATABASES = "both_databases"
+FRESH_DATABASE = "fresh_database"
+STARTS_PROCESSES = "starts_processes"
+PROCESS_GROUPS = 1  # more would start processes side by side, racing for the cores with the time limits they assert
+UNPACED_VK = "unpaced_vk"
+UNPACED_VK_SETTINGS = {"DELIVERY_VK_RATE": "0"}  # 0: no pacing
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{BOTH_DATABASES}: database_url is SQLite and, when TEST_DATABASE_URL is set, PostgreSQL too "
+        "(storage-facing tests: SQL a dialect may treat differently, locks, concurrent claims); unmarked tests run on SQLite only",
+    )
+    config.addinivalue_line("markers", f"{FRESH_DATABASE}: database_url is an empty database, not migrated (tests of the migrations)")
+    config.addinivalue_line(
+        "markers",
+        f"{STARTS_PROCESSES}: starts Python processes (the bot, the demo, a wheel's install): these run first, at most "
+        f"{PROCESS_GROUPS} at a time (xdist groups), so they do not starve each other of the cores or miss their time limits",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{UNPACED_VK}: running_bot's VK bot does not space its calls at VK's 20 a second (the emulator "
+        "enforces no rate unless the test sets one): for tests of many presses that assert what they leave, not their pace",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that start processes go first, dealt into PROCESS_GROUPS groups that each run one
+    test at a time on one xdist worker: at most that many processes start at once, and the long
+    ones do not end up last."""
+    starting = [item for item in items if item.get_closest_marker(STARTS_PROCESSES)]
+    for number, item in enumerate(starting):
+        item.add_marker(pytest.mark.xdist_group(f"processes-{number % PROCESS_GROUPS}"))
+    items[:] = starting + [item for item in items if not item.get_closest_marker(STARTS_PROCESSES)]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" in metafunc.fixturenames:
+        kinds = ["sqlite", "postgresql"] if metafunc.definition.get_closest_marker(BOTH_DATABASES) else ["sqlite"]
+        metafunc.parametrize("database_url", kinds, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    in_own_loop(templates.drop())
+
+
+def in_own_loop(coroutine) -> None:
+    """Run a coroutine to its end outside pytest-asyncio's loops (a session fixture's teardown)."""
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, coroutine).result()
+
+
+@pytest.fixture
+async def database_url(request, tmp_path, migrated_templates) -> AsyncIterator[str]:
+    """A database of its own for the test, migrated to head (a copy of this process's template)
+    unless the test is marked fresh_database."""
+    fresh = request.node.get_closest_marker(FRESH_DATABASE) is not None
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'vmeste.db'}"
+        path = tmp_path / "vmeste.db"
+        if not fresh:
+            await migrated_templates.sqlite_copy(path)
+        yield f"sqlite+aiosqlite:///{path}"
         return
     server = os.environ.get("TEST_DATABASE_URL")
     if not server:
         pytest.skip("TEST_DATABASE_URL is not set")
-    async with throwaway_postgres(server) as url:
+    template = None if fresh else await migrated_templates.postgres_template(server)
+    async with throwaway_postgres(server, template=template) as url:
         yield url
 
 
@@ -46,6 +112,16 @@ def make_settings(emulator: Messenger, database_url: str, **overrides: object) -
     # no flood limit unless a test asks for one: scenarios click faster than people (tests/test_flood.py sets it)
     values = emulator.bot_settings() | dict(DATABASE_URL=database_url, ADMINS=f"{ADMIN_ID}, vk:{ADMIN_ID}", FLOOD_MESSAGES="0")
     return load_settings(env_file=None, **(values | overrides))
+
+
+async def close_quickly(bots: Bots) -> None:
+    """Bots.close without aiogram's 250 ms wait for TLS connections to close: the emulators speak plain HTTP."""
+    for bot in bots.all():
+        http = getattr(bot.session, "_session", None) if isinstance(bot.session, AiohttpSession) else None
+        if http is not None:
+            await http.close()
+        else:
+            await bot.session.close()
 
 
 class RunningBot:
@@ -68,6 +144,7 @@ class RunningBot:
     async def __aexit__(self, *exc) -> None:
         self.stop.set()
         await asyncio.wait_for(self.task, timeout=10)
+        await close_quickly(self.bots)
         await self.app.close()
 
     def session(self) -> AsyncSession:
@@ -79,6 +156,16 @@ class RunningBot:
 
 
 @pytest.fixture
-async def running_bot(emulator, database_url) -> AsyncIterator[RunningBot]:
-    async with RunningBot(make_settings(emulator, database_url)) as running:
+async def running_bot(request, emulator, database_url) -> AsyncIterator[RunningBot]:
+    unpaced = request.node.get_closest_marker(UNPACED_VK) is not None
+    async with RunningBot(make_settings(emulator, database_url, **(UNPACED_VK_SETTINGS if unpaced else {}))) as running:
+        if unpaced:
+            unpace_vk(running.bots)
         yield running
+
+
+def unpace_vk(bots: Bots) -> None:
+    """The VK bot calls as fast as the emulator answers: vk_api spaces its calls at 20 a second per
+    token on its own (VkApiGroup.RPS_DELAY), besides the bot's pacer (DELIVERY_VK_RATE)."""
+    if bots.vk is not None:
+        bots.vk.session.vk.RPS_DELAY = 0

@@ -14,7 +14,7 @@ from aiogram.types import Update
 
 from bot.emulator.telegram import TelegramEmulator
 from bot.emulator.vk import VkEmulator
-from bot.platforms import TELEGRAM, VK
+from bot.platforms import TELEGRAM, UPDATES_IN_FLIGHT, VK
 from bot.platforms.vk_events import to_update, update_id
 from bot.platforms.vk_format import callback_payload
 
@@ -25,6 +25,11 @@ BOT_USERNAME = "vmeste_test_bot"
 TELEGRAM_WEBHOOK_SECRET = "s3cret_token"
 VK_CALLBACK_SECRET = "vk-callback-secret"
 DEFAULT_LANGUAGE = "en"
+
+
+def bot_in_flight() -> str | None:
+    batches = UPDATES_IN_FLIGHT.batches
+    return f"the bot is still handling {batches} batch(es) of updates" if batches else None
 
 
 class Messenger:
@@ -42,6 +47,12 @@ class Messenger:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.emulator, name)
+
+    async def settle(self, timeout: float = 5.0) -> None:
+        """Until the emulator has nothing undelivered or unconfirmed, no API call runs and the
+        bots in this process have no update in flight. (A bot in another process, as in
+        tests/test_run.py, confirms an update only after handling it, so this holds for it too.)"""
+        await self.emulator.settle(timeout, bot_busy=bot_in_flight)
 
     def expected_language(self, language_code: str | None) -> str:
         return language_code if self.tells_language and language_code in ("ru", "ro", "en") else DEFAULT_LANGUAGE

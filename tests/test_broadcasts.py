@@ -17,6 +17,8 @@ from tests.test_delivery import add_parents, finished, statuses
 from tests.test_fsm import redis_url  # noqa: F401 (a fixture)
 from tests.test_run import wait_for
 
+pytestmark = pytest.mark.both_databases
+
 T = TEXTS["en"]
 NORTH = CONTENT.find(CONTENT.districts, "north").label("en")
 
@@ -73,7 +75,7 @@ async def test_compose_choose_district_preview_and_send(emulator, running_bot):
     status = admin.last  # the confirmation becomes the status message
     await step(emulator, lambda: admin.click(T("broadcast.do_confirm")))
     campaign = await finished(running_bot, (await last_campaign(running_bot)).id)
-    await wait_for(lambda: "done" in status.text, timeout=5)  # the summary follows the commit
+    await wait_for(lambda: "done" in status.text and admin.last is not status, timeout=5)  # the summary and the notice follow the commit
     await emulator.settle()
 
     for parent in north:

@@ -37,6 +37,7 @@ def test_every_command_has_a_one_line_description(capsys):
         assert listed.get(command), f"`{command}` has no description in --help"
 
 
+@pytest.mark.starts_processes
 def test_the_installed_script_calls_itself_vmeste_and_tells_its_version():
     script = Path(sys.executable).with_name("vmeste")
     if not script.exists():

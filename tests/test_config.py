@@ -2,23 +2,76 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 
+from bot.cli import main
 from bot.config import ConfigError, load_settings
 
 VALID_TOKEN = "123456789:AAEmulatorTokenForTheVmesteTestSuite"
 
 
+BOT_VARIABLES = ("BOT_", "VK_", "TELEGRAM_", "DATABASE_", "WEBHOOK_")
+
+
 def run_bot(tmp_path, *args: str, python_flags: tuple[str, ...] = (), **env: str) -> subprocess.CompletedProcess:
-    clean = {key: value for key, value in os.environ.items() if not key.startswith(("BOT_", "VK_", "TELEGRAM_", "DATABASE_", "WEBHOOK_"))}
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(BOT_VARIABLES)}
     return subprocess.run(
         [sys.executable, *python_flags, "-m", "bot", *args], cwd=tmp_path, env=clean | env, capture_output=True, text=True, timeout=60
     )
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stderr: str
+
+
+@pytest.fixture
+def run_in_process(tmp_path, monkeypatch, capsys):
+    """`python -m bot ARGS` as run_bot, but bot.cli.main in this process (no interpreter to start):
+    the same environment and folder, logging to standard error as in a fresh process, and no new
+    import of aiogram allowed unless before_slow_imports is False (a config mistake is told before
+    the slow imports)."""
+
+    def run(*args: str, before_slow_imports: bool = True, **env: str) -> Ran:
+        for key in [key for key in os.environ if key.startswith(BOT_VARIABLES)]:
+            monkeypatch.delenv(key)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.chdir(tmp_path)
+        hidden = [name for name in sys.modules if name == "aiogram" or name.startswith(("aiogram.", "bot.app"))] if before_slow_imports else []
+        for name in hidden:
+            monkeypatch.setitem(sys.modules, name, None)  # importing it now raises ImportError
+        capsys.readouterr()
+        with logging_as_in_a_new_process():
+            returncode = main(list(args))
+        return Ran(returncode, capsys.readouterr().err)
+
+    return run
+
+
+@contextmanager
+def logging_as_in_a_new_process() -> Iterator[None]:
+    """No handlers on the root logger (pytest's are put back after), so logging.basicConfig
+    writes to standard error as it does in `python -m bot`."""
+    loggers = [logging.getLogger(name) for name in (None, "alembic", "apscheduler")]
+    saved = [(logger, logger.handlers, logger.level) for logger in loggers]
+    logging.getLogger().handlers = []
+    try:
+        yield
+    finally:
+        for logger, handlers, level in saved:
+            logger.handlers = handlers
+            logger.setLevel(level)
 
 
 def without_import_times(stderr: str) -> tuple[list[str], list[str]]:
@@ -46,16 +99,29 @@ def without_import_times(stderr: str) -> tuple[list[str], list[str]]:
         ({"VK_TOKEN": "vk1.a.token", "VK_GROUP_ID": "42", "VK_API_URL": "vk.local"}, "VK_API_URL"),
     ],
 )
-def test_config_mistake_prints_one_line_and_exits_2(tmp_path, env, variable):
-    result = run_bot(tmp_path, "run", python_flags=("-X", "importtime"), **env)
+def test_config_mistake_prints_one_line_and_exits_2(run_in_process, env, variable):
+    result = run_in_process("run", **env)  # run_in_process fails on an import of aiogram
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"config error: {variable}: ")
+    assert "—" in lines[0]  # the fix follows the dash
+
+
+@pytest.mark.starts_processes
+def test_the_real_entry_point_prints_one_line_before_the_slow_imports(tmp_path):
+    """The process run_in_process stands for: a mistake found last before the slow imports (the
+    content folder), in a new interpreter, where every import shows."""
+    result = run_bot(tmp_path, "run", python_flags=("-X", "importtime"), BOT_TOKEN=VALID_TOKEN, CONTENT_DIR="/nonexistent")
     assert result.returncode == 2, result.stderr
     lines, imported = without_import_times(result.stderr)
     assert len(lines) == 1, lines
-    assert lines[0].startswith(f"config error: {variable}: ")
+    assert lines[0].startswith("config error: CONTENT_DIR: ")
     assert "—" in lines[0]  # the fix follows the dash
     assert "aiogram" not in imported  # checked before the slow imports: the answer comes at once
 
 
+@pytest.mark.starts_processes
 def test_no_token_is_told_within_a_second(tmp_path):
     def timed() -> float:
         started = time.monotonic()
@@ -70,7 +136,7 @@ def test_no_token_is_told_within_a_second(tmp_path):
     ("database", "fix"),
     [("vmeste_no_such_database", "create it"), ("postgres", "create the role")],
 )
-def test_a_missing_postgresql_database_or_role_is_one_line(tmp_path, database, fix):
+def test_a_missing_postgresql_database_or_role_is_one_line(run_in_process, database, fix):
     server = os.environ.get("TEST_DATABASE_URL")
     if not server:
         pytest.skip("TEST_DATABASE_URL is not set")
@@ -79,16 +145,16 @@ def test_a_missing_postgresql_database_or_role_is_one_line(tmp_path, database, f
     url = make_url(server).set(database=database)
     if fix == "create the role":
         url = url.set(username="vmeste_no_such_role", password="s3cret-pw")
-    result = run_bot(tmp_path, "migrate", DATABASE_URL=url.render_as_string(hide_password=False))
+    result = run_in_process("migrate", DATABASE_URL=url.render_as_string(hide_password=False))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("config error: DATABASE_URL: cannot open the database"), result.stderr
     assert fix in lines[0] and "s3cret-pw" not in lines[0]
 
 
-def test_a_sqlite_file_in_a_new_folder_says_what_it_created(tmp_path):
+def test_a_sqlite_file_in_a_new_folder_says_what_it_created(tmp_path, run_in_process):
     folder = tmp_path / "data" / "vmeste"
-    result = run_bot(tmp_path, "migrate", DATABASE_URL=f"sqlite:///{folder}/vmeste.db", LOG_LEVEL="INFO")
+    result = run_in_process("migrate", DATABASE_URL=f"sqlite:///{folder}/vmeste.db", LOG_LEVEL="INFO")
     assert result.returncode == 0, result.stderr
     created = [line for line in result.stderr.splitlines() if "created the folder" in line]
     assert len(created) == 1 and str(folder) in created[0]
@@ -102,8 +168,8 @@ def test_a_sqlite_file_in_a_new_folder_says_what_it_created(tmp_path):
         ({"VK_TOKEN": "vk1.a.token", "VK_GROUP_ID": "42", "VK_API_URL": "http://127.0.0.1:9"}, "VK_API_URL"),
     ],
 )
-def test_unreachable_api_server_is_a_config_error(tmp_path, env, variable):
-    result = run_bot(tmp_path, "run", DATABASE_URL=f"sqlite:///{tmp_path}/x.db", LOG_LEVEL="ERROR", **env)
+def test_unreachable_api_server_is_a_config_error(tmp_path, run_in_process, env, variable):
+    result = run_in_process("run", before_slow_imports=False, DATABASE_URL=f"sqlite:///{tmp_path}/x.db", LOG_LEVEL="ERROR", **env)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith(f"config error: {variable}: cannot reach the API server at http://127.0.0.1:9")
     assert "Traceback" not in result.stderr

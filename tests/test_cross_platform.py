@@ -16,6 +16,8 @@ from tests.helpers import TEXTS, button_texts, count, register, step
 from tests.messengers import TelegramMessenger, VkMessenger
 from tests.test_delivery import add_parents, finished
 
+pytestmark = pytest.mark.both_databases
+
 EN = TEXTS["en"]
 
 
@@ -105,6 +107,7 @@ async def test_voice_photo_and_document_cross_between_vk_and_telegram(both):
     assert sent.photo[-1].file_id == telegram_photo.photo[-1].file_id
 
 
+@pytest.mark.starts_processes
 async def test_run_serves_both_platforms_at_once(tmp_path):
     from tests.test_run import start_bot_process, stop, wait_for
 

@@ -9,6 +9,7 @@ import threading
 import time
 from collections import Counter
 
+import pytest
 from aiogram.methods import GetMe
 from sqlalchemy import select
 
@@ -21,6 +22,8 @@ from tests.conftest import RunningBot, make_settings
 from tests.helpers import TEXTS, count
 from tests.messengers import VkMessenger
 from tests.test_run import start_bot_process, stop, wait_for
+
+pytestmark = pytest.mark.both_databases
 
 FAST_RETRIES = dict(DELIVERY_BACKOFF_SECONDS="0.1", DELIVERY_TIMEOUT_SECONDS="1", DELIVERY_PROGRESS_SECONDS="0.2")
 
@@ -238,6 +241,7 @@ class Database:
         self.app, self.sessionmaker, self.clock = None, app.sessionmaker, app.clock
 
 
+@pytest.mark.starts_processes
 async def test_sigkill_mid_broadcast_then_restart_reaches_everyone_once(emulator, tmp_path):
     app = await create_app(make_settings(emulator, f"sqlite+aiosqlite:///{tmp_path}/vmeste.db"))
     database = Database(app)

@@ -11,6 +11,8 @@ import pytest
 
 from tests.helpers import TEXTS
 
+pytestmark = pytest.mark.starts_processes
+
 
 @pytest.mark.parametrize(("platform", "language"), [("telegram", "en"), ("vk", "ru")])
 def test_demo_plays_a_parent_registering(platform, language, tmp_path):

@@ -60,7 +60,7 @@ def test_what_the_tests_import_is_declared():
 def test_every_declared_dependency_is_used():
     used = imported_distributions(SHIPPED) | DRIVERS
     assert set(requirements()) - used == set()
-    used_by_tests = imported_distributions(TESTS) | {"pytest-asyncio", "wheel"}  # a pytest plugin; what pip builds the wheel with
+    used_by_tests = imported_distributions(TESTS) | {"pytest-asyncio", "pytest-xdist", "wheel"}  # pytest plugins; what pip builds the wheel with
     assert set(requirements("test")) - used_by_tests == set()
 
 

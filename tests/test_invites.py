@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from handlers.invites import InviteFor
@@ -50,6 +51,7 @@ async def test_admin_invites_a_specialist_who_joins_with_the_link(emulator, runn
         assert invite.used_by == person.id and invite.used_at is not None
 
 
+@pytest.mark.both_databases
 async def test_a_code_works_once(emulator, running_bot):
     admin = emulator.user(ADMIN_ID, language_code="en")
     await register(emulator, admin)

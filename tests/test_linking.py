@@ -157,6 +157,8 @@ async def test_wrong_codes_get_one_answer_and_the_sixth_in_an_hour_is_refused(bo
         assert await count(session, Account, Account.external_id == guesser.id) == 1
 
 
+@pytest.mark.both_databases
+@pytest.mark.unpaced_vk
 async def test_a_hundred_link_presses_leave_one_live_code_and_expired_codes_go(emulator, running_bot):
     parent, other = emulator.user(6401, language_code="en"), emulator.user(6402, language_code="en")
     await register(emulator, parent)
@@ -176,6 +178,8 @@ async def test_a_hundred_link_presses_leave_one_live_code_and_expired_codes_go(e
         assert [code.person_id for code in await session.scalars(select(LinkCode))] == [1]
 
 
+@pytest.mark.both_databases
+@pytest.mark.unpaced_vk
 async def test_an_old_decline_button_pressed_200_times_records_one_decline(emulator, running_bot):
     parent = emulator.user(6501, language_code="en")
     await step(emulator, lambda: parent.send("/start"))

@@ -14,6 +14,7 @@ from tests.helpers import CONTENT, LANGUAGE_NAMES, TEXTS, button_texts, count, r
 
 
 @pytest.mark.parametrize("language", ["ru", "ro", "en"])
+@pytest.mark.both_databases
 async def test_parent_registers_in_their_language(emulator, running_bot, language):
     texts = TEXTS[language]
     parent = emulator.user(1001, first_name="Parent", language_code=language)
@@ -90,6 +91,7 @@ async def test_both_questions_can_be_skipped(emulator, running_bot):
         assert (person.district, person.child_age_group) == (None, None)
 
 
+@pytest.mark.both_databases
 async def test_double_tap_on_accept_registers_once(emulator, running_bot):
     parent = emulator.user(1007, language_code="en")
     await step(emulator, lambda: parent.send("/start"))

@@ -7,7 +7,11 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from bot.config import PROJECT_ROOT
+
+pytestmark = pytest.mark.starts_processes
 
 # What `pip install .` reads from a checkout; a copy, so the build leaves no build/ behind in it.
 PROJECT_FILES = ("pyproject.toml", "README.md", "bot", "handlers", "scheduler", "content")

@@ -180,6 +180,7 @@ async def assert_still_answers(emulator: Messenger) -> None:
 
 # the long poll (VK) and polling (Telegram)
 
+@pytest.mark.unpaced_vk
 @FUZZ
 @given(data=st.data())
 async def test_a_thousand_malformed_events_never_stop_the_bot(emulator, running_bot, data):
@@ -328,6 +329,7 @@ async def test_malformed_pushes_never_get_a_500_and_the_bot_goes_on(emulator, pu
     emulator.rejected.clear()  # as in the long poll test: answers to made-up queries and messages
 
 
+@pytest.mark.both_databases
 async def test_the_same_update_posted_five_times_at_once_is_handled_once(emulator, pushed, caplog):
     parent = emulator.user(5104, language_code="en")
     if emulator.platform == "telegram":

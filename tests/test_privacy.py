@@ -81,6 +81,8 @@ def old_table(name: str, *columns: sa.Column) -> sa.TableClause:
     return sa.table(name, *columns)
 
 
+@pytest.mark.both_databases
+@pytest.mark.fresh_database
 async def test_migration_0006_moves_events_to_pseudonyms_and_keeps_every_row(database_url):
     """A 0005 database: person 1 holds an id SQLite gave again (an earlier holder's event comes
     before they registered), person 3 was deleted before; a detached consent has exact times."""
@@ -244,6 +246,7 @@ def to_the_millisecond(moment: datetime) -> datetime:
     return as_utc(moment).replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
+@pytest.mark.both_databases
 async def test_deletion_leaves_nothing_that_points_back_and_a_newcomer_inherits_nothing(both):
     telegram, vk, running = both
     on_telegram, on_vk, person, account_ids = await coordinator_with_a_trail(telegram, vk, running)
@@ -299,6 +302,8 @@ def with_password(database_url: str) -> str:
     return url.set(password=DATABASE_PASSWORD).render_as_string(hide_password=False) if url.get_backend_name() == "postgresql" else database_url
 
 
+@pytest.mark.both_databases
+@pytest.mark.fresh_database
 async def test_the_log_holds_no_personal_data_or_secret_at_any_level(emulator, database_url, caplog):
     configure_logging("DEBUG")  # what `python -m bot run` does, at its most talkative
     for name in (None, *CHATTY_LOGGERS):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot.db.models import Person, ProcessedUpdate
@@ -66,6 +67,7 @@ async def test_a_burst_of_odd_updates_leaves_the_bot_answering(emulator, running
     assert parent.last.text.startswith("Main menu")
 
 
+@pytest.mark.both_databases
 async def test_a_replayed_update_is_handled_once(emulator, running_bot):
     parent = emulator.user(3004, language_code="en")
     await step(emulator, lambda: parent.send("/start"))
@@ -81,6 +83,7 @@ async def test_a_replayed_update_is_handled_once(emulator, running_bot):
         assert await count(session, Person) == 1
 
 
+@pytest.mark.both_databases
 async def test_a_failing_handler_is_apologised_for_and_changes_nothing(emulator, running_bot, monkeypatch):
     import bot.services.people as people
 

@@ -11,8 +11,11 @@ import sys
 import time
 
 import aiohttp
+import pytest
 
 from tests.helpers import CONTENT, TEXTS
+
+pytestmark = pytest.mark.starts_processes
 
 
 def free_port() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.db.models import Account, Event, InviteCode, Person, Role
@@ -38,6 +39,7 @@ def help_commands(text: str) -> list[str]:
     return [line.split()[0] for line in text.splitlines() if line.startswith("/")]
 
 
+@pytest.mark.both_databases
 async def test_admins_decides_who_is_admin_at_every_start(emulator, database_url):
     first, second, parent = (emulator.user(user_id, language_code="en") for user_id in (ADMIN_ID, 9001, 2101))
     async with RunningBot(make_settings(emulator, database_url, ADMINS=admins(ADMIN_ID, 9001))) as running:

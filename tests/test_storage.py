@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text
@@ -12,6 +13,8 @@ from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.migrate import current_revision, upgrade
 from bot.db.models import Base, ProcessedUpdate, utcnow
 from scheduler import prune_processed_updates
+
+pytestmark = [pytest.mark.both_databases, pytest.mark.fresh_database]
 
 
 async def test_migrations_match_the_models(database_url):

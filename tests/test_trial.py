@@ -11,6 +11,8 @@ import pytest
 
 from tests.helpers import TEXTS
 
+pytestmark = pytest.mark.starts_processes
+
 LANGUAGE_BUTTON = {"ru": 1, "ro": 2, "en": 3}  # the language keyboard: Русский, Română, English
 
 

@@ -20,6 +20,8 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from aiohttp import web
 
+QUIET_WINDOW = 0.1  # settle() without the bot's own count: how long idle must last
+SETTLE_POLL = 0.005  # how often settle() looks again while something is busy
 RETRY_DELAY = 0.1  # before re-sending a pushed update; doubled after each failure, up to 1 s
 
 
@@ -275,21 +277,32 @@ class EmulatorServer(ABC):
 
     # waiting for the bot
 
-    async def settle(self, timeout: float = 5.0, quiet: float = 0.1) -> None:
-        """Return once every update so far is delivered and confirmed by the bot and no API
-        call is running, and that has held for `quiet` seconds (a bot may confirm an update
-        before its handler makes the first call)."""
+    async def settle(
+        self, timeout: float = 5.0, quiet: float = QUIET_WINDOW, bot_busy: Callable[[], str | None] | None = None
+    ) -> None:
+        """Return once every update so far is delivered and confirmed by the bot and no API call
+        is running.
+
+        A caller that can ask the bot itself passes `bot_busy` (what the bot is still handling,
+        or None): then all three must be idle on two checks in a row, one turn of the event loop
+        apart, and there is no waiting window. Without it, the idle state must hold for `quiet`
+        seconds (a bot in another process may confirm an update before its handler makes the
+        first call)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        idle_checks = 0
         while True:
-            busy = self._busy_reason()
-            if busy is None and loop.time() - self._last_activity >= quiet:
+            busy = self._busy_reason() or (bot_busy() if bot_busy is not None else None)
+            idle_checks = idle_checks + 1 if busy is None else 0
+            if bot_busy is not None and idle_checks >= 2:
+                return
+            if bot_busy is None and busy is None and loop.time() - self._last_activity >= quiet:
                 return
             if loop.time() >= deadline:
                 raise TimeoutError(
                     f"{self.title} did not settle within {timeout} s: {busy or 'still busy'}"
                 )
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0 if bot_busy is not None and idle_checks else SETTLE_POLL)
 
     def _busy_reason(self) -> str | None:
         pending = self._pending_reason()

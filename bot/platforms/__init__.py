@@ -39,17 +39,38 @@ TELEGRAM = Channel("telegram", "https://t.me/{username}", "https://t.me/{usernam
 VK = Channel("vk", "https://vk.me/{username}", "https://vk.me/{username}?ref={payload}")
 
 
+class UpdatesInFlight:
+    """How many received batches of updates (a push is a batch of one) this process has not
+    finished handling, after_commit callbacks included. Whoever drives the bot in-process (the
+    tests' settle) waits for zero instead of waiting out a quiet window."""
+
+    def __init__(self) -> None:
+        self.batches = 0
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        self.batches += 1
+        try:
+            yield
+        finally:
+            self.batches -= 1
+
+
+UPDATES_IN_FLIGHT = UpdatesInFlight()
+
+
 async def feed_batch(dispatcher: Dispatcher, bot: Bot, channel: Channel, events: Sequence[Any], convert: Convert) -> None:
     """Handle a batch of raw events: each chat's updates in order, different chats concurrently.
     Every event is converted and handled inside its own boundary: one that fails is logged and
     skipped, and the batch (with the position after it) goes on."""
-    by_chat: dict[int, list[tuple[Any, Update]]] = defaultdict(list)
-    for event in events:
-        with skipped_on_failure(channel, convert, event):
-            update = convert.update(event, bot)
-            if update is not None:
-                by_chat[conversation_key(update)].append((event, update))
-    await asyncio.gather(*(_feed_in_order(dispatcher, bot, channel, convert, chat_updates) for chat_updates in by_chat.values()))
+    with UPDATES_IN_FLIGHT.holding():
+        by_chat: dict[int, list[tuple[Any, Update]]] = defaultdict(list)
+        for event in events:
+            with skipped_on_failure(channel, convert, event):
+                update = convert.update(event, bot)
+                if update is not None:
+                    by_chat[conversation_key(update)].append((event, update))
+        await asyncio.gather(*(_feed_in_order(dispatcher, bot, channel, convert, chat_updates) for chat_updates in by_chat.values()))
 
 
 async def _feed_in_order(dispatcher: Dispatcher, bot: Bot, channel: Channel, convert: Convert, updates: list[tuple[Any, Update]]) -> None:
