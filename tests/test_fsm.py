@@ -173,6 +173,7 @@ async def test_a_redis_that_does_not_answer_is_a_config_error_at_start(tmp_path)
         await bot.app.create_app(settings)
 
 
+@pytest.mark.fresh_database
 async def test_migration_0008_carries_a_waiting_question_over(database_url):
     """A 0007 draft waiting for its link button keeps waiting: its step becomes its author's state."""
     engine = create_engine(database_url)

@@ -42,13 +42,13 @@ async def test_a_broadcast_is_measured_by_its_visible_text(emulator, running_bot
 
     near = "<" * 4000 + " & " + ">" * 93  # 4,096 visible; its HTML (&lt; ... &gt;) is five times longer
     await step(emulator, lambda: admin.send(near))
-    assert "4096 characters" in admin.last.text
+    assert "4,096 characters" in admin.last.text  # numbers as the reader's language writes them
     await step(emulator, lambda: admin.click(T("broadcast.do_preview")))
     assert admin.bot_messages[-2].text == near
 
     await step(emulator, lambda: admin.click(T("broadcast.do_text")))
     await step(emulator, lambda: admin.send("&" * 1000))
-    assert "1000 characters" in admin.last.text
+    assert "1,000 characters" in admin.last.text
     await send_now(emulator, running_bot, admin)
     assert parents[0].last.text == "&" * 1000
 
