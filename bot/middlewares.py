@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -14,36 +13,70 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import LANGUAGES, Settings
 from bot.content import Content
 from bot.services.people import RoleName, find_account, grant_role, role_names
-from bot.services.updates import claim
+from bot.services.updates import UPDATE_CLAIM, ClaimState, HandledIds, RecentUpdates, UpdateClaim, UpdateKey, UpdateSession, latest_processed
 
 Handler = Callable[[Update, dict[str, Any]], Awaitable[Any]]
 
 
 class DatabaseSessionMiddleware(BaseMiddleware):
-    """Opens the update's session and claims the update's id in it first, so of a replayed or
-    concurrently re-sent update exactly one copy is handled and the others are acknowledged quietly;
-    commits when the handler succeeds, then runs what handlers put in `after_commit` (e.g. waking
-    the delivery engine, which must see the committed rows)."""
+    """Handles each update once, in its own session (bot.services.updates says how a replayed or
+    concurrently re-sent update is recognised): a copy of an update being handled waits for it and
+    is then acknowledged quietly. Commits when the handler succeeds, then runs what handlers put in
+    `after_commit` (e.g. waking the delivery engine, which must see the committed rows).
+
+    An update that only reads takes no write lock and commits no transaction of its own: its id is
+    written with the other read-only updates' after it was handled. SQLite's one writer is kept by
+    the engine (bot.db.engine), around the writing part of a transaction only."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
-        # SQLite has one writer, and the claim makes each update hold the write lock from its first
-        # statement: updates queue here in order instead of sleeping in SQLite's busy handler.
-        sqlite = sessionmaker.kw["bind"].dialect.name == "sqlite"
-        self.one_writer: AbstractAsyncContextManager[Any] = asyncio.Lock() if sqlite else nullcontext()
+        self.recent = RecentUpdates()
+        self.handled_ids = HandledIds(sessionmaker)
+        self.loaded = False
+        self.loading = asyncio.Lock()
 
     async def __call__(self, handler: Handler, update: Update, data: dict[str, Any]) -> Any:
         platform = data["platform"] = data["channel"].name
+        key = (platform, update.update_id)
+        if not self.loaded:
+            await self.load_recent()
+        if not await self.recent.enter(key):
+            return None
+        handled = False
+        try:
+            handled, result = await self.handle(handler, update, data, key)
+        finally:
+            self.recent.leave(key, handled)
+        return result
+
+    async def load_recent(self) -> None:
+        """The ids written before this process started: a replay after a restart is known without a query."""
+        async with self.loading:
+            if not self.loaded:
+                async with self.sessionmaker() as session:
+                    self.recent.remember(await latest_processed(session))
+                self.loaded = True
+
+    async def handle(self, handler: Handler, update: Update, data: dict[str, Any], key: UpdateKey) -> tuple[bool, Any]:
         after_commit: list[Callable[[], None]] = []
-        async with self.one_writer, self.sessionmaker() as session:
-            if not await claim(session, platform, update.update_id):
-                return None
+        claim = UpdateClaim(key)
+        async with self.sessionmaker(sync_session_class=UpdateSession) as session:
+            session.sync_session.info[UPDATE_CLAIM] = claim
             data.update(session=session, after_commit=after_commit)
-            result = await handler(update, data)
+            try:
+                result = await handler(update, data)
+            except Exception:
+                if claim.state is ClaimState.taken:  # another process had it: its writes stand, ours never happened
+                    return True, None
+                raise
+            if claim.state is ClaimState.taken:
+                return True, None
             await session.commit()
         for callback in after_commit:
             callback()
-        return result
+        if claim.state is ClaimState.unclaimed:
+            await self.handled_ids.record(key)
+        return True, result
 
 
 class IdentityMiddleware(BaseMiddleware):

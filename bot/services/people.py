@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from bot.content import ConsentText
 from bot.db.models import Account, Campaign, ConsentRecord, InviteCode, LinkCode, OutboxMessage, Person, Role, as_utc, utcnow
@@ -35,7 +36,9 @@ ROLES = tuple(RoleName)
 
 
 async def find_account(session: AsyncSession, platform: str, external_id: int) -> Account | None:
-    return await session.scalar(select(Account).where(Account.platform == platform, Account.external_id == external_id))
+    """The account with its person and the person's roles, in one statement."""
+    query = select(Account).where(Account.platform == platform, Account.external_id == external_id).options(joinedload(Account.person).joinedload(Person.roles))
+    return (await session.scalars(query)).unique().one_or_none()
 
 
 async def accounts_of(session: AsyncSession, person: Person) -> list[Account]:
