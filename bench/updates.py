@@ -25,6 +25,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
+import os
 import gc
 import json
 import logging
@@ -51,6 +53,7 @@ TOKEN = "123456789:AAEmulatorTokenForTheVmesteTestSuite"
 FIRST_ID = 3_000_000
 WARM_UP = 100
 BURST_TIMEOUT = 120.0
+PROFILE = os.environ.get("BENCH_PROFILE")  # a file name prefix: cProfile the timed bursts of the main thread
 
 
 def log(message: str) -> None:
@@ -198,9 +201,15 @@ async def timed_burst(emulator: EmulatorProcess, bot, count: int, text: str) -> 
     async with bot:
         await emulator.burst(min(WARM_UP, count), text)
         gc.collect()
+        profile = cProfile.Profile() if PROFILE else None
+        if profile:
+            profile.enable()
         cpu = time.process_time()
         figures = await emulator.burst(count, text)
         figures["cpu_ms_per_update"] = 1000 * (time.process_time() - cpu) / count
+        if profile:
+            profile.disable()
+            profile.dump_stats(f"{PROFILE}.{text.strip('/')}")
     return figures
 
 

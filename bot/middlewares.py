@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import Update, User
+from aiogram.enums import ChatType
+from aiogram.types import Chat, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import LANGUAGES, Settings
@@ -71,7 +72,8 @@ class DatabaseSessionMiddleware(BaseMiddleware):
                 raise
             if claim.state is ClaimState.taken:
                 return True, None
-            await session.commit()
+            if claim.state is ClaimState.claimed or has_pending_changes(session):
+                await session.commit()
         for callback in after_commit:
             callback()
         if claim.state is ClaimState.unclaimed:
@@ -79,15 +81,34 @@ class DatabaseSessionMiddleware(BaseMiddleware):
         return True, result
 
 
-class IdentityMiddleware(BaseMiddleware):
-    """Finds the account and person behind the update and the language to answer in."""
+def has_pending_changes(session: AsyncSession) -> bool:
+    return bool(session.new or session.dirty or session.deleted)
 
-    def __init__(self, content: Content, settings: Settings) -> None:
+
+async def end_read_transaction(session: AsyncSession) -> None:
+    """Give the connection back to the pool if the update has read only, keeping what it loaded:
+    the handler's replies then hold no connection, and its next statement takes one again."""
+    claim: UpdateClaim | None = session.sync_session.info.get(UPDATE_CLAIM)
+    if claim is not None and claim.state is ClaimState.unclaimed and session.in_transaction() and not has_pending_changes(session):
+        await session.commit()  # nothing to write: expire_on_commit=False keeps the loaded rows
+
+
+class IdentityMiddleware(BaseMiddleware):
+    """Finds the account and person behind the update and the language to answer in.
+    identify_groups=False: updates from group chats get no account or person (and cost no query),
+    for when no group feature needs one."""
+
+    def __init__(self, content: Content, settings: Settings, identify_groups: bool = True) -> None:
         self.content = content
         self.settings = settings
+        self.identify_groups = identify_groups
 
     async def __call__(self, handler: Handler, update: Update, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        if not self.identify_groups and chat is not None and chat.type != ChatType.PRIVATE:
+            data.update(account=None, person=None, roles=frozenset(), l10n=self.content.texts[self.guess_language(user)])
+            return await handler(update, data)
         platform, session = data["platform"], data["session"]
         account = await find_account(session, platform, user.id) if user else None
         person = account.person if account else None
@@ -96,6 +117,7 @@ class IdentityMiddleware(BaseMiddleware):
         if person and (platform, user.id) in self.settings.admin_accounts:  # an ADMINS account linked since the start
             await grant_role(session, person, RoleName.admin)
         language = person.language if person else self.guess_language(user)
+        await end_read_transaction(session)
         data.update(account=account, person=person, roles=frozenset(role_names(person)) if person else frozenset(), l10n=self.content.texts[language])
         return await handler(update, data)
 
