@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import Command, Filter
+from aiogram.filters import Command, Filter, MagicData
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -67,7 +67,7 @@ class Context:
 
 def build_router() -> Router:
     router = Router(name="broadcasts")
-    router.message.filter(F.chat.type == ChatType.PRIVATE, HasRole(*broadcasts.SENDERS))
+    router.message.filter(MagicData(F.event.chat.type == ChatType.PRIVATE), HasRole(*broadcasts.SENDERS))
     router.callback_query.filter(InPrivateChat(), HasRole(*broadcasts.SENDERS))
     router.message.register(list_broadcasts, Command("broadcasts"))
     router.callback_query.register(list_broadcasts, MenuAction.filter(F.action == "broadcasts"))

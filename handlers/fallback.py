@@ -7,7 +7,7 @@ import logging
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
-from aiogram.filters import Command, ExceptionTypeFilter
+from aiogram.filters import Command, ExceptionTypeFilter, MagicData
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 
 from bot.content import Texts
@@ -27,8 +27,8 @@ ECHO_LIMIT = 40  # an unknown command is echoed at most this long, the cut shown
 
 def build_router() -> Router:
     router = Router(name="fallback")
-    router.message.register(help_command, Command("help"), F.chat.type == ChatType.PRIVATE)
-    router.message.register(private_message, F.chat.type == ChatType.PRIVATE)
+    router.message.register(help_command, Command("help"), MagicData(F.event.chat.type == ChatType.PRIVATE))
+    router.message.register(private_message, MagicData(F.event.chat.type == ChatType.PRIVATE))
     router.message.register(group_command, Command("start", "help"))
     router.callback_query.register(private_only, ~InPrivateChat())
     router.callback_query.register(outdated_button)

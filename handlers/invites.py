@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, MagicData
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -31,7 +31,7 @@ class InviteFor(CallbackData, prefix="invite"):
 
 def build_router() -> Router:
     router = Router(name="invites")
-    router.message.filter(F.chat.type == ChatType.PRIVATE, HasRole("admin"))
+    router.message.filter(MagicData(F.event.chat.type == ChatType.PRIVATE), HasRole("admin"))
     router.callback_query.filter(InPrivateChat(), HasRole("admin"))
     router.message.register(invite_command, Command("invite"))
     router.callback_query.register(choose_role, MenuAction.filter(F.action == "invite"))

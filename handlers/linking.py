@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, MagicData
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -35,7 +35,7 @@ class LinkedAccount(CallbackData, prefix="acct"):
 
 def build_router() -> Router:
     router = Router(name="linking")
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.filter(MagicData(F.event.chat.type == ChatType.PRIVATE))
     router.callback_query.filter(InPrivateChat())
     router.message.register(link_with_code, Command("link", magic=F.args))
     router.message.register(show_code, Command("link"), Registered())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import KICKED, ChatMemberUpdatedFilter
+from aiogram.filters import KICKED, ChatMemberUpdatedFilter, MagicData
 from aiogram.types import ChatMemberUpdated
 
 from bot.db.models import Account, utcnow
@@ -14,7 +14,7 @@ from bot.db.models import Account, utcnow
 
 def build_router() -> Router:
     router = Router(name="membership")
-    router.my_chat_member.register(blocked, F.chat.type == ChatType.PRIVATE, ChatMemberUpdatedFilter(member_status_changed=KICKED))
+    router.my_chat_member.register(blocked, MagicData(F.event.chat.type == ChatType.PRIVATE), ChatMemberUpdatedFilter(member_status_changed=KICKED))
     return router
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import Command
+from aiogram.filters import Command, MagicData
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -41,7 +41,7 @@ class AgeChoice(CallbackData, prefix="age"):
 
 def build_router() -> Router:
     router = Router(name="menu")
-    router.message.filter(F.chat.type == ChatType.PRIVATE, Registered())
+    router.message.filter(MagicData(F.event.chat.type == ChatType.PRIVATE), Registered())
     router.callback_query.filter(InPrivateChat(), Registered())
     router.message.register(open_menu, Command("menu"))
     router.message.register(open_my_data, Command("mydata"))

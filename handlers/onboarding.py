@@ -8,7 +8,7 @@ import secrets
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart, MagicData
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -40,7 +40,7 @@ class ConsentAnswer(CallbackData, prefix="consent"):
 
 def build_router() -> Router:
     router = Router(name="onboarding")
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.filter(MagicData(F.event.chat.type == ChatType.PRIVATE))
     router.callback_query.filter(InPrivateChat())
     router.message.register(start, CommandStart())
     router.message.register(ask_language, Command("language"))
