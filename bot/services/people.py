@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -35,10 +35,18 @@ INVITE_ROLES = STAFF_ROLES[:-1]  # ADMINS alone decides who is admin, at every s
 ROLES = tuple(RoleName)
 
 
+# built once: every update asks it, and building a statement and its cache key costs more than running it
+ACCOUNT_WITH_ROLES = (
+    select(Account)
+    .where(Account.platform == bindparam("platform"), Account.external_id == bindparam("external_id"))
+    .options(joinedload(Account.person).joinedload(Person.roles))
+)
+
+
 async def find_account(session: AsyncSession, platform: str, external_id: int) -> Account | None:
     """The account with its person and the person's roles, in one statement."""
-    query = select(Account).where(Account.platform == platform, Account.external_id == external_id).options(joinedload(Account.person).joinedload(Person.roles))
-    return (await session.scalars(query)).unique().one_or_none()
+    found = await session.scalars(ACCOUNT_WITH_ROLES, {"platform": platform, "external_id": external_id})
+    return found.unique().one_or_none()
 
 
 async def accounts_of(session: AsyncSession, person: Person) -> list[Account]:

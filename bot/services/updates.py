@@ -174,10 +174,15 @@ class HandledIds:
         try:
             while self.next is not None:
                 batch, self.next = self.next, None
-                await self._write(batch.keys)
-                batch.written.set_result(None)
+                try:
+                    await self._write(batch.keys)
+                finally:
+                    batch.written.set_result(None)
         finally:
             self.writer = None
+            if self.next is not None:  # cancelled (shutting down): nobody waits for a write that will not come
+                self.next.written.set_result(None)
+                self.next = None
 
     async def _write(self, keys: list[UpdateKey]) -> None:
         """Best effort: the updates were handled; a failed write costs only the protection against
