@@ -83,17 +83,19 @@ async def apply_admins_setting(sessionmaker: async_sessionmaker[AsyncSession], s
 
 
 def build_dispatcher(
-    settings: Settings, content: Content, sessionmaker: async_sessionmaker[AsyncSession], scheduler: AsyncIOScheduler | None = None, **workflow_data: object,
+    settings: Settings, content: Content, sessionmaker: async_sessionmaker[AsyncSession], scheduler: AsyncIOScheduler | None = None,
+    clock: Clock | None = None, **workflow_data: object,
 ) -> Dispatcher:
-    """`workflow_data` reaches every handler and startup hook (delivery, bots, clock)."""
+    """`clock` and `workflow_data` reach every handler and startup hook (delivery, bots)."""
+    clock = clock or SystemClock()
     storage = build_storage(settings.redis_url, sessionmaker)
     # aiogram's own FSM middleware would run first, before the update's session exists: ours
     # runs after it (bot.fsm), so the state is read and written in the update's transaction.
-    dispatcher = Dispatcher(storage=storage, disable_fsm=True, settings=settings, content=content, **workflow_data)
+    dispatcher = Dispatcher(storage=storage, disable_fsm=True, settings=settings, content=content, clock=clock, **workflow_data)
     flood_notice = FloodNotice()
     if settings.flood_messages:  # before the database session: a dropped update costs no database work
         dispatcher.update.outer_middleware(FloodGate(MemoryFloodLimiter(settings.flood_messages, settings.flood_seconds)))
-    dispatcher.update.outer_middleware(DatabaseSessionMiddleware(sessionmaker))
+    dispatcher.update.outer_middleware(DatabaseSessionMiddleware(sessionmaker, clock))
     dispatcher.update.outer_middleware(build_middleware(storage))
     dispatcher.update.outer_middleware(IdentityMiddleware(content, settings))
     dispatcher.update.outer_middleware(flood_notice)  # after the identity: the notice speaks the person's language

@@ -4,47 +4,94 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
 from bot.content import Content
 from bot.filters import in_private_chat
-from bot.services.people import RoleName, find_account, grant_role, role_names
-from bot.services.updates import claim
+from bot.services.people import RoleName, find_account, grant_role
+from bot.services.updates import UPDATE_CLAIM, ClaimState, HandledIds, RecentUpdates, UpdateClaim, UpdateKey, UpdateSession, latest_processed
 
 Handler = Callable[[Update, dict[str, Any]], Awaitable[Any]]
 
 
 class DatabaseSessionMiddleware(BaseMiddleware):
-    """Opens the update's session and claims the update's id in it first, so of a replayed or
-    concurrently re-sent update exactly one copy is handled and the others are acknowledged quietly;
-    commits when the handler succeeds, then runs what handlers put in `after_commit` (e.g. waking
-    the delivery engine, which must see the committed rows)."""
+    """Handles each update once, in its own session (bot.services.updates says how a replayed or
+    concurrently re-sent update is recognised): a copy of an update being handled waits for it and
+    is then acknowledged quietly. Commits when the handler succeeds, then runs what handlers put in
+    `after_commit` (e.g. waking the delivery engine, which must see the committed rows).
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    An update that only reads takes no write lock and commits no transaction of its own: its id is
+    written with the other read-only updates' after it was handled. SQLite's one writer is kept by
+    the engine (bot.db.engine), around the writing part of a transaction only."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self.sessionmaker = sessionmaker
-        # SQLite has one writer, and the claim makes each update hold the write lock from its first
-        # statement: updates queue here in order instead of sleeping in SQLite's busy handler.
-        sqlite = sessionmaker.kw["bind"].dialect.name == "sqlite"
-        self.one_writer: AbstractAsyncContextManager[Any] = asyncio.Lock() if sqlite else nullcontext()
+        self.recent = RecentUpdates()
+        self.handled_ids = HandledIds(sessionmaker, clock)
+        self.loaded = False
+        self.loading = asyncio.Lock()
 
     async def __call__(self, handler: Handler, update: Update, data: dict[str, Any]) -> Any:
         platform = data["platform"] = data["channel"].name
+        key = (platform, update.update_id)
+        if not self.loaded:
+            await self.load_recent()
+        if not await self.recent.enter(key):
+            return None
+        handled = False
+        try:
+            handled, result = await self.handle(handler, update, data, key)
+        finally:
+            self.recent.leave(key, handled)
+        return result
+
+    async def load_recent(self) -> None:
+        """The ids written before this process started: a replay after a restart is known without a query."""
+        async with self.loading:
+            if not self.loaded:
+                async with self.sessionmaker() as session:
+                    self.recent.remember(await latest_processed(session))
+                self.loaded = True
+
+    async def handle(self, handler: Handler, update: Update, data: dict[str, Any], key: UpdateKey) -> tuple[bool, Any]:
         after_commit: list[Callable[[], None]] = []
-        async with self.one_writer, self.sessionmaker() as session:
-            if not await claim(session, platform, update.update_id, data["clock"].now()):
-                return None
+        claim = UpdateClaim(key, at=data["clock"].now())
+        async with self.sessionmaker(sync_session_class=UpdateSession) as session:
+            session.sync_session.info[UPDATE_CLAIM] = claim
             data.update(session=session, after_commit=after_commit)
-            result = await handler(update, data)
-            await session.commit()
+            try:
+                result = await handler(update, data)
+            except Exception:
+                if claim.state is ClaimState.taken:  # another process had it: its writes stand, ours never happened
+                    return True, None
+                raise
+            if claim.state is ClaimState.taken:
+                return True, None
+            if claim.state is ClaimState.claimed or has_pending_changes(session):
+                await session.commit()
         for callback in after_commit:
             callback()
-        return result
+        if claim.state is ClaimState.unclaimed:
+            await self.handled_ids.record(key)
+        return True, result
+
+
+def has_pending_changes(session: AsyncSession) -> bool:
+    return bool(session.new or session.dirty or session.deleted)
+
+
+async def end_read_transaction(session: AsyncSession) -> None:
+    """Give the connection back to the pool if the update has read only, keeping what it loaded:
+    the handler's replies then hold no connection, and its next statement takes one again."""
+    claim: UpdateClaim | None = session.sync_session.info.get(UPDATE_CLAIM)
+    if claim is not None and claim.state is ClaimState.unclaimed and session.in_transaction() and not has_pending_changes(session):
+        await session.commit()  # nothing to write: expire_on_commit=False keeps the loaded rows
 
 
 class IdentityMiddleware(BaseMiddleware):
@@ -67,7 +114,8 @@ class IdentityMiddleware(BaseMiddleware):
         if person and (platform, user.id) in self.settings.admin_accounts:  # an ADMINS account linked since the start
             await grant_role(session, person, RoleName.admin, now=data["clock"].now())
         language = person.language if person else self.guess_language(user)
-        data.update(account=account, person=person, roles=frozenset(role_names(person)) if person else frozenset(), l10n=self.content.texts[language])
+        await end_read_transaction(session)
+        data.update(account=account, person=person, l10n=self.content.texts[language])
         return await handler(update, data)
 
     def guess_language(self, user: User | None) -> str:

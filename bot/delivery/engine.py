@@ -29,6 +29,7 @@ CONTROL_SECONDS = 0.5  # how often due campaigns are started and finished ones c
 FLUSH_SECONDS = 0.2  # how often learnt media ids are written when no outcomes arrive
 WRITE_GAP_SECONDS = 0.02  # between two writes of outcomes: at most 50 small transactions a second
 CLAIM_LIMIT = 1000
+IDLE_SECONDS = 5.0  # an idle drain's look at the outbox, for rows leased by a run that died
 # Claims fetched ahead of the sends (about 2 s of sending at full speed): while the sends keep the
 # event loop busy, each database round trip waits its turn and a claim can take half a second;
 # the sends must not run dry meanwhile.
@@ -214,11 +215,12 @@ class DeliveryEngine:
         self.outcomes_waiting.set()
 
     async def idle(self, platform: str, stop: asyncio.Event) -> None:
-        """Wait for a wake-up, the next retry falling due or a second, whichever comes first."""
+        """Wait for a wake-up, the next retry falling due or a second, whichever comes first; with
+        no row waiting at all, for a wake-up (a campaign started) or IDLE_SECONDS."""
         self.wakeup.clear()
         async with self.sessionmaker() as session:
             due = await outbox.next_due(session, platform)
-        seconds = 1.0 if due is None else min(max((as_utc(due) - self.clock.now()).total_seconds(), 0.05), 1.0)
+        seconds = IDLE_SECONDS if due is None else min(max((as_utc(due) - self.clock.now()).total_seconds(), 0.05), 1.0)
         await _first(self.wakeup.wait(), stop.wait(), timeout=seconds)
 
     # writing outcomes

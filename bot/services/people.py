@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from bot.content import ConsentText
 from bot.db.models import Account, Campaign, CampaignStatus, ConsentRecord, ConversationState, InviteCode, LinkCode, OutboxMessage, Person, Role, as_utc
@@ -36,8 +37,18 @@ INVITE_ROLES = STAFF_ROLES[:-1]  # ADMINS alone decides who is admin, at every s
 ROLES = tuple(RoleName)
 
 
+# built once: every update asks it, and building a statement and its cache key costs more than running it
+ACCOUNT_WITH_ROLES = (
+    select(Account)
+    .where(Account.platform == bindparam("platform"), Account.external_id == bindparam("external_id"))
+    .options(joinedload(Account.person).joinedload(Person.roles))
+)
+
+
 async def find_account(session: AsyncSession, platform: str, external_id: int) -> Account | None:
-    return await session.scalar(select(Account).where(Account.platform == platform, Account.external_id == external_id))
+    """The account with its person and the person's roles, in one statement."""
+    found = await session.scalars(ACCOUNT_WITH_ROLES, {"platform": platform, "external_id": external_id})
+    return found.unique().one_or_none()
 
 
 async def accounts_of(session: AsyncSession, person: Person) -> list[Account]:

@@ -1,24 +1,194 @@
-"""Processed update ids: a replayed update (after a crash, or a webhook retry) is handled once."""
+"""Processed update ids: a replayed update (after a crash, or a webhook retry) is handled once.
+
+An update is claimed in two places. In this process, `RecentUpdates` knows the ids handled lately
+and those in flight: a copy that arrives while the first is being handled waits for it, then is
+dropped (or, if the first failed, handled in its place). In the database, `processed_updates`
+keeps them across restarts: an update that writes inserts its id in the transaction of its first
+write (`claim`, so its writes and its id commit together, and a copy another process handles
+meanwhile finds the id there); an update that only reads has its id written after it was handled,
+in one batch with the others finished meanwhile (`HandledIds`), and costs no write transaction of
+its own. At start, the ids written lately are loaded into `RecentUpdates`.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, event, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session
 
+from bot.clock import Clock
 from bot.db.models import ProcessedUpdate
-from bot.db.upsert import insert_or_nothing
+
+log = logging.getLogger(__name__)
+UpdateKey = tuple[str, int]  # platform, update id
+RECENT_IDS = 20_000  # far more than a poll batch or a webhook's retries in flight
+BATCH_ROWS = 500  # handled ids written in one statement
 
 
-async def claim(session: AsyncSession, platform: str, update_id: int, now: datetime) -> bool:
-    """Claim the update for this transaction: True for the one caller that inserted its id, False
-    for every other (an update seen before, or one another transaction holds: on PostgreSQL that
-    waits for the holder's commit or rollback, so a failed attempt leaves the update to a retry)."""
-    row = ProcessedUpdate(platform=platform, update_id=update_id, processed_at=now)
-    return await insert_or_nothing(session, row, ["platform", "update_id"])
+
+def claim_in(session: Session, key: UpdateKey, at: datetime) -> bool:
+    """`claim` for a sync session: called from inside a flush or statement of the update's own
+    (async) session, which runs in SQLAlchemy's greenlet."""
+    platform, update_id = key
+    insert = DIALECT_INSERTS[session.get_bind().dialect.name]
+    statement = insert(ProcessedUpdate).values(platform=platform, update_id=update_id, processed_at=at)
+    return session.execute(statement.on_conflict_do_nothing(index_elements=["platform", "update_id"])).rowcount == 1
+
+
+DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+class ClaimState(StrEnum):
+    unclaimed = "unclaimed"  # nothing written yet
+    claiming = "claiming"
+    claimed = "claimed"  # the id is inserted in this transaction
+    taken = "taken"  # another transaction had inserted it: this copy must write nothing
+
+
+class AlreadyHandled(Exception):
+    """Raised at an update's first write when another copy of it had claimed its id."""
+
+
+@dataclass
+class UpdateClaim:
+    key: UpdateKey
+    at: datetime  # when the update came in, by the app's clock
+    state: ClaimState = ClaimState.unclaimed
+
+
+class UpdateSession(Session):
+    """The session of one update: before its first write (a flush, or an INSERT, UPDATE or DELETE
+    statement) it claims the update's id in the same transaction."""
+
+
+def claim_first(session: Session) -> None:
+    update = session.info.get(UPDATE_CLAIM)
+    if update is None or update.state is not ClaimState.unclaimed:
+        return
+    update.state = ClaimState.claiming  # the claim's own statement passes by
+    update.state = ClaimState.claimed if claim_in(session, update.key, update.at) else ClaimState.taken
+    if update.state is ClaimState.taken:
+        raise AlreadyHandled
+
+
+def _claim_before_flush(session: Session, _flush_context, _instances) -> None:
+    claim_first(session)
+
+
+def _claim_before_writing(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        claim_first(state.session)
+
+
+UPDATE_CLAIM = "update_claim"  # in UpdateSession.info
+event.listen(UpdateSession, "before_flush", _claim_before_flush)
+event.listen(UpdateSession, "do_orm_execute", _claim_before_writing)
 
 
 async def prune_processed(session: AsyncSession, older_than: timedelta, now: datetime) -> int:
     result = await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < now - older_than))
     return result.rowcount
+
+
+async def latest_processed(session: AsyncSession, limit: int = RECENT_IDS) -> list[UpdateKey]:
+    """The ids written lately, oldest first."""
+    rows = await session.execute(select(ProcessedUpdate.platform, ProcessedUpdate.update_id).order_by(ProcessedUpdate.processed_at.desc()).limit(limit))
+    return [(platform, update_id) for platform, update_id in reversed(rows.all())]
+
+
+class RecentUpdates:
+    """The update ids this process handled lately (at most `size`, the oldest forgotten first) and
+    those it is handling now."""
+
+    def __init__(self, size: int = RECENT_IDS) -> None:
+        self.size = size
+        self.handled: OrderedDict[UpdateKey, None] = OrderedDict()
+        self.in_flight: dict[UpdateKey, asyncio.Future[None]] = {}
+
+    def remember(self, keys: list[UpdateKey]) -> None:
+        for key in keys:
+            self.handled[key] = None
+        self._trim()
+
+    async def enter(self, key: UpdateKey) -> bool:
+        """True: handle it (and call `leave` after); False: it was handled already."""
+        while key in self.in_flight:
+            await asyncio.shield(self.in_flight[key])  # a copy: the first one decides
+        if key in self.handled:
+            return False
+        self.in_flight[key] = asyncio.get_running_loop().create_future()
+        return True
+
+    def leave(self, key: UpdateKey, handled: bool) -> None:
+        """`handled` False: it failed, and a copy (or a replay) may try again."""
+        if handled:
+            self.handled[key] = None
+            self._trim()
+        self.in_flight.pop(key).set_result(None)
+
+    def _trim(self) -> None:
+        while len(self.handled) > self.size:
+            self.handled.popitem(last=False)
+
+
+@dataclass
+class _Batch:
+    keys: list[UpdateKey] = field(default_factory=list)
+    written: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class HandledIds:
+    """Writes the ids of updates that wrote nothing themselves: each `record` waits until its id is
+    committed, and every id recorded while a write is under way goes into the next one, so under
+    load many updates share one transaction."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.next: _Batch | None = None
+        self.writer: asyncio.Task[None] | None = None
+
+    async def record(self, key: UpdateKey) -> None:
+        if self.next is None:
+            self.next = _Batch()
+        batch = self.next
+        batch.keys.append(key)
+        if self.writer is None:
+            self.writer = asyncio.create_task(self._write_batches())
+        await asyncio.shield(batch.written)
+
+    async def _write_batches(self) -> None:
+        try:
+            while self.next is not None:
+                batch, self.next = self.next, None
+                try:
+                    await self._write(batch.keys)
+                finally:
+                    batch.written.set_result(None)
+        finally:
+            self.writer = None
+            if self.next is not None:  # cancelled (shutting down): nobody waits for a write that will not come
+                self.next.written.set_result(None)
+                self.next = None
+
+    async def _write(self, keys: list[UpdateKey]) -> None:
+        """Best effort: the updates were handled; a failed write costs only the protection against
+        a replay of these ids after a restart (this process still knows them)."""
+        try:
+            async with self.sessionmaker() as session:
+                insert = DIALECT_INSERTS[session.bind.dialect.name]
+                now = self.clock.now()
+                for start in range(0, len(keys), BATCH_ROWS):
+                    rows = [{"platform": platform, "update_id": update_id, "processed_at": now} for platform, update_id in keys[start : start + BATCH_ROWS]]
+                    await session.execute(insert(ProcessedUpdate).values(rows).on_conflict_do_nothing(index_elements=["platform", "update_id"]))
+                await session.commit()
+        except Exception:
+            log.exception("writing %d handled update ids failed", len(keys))

@@ -81,7 +81,6 @@ class Context:
 
     session: AsyncSession
     person: Person
-    roles: frozenset[str]
     l10n: Texts
     content: Content
     settings: Settings
@@ -93,12 +92,12 @@ class Context:
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.person, self.roles)
+        return Actor.of(self.person)
 
 
 def context(data: dict) -> Context:
     return Context(
-        data["session"], data["person"], data["roles"], data["l10n"], data["content"], data["settings"], data["platform"],
+        data["session"], data["person"], data["l10n"], data["content"], data["settings"], data["platform"],
         data["delivery"], data["after_commit"], data["state"], data["clock"],
     )
 
