@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from bot.app import Bots, create_app  # noqa: E402
+from bot.app import create_app  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.db.models import Account, Campaign, OutboxMessage, Person, Role, as_utc, utcnow  # noqa: E402
 from bot.delivery.engine import DeliveryEngine  # noqa: E402
@@ -196,10 +196,10 @@ async def fresh_database(postgres: str | None, directory: str, name: str):
 async def with_engine(settings, user_ids: range, district: str, body):
     """Migrate and seed the database, run the delivery engine around `body(app, bots, engine)`, shut down."""
     app = await create_app(settings)
-    bots = Bots.from_settings(settings)
+    bots = app.bots
     await seed_parents(app.sessionmaker, user_ids, district)
     gc.collect()  # the seeding's garbage, so that no timed part pays for it
-    engine = DeliveryEngine(app.sessionmaker, bots.by_platform(), settings)
+    engine = app.delivery
     stop = asyncio.Event()
     task = asyncio.create_task(engine.run(stop))
     try:
@@ -207,7 +207,6 @@ async def with_engine(settings, user_ids: range, district: str, body):
     finally:
         stop.set()
         await task
-        await bots.close()
         await app.close()
 
 

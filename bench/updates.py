@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiogram import Dispatcher  # noqa: E402
 from aiogram.types import Message  # noqa: E402
 
-from bot.app import Bots, create_app, serve  # noqa: E402
+from bot.app import create_app, serve  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.emulator.telegram import TelegramEmulator  # noqa: E402
 from bot.platforms import telegram  # noqa: E402
@@ -156,7 +156,7 @@ async def seed_parents(settings, user_ids: list[int]) -> None:
     try:
         async with app.sessionmaker() as session:
             for user_id in user_ids:
-                person = await register(session, "telegram", user_id, consent)
+                person = await register(session, "telegram", user_id, consent, now=app.clock.now())
                 person.district, person.child_age_group = "north", "4-7"
             await session.commit()
     finally:
@@ -166,15 +166,13 @@ async def seed_parents(settings, user_ids: list[int]) -> None:
 @contextlib.asynccontextmanager
 async def real_bot(settings):
     app = await create_app(settings)
-    bots = Bots.from_settings(settings)
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(app, bots, stop))
+    task = asyncio.create_task(serve(app, app.bots, stop))
     try:
         yield
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
-        await bots.close()
         await app.close()
 
 

@@ -11,7 +11,7 @@ scheduler job, a test) the table storage uses a session of its own.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -148,6 +148,18 @@ class PlatformKeyBuilder(KeyBuilder):
         if part:
             parts.append(part)
         return ":".join(parts)
+
+
+async def forget_conversations(storage: BaseStorage, accounts: Iterable[tuple[str, int]]) -> None:
+    """Delete every conversation state of these (platform, user id) accounts ("delete my data").
+    The database's rows go with the person's other rows (people.forget); Redis keys are found by
+    the user part of their name."""
+    if not isinstance(storage, DatabaseStorage):
+        redis = getattr(storage, "redis", None)
+        for platform, user_id in accounts:
+            keys = [key async for key in redis.scan_iter(match=f"{KEY_PREFIX}:{platform}:{user_id}:*")] if redis is not None else []
+            if keys:
+                await redis.delete(*keys)
 
 
 def build_storage(redis_url: str | None, sessionmaker: async_sessionmaker[AsyncSession]) -> BaseStorage:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,7 @@ from bot.clock import Clock
 from bot.content import Choice, Content, Texts
 from bot.db.models import Person
 from bot.filters import Allowed
+from bot.fsm import forget_conversations
 from bot.permissions import Action, Actor, may
 from bot.services.people import RoleName, accounts_of, forget, grant_role, has_role, latest_consent, role_names
 from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, language_keyboard, role_name, show
@@ -209,6 +211,10 @@ async def confirm_delete(callback: CallbackQuery, l10n: Texts) -> None:
     await show(callback, l10n("my_data.delete_confirm"), builder.adjust(2).as_markup())
 
 
-async def delete_my_data(callback: CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, platform: str, clock: Clock) -> None:
+async def delete_my_data(
+    callback: CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, platform: str, clock: Clock, fsm_storage: BaseStorage
+) -> None:
+    accounts = [(account.platform, account.external_id) for account in await accounts_of(session, person)]
     await forget(session, person, platform, now=clock.now())
+    await forget_conversations(fsm_storage, accounts)
     await show(callback, l10n("my_data.deleted"))

@@ -24,7 +24,7 @@ from bot.config import ConfigError, load_settings
 from bot.db.engine import create_engine, create_sessionmaker, open_database
 from bot.db.migrate import upgrade
 from bot.db.models import Campaign, ConversationState, utcnow
-from bot.fsm import DatabaseStorage, build_storage, conversation
+from bot.fsm import DatabaseStorage, build_storage, conversation, forget_conversations
 from handlers.broadcasts import Composing
 from tests.conftest import ADMIN_ID, RunningBot, make_settings
 from tests.helpers import TEXTS, count, register, step, throwaway_postgres
@@ -85,6 +85,26 @@ async def test_a_telegram_user_and_a_vk_user_with_the_same_id_are_two_people(new
     await on_telegram.clear()
     assert await on_telegram.get_state() is None and await on_telegram.get_data() == {}
     assert await on_vk.get_state() == "Asking:question"
+
+
+async def test_deleting_a_persons_data_deletes_their_redis_keys_and_nobody_elses(redis_url, tmp_path):
+    """people.forget deletes the database's rows; on Redis "delete my data" finds the keys by user."""
+    engine = await open_database(f"sqlite+aiosqlite:///{tmp_path / 'vmeste.db'}")
+    storage = build_storage(redis_url, create_sessionmaker(engine))
+    try:
+        leaving = [conversation(storage, "telegram", BOT_ID, chat_id=77, user_id=77), conversation(storage, "vk", BOT_ID, chat_id=78, user_id=78)]
+        staying = conversation(storage, "vk", BOT_ID, chat_id=77, user_id=77)  # another person: the same id on VK
+        for state in (*leaving, staying):
+            await state.set_state("Composing:text")
+            await state.update_data(draft_id=1)
+        await forget_conversations(storage, [("telegram", 77), ("vk", 78)])
+        assert [await state.get_state() for state in leaving] == [None, None]
+        assert [await state.get_data() for state in leaving] == [{}, {}]
+        assert await staying.get_state() == "Composing:text"
+        await staying.clear()
+    finally:
+        await storage.close()
+        await engine.dispose()
 
 
 async def test_the_state_outlives_the_storage(new_storage):
