@@ -7,8 +7,8 @@ import shutil
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import Account, ConsentRecord, Event, Person, Role
 from bot.config import PROJECT_ROOT
+from bot.db.models import Account, ConsentRecord, Event, Person, Role
 from tests.conftest import RunningBot, make_settings
 from tests.helpers import CONTENT, LANGUAGE_NAMES, TEXTS, button_texts, count, register, step
 

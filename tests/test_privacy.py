@@ -20,7 +20,6 @@ from sqlalchemy.engine import make_url
 from bot.app import create_app
 from bot.cli import configure_logging
 from bot.config import ConfigError, load_settings
-
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.migrate import downgrade, upgrade
 from bot.db.models import Account, Base, Campaign, ConsentRecord, ConversationState, Event, InviteCode, LinkCode, OutboxMessage, Person, Role, as_utc
