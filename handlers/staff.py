@@ -19,7 +19,7 @@ from bot.lengths import BUTTON_LABEL_LIMIT, shortened
 from bot.permissions import Action, Actor, may
 from bot.services.people import accounts_of, role_names
 from bot.services.staff import find_person, find_role, revoke_role, staff_members
-from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, role_name, show, tell_person
+from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, keyboard, role_name, show, tell_person
 
 
 class StaffStep(StrEnum):
@@ -100,7 +100,7 @@ async def member_screen(
         data = StaffScreen(step=StaffStep.revoke, person=person.id, role=role.id)
         builder.button(text=fit(l10n("staff.revoke", role=role_label(role, l10n, content))), callback_data=data)
     builder.button(text=l10n("menu.back"), callback_data=StaffScreen(step=StaffStep.list))
-    return (f"{note}\n\n{text}" if note else text), builder.adjust(1).as_markup()
+    return (f"{note}\n\n{text}" if note else text), keyboard(builder, 1)
 
 
 async def revocable_role(session: AsyncSession, actor: Actor, screen: StaffScreen) -> tuple[Person, Role] | None:
@@ -119,7 +119,7 @@ async def confirm_revoke(callback: CallbackQuery, callback_data: StaffScreen, se
     builder = InlineKeyboardBuilder()
     builder.button(text=l10n("staff.revoke_yes"), callback_data=StaffScreen(step=StaffStep.confirm, person=person.id, role=role.id))
     builder.button(text=l10n("menu.back"), callback_data=StaffScreen(step=StaffStep.person, person=person.id))
-    await show(callback, l10n("staff.revoke_confirm", role=role_label(role, l10n, content), id=person.id), builder.adjust(1).as_markup())
+    await show(callback, l10n("staff.revoke_confirm", role=role_label(role, l10n, content), id=person.id), keyboard(builder, 1))
 
 
 async def revoke(
