@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
@@ -83,7 +84,7 @@ async def apply_admins_setting(sessionmaker: async_sessionmaker[AsyncSession], s
 
 
 def build_dispatcher(
-    settings: Settings, content: Content, sessionmaker: async_sessionmaker[AsyncSession], scheduler: AsyncIOScheduler | None = None, **workflow_data: object,
+    settings: Settings, content: Content, sessionmaker: async_sessionmaker[AsyncSession], scheduler: AsyncIOScheduler | None = None, **workflow_data: Any,
 ) -> Dispatcher:
     """`workflow_data` reaches every handler and startup hook (delivery, bots, clock)."""
     storage = build_storage(settings.redis_url, sessionmaker)
