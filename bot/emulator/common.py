@@ -59,8 +59,15 @@ class EmulatedChatBase(ABC, Generic[MessageT]):
     """A chat's messages, in order, as its members see them."""
 
     noun: ClassVar[str] = "chat"  # how assertion messages name a chat: chat (Telegram), peer (VK)
-    message_type: ClassVar[Callable[[dict[str, Any], bool], Any]]  # (raw, from_bot)
-    keyboard: list[list[str]] | None  # labels of the reply keyboard shown now
+
+    @property
+    @abstractmethod
+    def keyboard(self) -> list[list[str]] | None:
+        """Labels of the reply keyboard shown now."""
+
+    @abstractmethod
+    def new_message(self, raw: dict[str, Any], from_bot: bool) -> MessageT:
+        """A message of this platform's kind, from its raw form."""
 
     def __init__(self, emulator: Any) -> None:
         self._emulator = emulator
@@ -98,7 +105,7 @@ class EmulatedChatBase(ABC, Generic[MessageT]):
         return found
 
     def _append(self, raw: dict[str, Any], from_bot: bool) -> MessageT:
-        message: MessageT = self.message_type(raw, from_bot)
+        message = self.new_message(raw, from_bot)
         self.messages.append(message)
         return message
 

@@ -90,7 +90,8 @@ class ChatMessage:
 class EmulatedChat(EmulatedChatBase[ChatMessage]):
     """A chat as its members see it: every message in order."""
 
-    message_type = ChatMessage
+    def new_message(self, raw: dict[str, Any], from_bot: bool) -> ChatMessage:
+        return ChatMessage(raw, from_bot)
 
     def __init__(self, emulator: TelegramActing, raw: dict[str, Any]) -> None:
         super().__init__(emulator)
