@@ -225,7 +225,7 @@ def _check_same_placeholders(files: list[LocaleFile]) -> None:
     for key in sorted(files[0].strings):
         names = [_names(file, key, file.strings[key]) for file in files]
         usual = max(names, key=names.count)
-        for file, found in zip(files, names):
+        for file, found in zip(files, names, strict=True):
             if found != usual:
                 raise LocaleMistake(
                     f"{file.path}: {key}: placeholders {{{', '.join(sorted(found))}}} differ from the other languages' {{{', '.join(sorted(usual))}}} — use the same names in every language"

@@ -169,7 +169,7 @@ def test_a_redis_url_mistake_is_one_line():
 
 async def test_a_redis_that_does_not_answer_is_a_config_error_at_start(tmp_path):
     settings = load_settings(env_file=None, BOT_TOKEN=TELEGRAM_TOKEN, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'vmeste.db'}", REDIS_URL="redis://127.0.0.1:1/0")
-    with pytest.raises(ConfigError, match="^config error: REDIS_URL: cannot reach Redis"):
+    with pytest.raises(ConfigError, match=r"^config error: REDIS_URL: cannot reach Redis"):
         await bot.app.create_app(settings)
 
 

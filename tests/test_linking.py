@@ -16,7 +16,6 @@ from bot.db.models import Account, Base, Campaign, ConsentRecord, Event, LinkAtt
 from bot.services.linking import LINK_CODE_TTL, WRONG_CODES_ALLOWED, WRONG_CODES_WINDOW, attempt_key
 from handlers.onboarding import ConsentAnswer
 from tests.helpers import CONTENT, TEXTS, button_texts, count, register, step
-from tests.test_cross_platform import both  # noqa: F401 (a fixture)
 from tests.test_privacy import all_rows, rows_naming
 
 EN = TEXTS["en"]
@@ -129,14 +128,14 @@ async def test_wrong_codes_get_one_answer_and_the_sixth_in_an_hour_is_refused(bo
 
     answers = set()
     for attempt in (code, "NOTACODE"):  # a registered account cannot tell a real code from a fake
-        await step(second, lambda: registered.send(f"/link {attempt}"))
+        await step(second, lambda attempt=attempt: registered.send(f"/link {attempt}"))
         answers.add(registered.last.text)
     await step(first, lambda: owner.send(f"/link {code}"))  # the code's own messenger
     answers.add(owner.last.text)
     assert answers == {EN("linking.refused")}
 
     for guess in range(WRONG_CODES_ALLOWED):
-        await step(second, lambda: guesser.send(f"/link WRONG{guess:03d}"))
+        await step(second, lambda guess=guess: guesser.send(f"/link WRONG{guess:03d}"))
         assert guesser.last.text == EN("linking.refused")
     await step(second, lambda: guesser.send(f"/link {code}"))  # right, but too late
     assert guesser.last.text == EN("linking.too_many")

@@ -58,7 +58,7 @@ async def test_language_defaults_from_the_users_client(emulator, running_bot):
     german = emulator.user(1003, language_code="de")
     nobody = emulator.user(1004, language_code=None)
     for user in (romanian, german, nobody):
-        await step(emulator, lambda: user.send("/start"))
+        await step(emulator, lambda user=user: user.send("/start"))
     assert romanian.last.text == TEXTS[emulator.expected_language("ro")]("language.prompt")
     assert german.last.text == TEXTS["en"]("language.prompt")
     assert nobody.last.text == TEXTS["en"]("language.prompt")

@@ -119,7 +119,7 @@ class VkSession(BaseSession):
             GetFile: self.get_file,
         }
 
-    async def make_request(self, bot: Bot, method: TelegramMethod, timeout: int | None = None) -> Any:
+    async def make_request(self, bot: Bot, method: TelegramMethod, timeout: int | None = None) -> Any:  # noqa: ASYNC109 - aiogram's BaseSession signature
         handler = self.handlers.get(type(method))
         if handler is None:
             raise UnmappedMethod(f"the VK bridge cannot map the Bot API method {method.__api_method__}")
@@ -150,7 +150,14 @@ class VkSession(BaseSession):
         if self._http is not None:
             await self._http.close()
 
-    async def stream_content(self, url: str, headers: dict[str, Any] | None = None, timeout: int = 30, chunk_size: int = 65536, raise_for_status: bool = True) -> AsyncGenerator[bytes, None]:
+    async def stream_content(
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,  # noqa: ASYNC109 - aiogram's BaseSession signature
+        chunk_size: int = 65536,
+        raise_for_status: bool = True,
+    ) -> AsyncGenerator[bytes, None]:
         if self._http is None:
             self._http = aiohttp.ClientSession()
         async with self._http.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout), raise_for_status=raise_for_status) as response:
