@@ -31,7 +31,14 @@ from scheduler import build_scheduler
 
 log = logging.getLogger(__name__)
 # each command of the menu and the text key of its description
-COMMANDS = {"start": "commands.start", "menu": "commands.menu", "language": "commands.language", "link": "commands.link", "mydata": "commands.mydata", "help": "commands.help"}
+COMMANDS = {
+    "start": "commands.start",
+    "menu": "commands.menu",
+    "language": "commands.language",
+    "link": "commands.link",
+    "mydata": "commands.mydata",
+    "help": "commands.help",
+}
 
 
 @dataclass
@@ -84,7 +91,11 @@ async def apply_admins_setting(sessionmaker: async_sessionmaker[AsyncSession], s
 
 
 def build_dispatcher(
-    settings: Settings, content: Content, sessionmaker: async_sessionmaker[AsyncSession], scheduler: AsyncIOScheduler | None = None, **workflow_data: Any,
+    settings: Settings,
+    content: Content,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    scheduler: AsyncIOScheduler | None = None,
+    **workflow_data: Any,
 ) -> Dispatcher:
     """`workflow_data` reaches every handler and startup hook (delivery, bots, clock)."""
     storage = build_storage(settings.redis_url, sessionmaker)

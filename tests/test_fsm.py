@@ -179,16 +179,29 @@ async def test_migration_0008_carries_a_waiting_question_over(database_url):
     engine = create_engine(database_url)
     await upgrade(engine, "0007")
     campaigns = sa.table(
-        "campaigns", sa.column("id"), sa.column("kind"), sa.column("status"), sa.column("step"), sa.column("text"), sa.column("media_ids", sa.JSON()),
-        sa.column("buttons", sa.JSON()), sa.column("audience", sa.JSON()), sa.column("origin_platform"), sa.column("origin_chat_id"), sa.column("created_at", sa.DateTime(timezone=True)),
+        "campaigns",
+        sa.column("id"),
+        sa.column("kind"),
+        sa.column("status"),
+        sa.column("step"),
+        sa.column("text"),
+        sa.column("media_ids", sa.JSON()),
+        sa.column("buttons", sa.JSON()),
+        sa.column("audience", sa.JSON()),
+        sa.column("origin_platform"),
+        sa.column("origin_chat_id"),
+        sa.column("created_at", sa.DateTime(timezone=True)),
     )
     common = dict(kind="broadcast", text="Hello", media_ids={}, buttons=[], audience={}, created_at=utcnow())
     async with engine.begin() as connection:
-        await connection.execute(campaigns.insert(), [
-            dict(id=1, status="draft", step="button", origin_platform="vk", origin_chat_id=123, **common),
-            dict(id=2, status="draft", step=None, origin_platform="telegram", origin_chat_id=456, **common),  # on its card: no question
-            dict(id=3, status="scheduled", step=None, origin_platform="telegram", origin_chat_id=123, **common),
-        ])
+        await connection.execute(
+            campaigns.insert(),
+            [
+                dict(id=1, status="draft", step="button", origin_platform="vk", origin_chat_id=123, **common),
+                dict(id=2, status="draft", step=None, origin_platform="telegram", origin_chat_id=456, **common),  # on its card: no question
+                dict(id=3, status="scheduled", step=None, origin_platform="telegram", origin_chat_id=123, **common),
+            ],
+        )
     await upgrade(engine)
     state = conversation(DatabaseStorage(create_sessionmaker(engine)), "vk", BOT_ID, chat_id=123, user_id=123)
     assert await state.get_state() == Composing.button.state and await state.get_data() == {"draft_id": 1}

@@ -190,5 +190,7 @@ async def in_flight(session: AsyncSession, campaign_id: int, now: datetime) -> i
 
 async def cancel_waiting(session: AsyncSession, campaign_id: int) -> None:
     await session.execute(
-        update(OutboxMessage).where(OutboxMessage.campaign_id == campaign_id, OutboxMessage.status.in_(OPEN)).values(status=OutboxStatus.cancelled, lease_until=None)
+        update(OutboxMessage)
+        .where(OutboxMessage.campaign_id == campaign_id, OutboxMessage.status.in_(OPEN))
+        .values(status=OutboxStatus.cancelled, lease_until=None)
     )
