@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
@@ -30,7 +31,14 @@ from scheduler import build_scheduler
 
 log = logging.getLogger(__name__)
 # each command of the menu and the text key of its description
-COMMANDS = {"start": "commands.start", "menu": "commands.menu", "language": "commands.language", "link": "commands.link", "mydata": "commands.mydata", "help": "commands.help"}
+COMMANDS = {
+    "start": "commands.start",
+    "menu": "commands.menu",
+    "language": "commands.language",
+    "link": "commands.link",
+    "mydata": "commands.mydata",
+    "help": "commands.help",
+}
 
 
 @dataclass
@@ -83,8 +91,12 @@ async def apply_admins_setting(sessionmaker: async_sessionmaker[AsyncSession], s
 
 
 def build_dispatcher(
-    settings: Settings, content: Content, sessionmaker: async_sessionmaker[AsyncSession], scheduler: AsyncIOScheduler | None = None,
-    clock: Clock | None = None, **workflow_data: object,
+    settings: Settings,
+    content: Content,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    scheduler: AsyncIOScheduler | None = None,
+    clock: Clock | None = None,
+    **workflow_data: Any,
 ) -> Dispatcher:
     """`clock` and `workflow_data` reach every handler and startup hook (delivery, bots)."""
     clock = clock or SystemClock()

@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--language", choices=LANGUAGES, default="en", help="the language the parent picks")
     trial = commands.add_parser("try", help="chat with the bot yourself in the terminal, against a local emulator; no token, no network")
     trial.add_argument("--platform", choices=["telegram", "vk"], default="telegram")
-    trial.add_argument("--as", dest="role", default="parent", metavar="ROLE", help="who you are at first: parent (default), specialist, coordinator, head or admin")
+    trial.add_argument(
+        "--as", dest="role", default="parent", metavar="ROLE", help="who you are at first: parent (default), specialist, coordinator, head or admin"
+    )
     trial.add_argument("--language", choices=LANGUAGES, default="en", help="the language you pick, and the bot's default")
     args = parser.parse_args(argv)
     try:

@@ -166,7 +166,9 @@ def async_database_url(value: str) -> str:
     try:
         url = make_url(value)
     except (ArgumentError, ValueError):  # the value is not echoed: it may hold a password
-        raise ValueError("the value is not a database URL (not shown here: it may hold a password) — use sqlite+aiosqlite:///vmeste.db or postgresql+asyncpg://user:password@host/db") from None
+        raise ValueError(
+            "the value is not a database URL (not shown here: it may hold a password) — use sqlite+aiosqlite:///vmeste.db or postgresql+asyncpg://user:password@host/db"
+        ) from None
     driver = _ASYNC_DRIVERS.get(url.drivername)
     if driver is None and url.drivername not in _ASYNC_DRIVERS.values():
         raise ValueError(f"database {url.drivername!r} is not supported — use sqlite+aiosqlite:// or postgresql+asyncpg://")

@@ -143,7 +143,9 @@ def load_content(directory: Path, timezone: str = "UTC") -> Content:
     except LocaleMistake as error:
         raise ConfigError(f"config error: CONTENT_DIR: {error}") from None
     except (OSError, tomllib.TOMLDecodeError, KeyError, ValueError) as error:
-        raise ConfigError(f"config error: CONTENT_DIR: cannot load content from {directory}: {error} — point CONTENT_DIR at the project's content/ folder") from None
+        raise ConfigError(
+            f"config error: CONTENT_DIR: cannot load content from {directory}: {error} — point CONTENT_DIR at the project's content/ folder"
+        ) from None
 
 
 def _toml(path: Path) -> dict[str, Any]:
@@ -152,6 +154,7 @@ def _toml(path: Path) -> dict[str, Any]:
 
 
 # Checking the locales: a mistake is one line naming the file and the key, the fix after the dash.
+
 
 class LocaleMistake(ValueError):
     pass
@@ -191,7 +194,9 @@ def check_locales(locales: dict[str, LocaleFile]) -> None:
         for key, template in file.strings.items():
             for name, phrase in _fields(file, key, template):
                 if phrase and phrase not in file.plurals:
-                    raise LocaleMistake(f"{file.path}: {key}: {{{name}:{phrase}}} names no phrase {PLURALS}.{phrase} — add it to [{PLURALS}], or write {{{name}}}")
+                    raise LocaleMistake(
+                        f"{file.path}: {key}: {{{name}:{phrase}}} names no phrase {PLURALS}.{phrase} — add it to [{PLURALS}], or write {{{name}}}"
+                    )
     _check_same_keys(files)
     _check_same_placeholders(files)
 
@@ -203,7 +208,10 @@ def _check_plurals(file: LocaleFile) -> None:
         if not isinstance(forms, dict) or not all(isinstance(form, str) for form in forms.values()):
             raise LocaleMistake(f'{file.path}: {key}: is not a table of forms — write it like {name} = {{ one = "{{n}} ...", other = "{{n}} ..." }}')
         if set(forms) != needed:
-            raise LocaleMistake(f"{file.path}: {key}: has the forms {', '.join(sorted(forms))} — {file.language} needs exactly {', '.join(sorted(needed))} (CLDR plural categories)")
+            raise LocaleMistake(
+                f"{file.path}: {key}: has the forms {', '.join(sorted(forms))} — "
+                f"{file.language} needs exactly {', '.join(sorted(needed))} (CLDR plural categories)"
+            )
         for category, form in forms.items():
             if any(field != ("n", "") for field in _fields(file, f"{key}.{category}", form)):
                 raise LocaleMistake(f"{file.path}: {key}.{category}: a plural form has one placeholder, {{n}} (the number) — remove the others")
@@ -225,10 +233,11 @@ def _check_same_placeholders(files: list[LocaleFile]) -> None:
     for key in sorted(files[0].strings):
         names = [_names(file, key, file.strings[key]) for file in files]
         usual = max(names, key=names.count)
-        for file, found in zip(files, names):
+        for file, found in zip(files, names, strict=True):
             if found != usual:
                 raise LocaleMistake(
-                    f"{file.path}: {key}: placeholders {{{', '.join(sorted(found))}}} differ from the other languages' {{{', '.join(sorted(usual))}}} — use the same names in every language"
+                    f"{file.path}: {key}: placeholders {{{', '.join(sorted(found))}}} differ from the other languages' "
+                    f"{{{', '.join(sorted(usual))}}} — use the same names in every language"
                 )
 
 
@@ -264,10 +273,7 @@ def _choices(path: Path) -> tuple[Choice, ...]:
 
 def _consent_versions(directory: Path) -> dict[str, dict[str, ConsentText]]:
     versions = {
-        folder.name: {
-            language: ConsentText(folder.name, language, (folder / f"{language}.txt").read_text(encoding="utf-8").strip())
-            for language in LANGUAGES
-        }
+        folder.name: {language: ConsentText(folder.name, language, (folder / f"{language}.txt").read_text(encoding="utf-8").strip()) for language in LANGUAGES}
         for folder in directory.iterdir()
         if folder.is_dir() and folder.name.startswith("v")
     }

@@ -12,13 +12,12 @@ import signal
 import sys
 import tempfile
 import textwrap
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from bot.config import PROJECT_ROOT
-from bot.content import Content, load_content
+from bot.content import Choice, Content, load_content
 from bot.emulator.telegram import TelegramEmulator
 from bot.emulator.vk import VkEmulator
 from bot.platforms import TELEGRAM, VK
@@ -34,6 +33,7 @@ class DemoPlatform:
 
     def __init__(self, name: str, language: str = "en") -> None:
         self.name, self.language = name, language
+        self.emulator: VkEmulator | TelegramEmulator
         if name == "vk":
             self.emulator, self.listen_method = VkEmulator(group_id=VK_GROUP_ID, screen_name=VK_SCREEN_NAME, token=VK_TOKEN), "groups.getLongPollServer"
             self.channel, self.username = VK, VK_SCREEN_NAME
@@ -53,7 +53,7 @@ class DemoPlatform:
         return env | {"BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_API_URL": base_url}
 
     def person(self, user_id: int, first_name: str):
-        if self.name == "vk":
+        if isinstance(self.emulator, VkEmulator):
             return self.emulator.user(user_id, first_name=first_name)
         return self.emulator.user(user_id, first_name=first_name, language_code=self.language)
 
@@ -163,7 +163,7 @@ async def play(platform: str = "telegram", language: str = "en") -> int:
         with log_path.open("w") as log:
             process = await start_bot(demo.bot_env(base_url), workdir, log)
             try:
-                if not await wait_until_listening(demo, process):
+                if not await listening(demo, process):
                     print(f"\nThe bot did not start. Its log:\n{log_path.read_text()}", file=sys.stderr)
                     return 1
                 olga = demo.parent()
@@ -189,8 +189,8 @@ def script(olga, content: Content, language: str) -> list[tuple[str, Callable[[]
         ("/start", lambda: olga.send("/start")),
         tap(texts("language.name")),
         tap(texts("consent.accept")),
-        tap(Content.find(content.districts, "north").label(language)),
-        tap(Content.find(content.age_groups, "4-7").label(language)),
+        tap(label_of(content.districts, "north", language)),
+        tap(label_of(content.age_groups, "4-7", language)),
         ("sends a sticker", olga.send_sticker),
         tap(texts("menu.open")),
         tap(texts("menu.my_data")),
@@ -212,9 +212,25 @@ async def start_bot(platform_env: dict[str, str], workdir: str, log) -> asyncio.
     return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=workdir, env=env, stdout=log, stderr=log)
 
 
-async def wait_until_listening(demo: DemoPlatform, process: asyncio.subprocess.Process, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.returncode is None:
+def label_of(choices: tuple[Choice, ...], choice_id: str, language: str) -> str:
+    choice = Content.find(choices, choice_id)
+    if choice is None:
+        raise LookupError(f"the demo's script taps {choice_id!r}, which the content no longer offers")
+    return choice.label(language)
+
+
+async def listening(demo: DemoPlatform, process: asyncio.subprocess.Process, seconds: float = 30.0) -> bool:
+    """Whether the bot polls the emulator within `seconds` (False if it exits first)."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await until_listening(demo, process)
+    except TimeoutError:
+        return False
+
+
+async def until_listening(demo: DemoPlatform, process: asyncio.subprocess.Process) -> bool:
+    """The emulator records calls and signals none: poll its log until the bot polls it or exits."""
+    while process.returncode is None:
         if any(method == demo.listen_method for method, _ in demo.emulator.calls):
             return True
         await asyncio.sleep(0.05)

@@ -182,7 +182,9 @@ async def check_reachable(storage: BaseStorage) -> None:
         await redis.ping()
     except (RedisError, OSError) as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ConfigError(f"config error: REDIS_URL: cannot reach Redis ({reason}) — check the host, port and password in REDIS_URL, and that the server runs") from None
+        raise ConfigError(
+            f"config error: REDIS_URL: cannot reach Redis ({reason}) — check the host, port and password in REDIS_URL, and that the server runs"
+        ) from None
 
 
 def build_middleware(storage: BaseStorage) -> ConversationMiddleware:

@@ -24,10 +24,10 @@ from typing import Any, Protocol
 from aiogram import BaseMiddleware, Bot
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
-from aiogram.types import Update
+from aiogram.types import TelegramObject, Update
 
 log = logging.getLogger(__name__)
-Handler = Callable[[Update, dict[str, Any]], Awaitable[Any]]
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 NOTICE = "flood_notice"  # in the update's data: this update is answered with the notice only
 MAX_KEYS = 100_000  # users tracked at once; past it the longest quiet one is forgotten
 NOTICE_RETRY_LIMIT = 30.0  # seconds; a notice the platform asks to hold longer is not worth it
@@ -108,7 +108,9 @@ class FloodGate(BaseMiddleware):
     def __init__(self, limiter: FloodLimiter) -> None:
         self.limiter = limiter
 
-    async def __call__(self, handler: Handler, update: Update, data: dict[str, Any]) -> Any:
+    async def __call__(self, handler: Handler, update: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(update, Update):  # registered on dp.update: never, but the base class takes any event
+            return await handler(update, data)
         key = flood_key(update, data["channel"].name)
         verdict = await self.limiter.hit(key) if key is not None else Verdict.PASS
         if verdict is Verdict.DROP:
@@ -127,8 +129,8 @@ class FloodNotice(BaseMiddleware):
     def __init__(self) -> None:
         self.tasks: set[asyncio.Task] = set()
 
-    async def __call__(self, handler: Handler, update: Update, data: dict[str, Any]) -> Any:
-        if not data.get(NOTICE):
+    async def __call__(self, handler: Handler, update: TelegramObject, data: dict[str, Any]) -> Any:
+        if not data.get(NOTICE) or not isinstance(update, Update):
             return await handler(update, data)
         text = data["l10n"]("flood.notice")
         self.spawn(send_notice(update, data["bot"], text))
@@ -149,10 +151,11 @@ async def send_notice(update: Update, bot: Bot, text: str) -> None:
     """As a pop-up for a button press, as a message otherwise; one retry when the platform asks to wait."""
     for attempt in range(2):
         try:
+            message = update.message or update.edited_message
             if update.callback_query is not None:
                 await bot.answer_callback_query(update.callback_query.id, text=text, show_alert=True)
-            else:
-                await bot.send_message((update.message or update.edited_message).chat.id, text)
+            elif message is not None:  # flood_key() counts nothing else
+                await bot.send_message(message.chat.id, text)
             return
         except TelegramRetryAfter as error:
             if attempt or error.retry_after > NOTICE_RETRY_LIMIT:

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.config import PROJECT_ROOT
 from bot.content import Content, load_content
-from bot.demo import DemoPlatform, Transcript, start_bot, stop_bot, wait_until_listening
+from bot.demo import DemoPlatform, Transcript, listening, start_bot, stop_bot
 
 
 @dataclass(frozen=True)
@@ -253,7 +253,7 @@ async def play_by_hand(platform: str = "telegram", role: str = "parent", languag
         with log_path.open("w") as log:
             process = await start_bot(demo.bot_env(base_url, admins=[ADMIN.user_id]), workdir, log)
             try:
-                if not await wait_until_listening(demo, process):
+                if not await listening(demo, process):
                     print(f"\nThe bot did not start. Its log:\n{log_path.read_text()}", file=sys.stderr)
                     return 1
                 problem = await chat(Trial(demo, content, language, process), role)

@@ -54,8 +54,14 @@ def build_errors_router() -> Router:
 
 # (the command's help line, what it does; None = everyone, registered or not), in the order /help lists them
 HELP_COMMANDS: tuple[tuple[str, Action | None], ...] = (
-    ("help.start", None), ("help.menu", Action.use_menu), ("help.language", Action.use_menu), ("help.link", Action.link_accounts), ("help.mydata", Action.use_menu),
-    ("help.broadcasts", Action.compose_broadcast), ("help.invite", Action.invite_staff), ("help.help", None),
+    ("help.start", None),
+    ("help.menu", Action.use_menu),
+    ("help.language", Action.use_menu),
+    ("help.link", Action.link_accounts),
+    ("help.mydata", Action.use_menu),
+    ("help.broadcasts", Action.compose_broadcast),
+    ("help.invite", Action.invite_staff),
+    ("help.help", None),
 )
 
 

@@ -21,7 +21,7 @@ from bot.platforms import Channel
 from bot.services.invites import create_invite
 from bot.services.people import INVITE_ROLES, STAFF_ROLES, RoleName
 from handlers.menu import back_button
-from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, role_name, show
+from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, keyboard, role_name, show
 
 
 class InviteFor(CallbackData, prefix="invite"):
@@ -46,7 +46,7 @@ async def choose_role(callback: CallbackQuery, l10n: Texts) -> None:
     for role in INVITE_ROLES:
         builder.button(text=role_name(l10n, role), callback_data=InviteFor(role=role))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))
-    await show(callback, l10n("invite.choose_role"), builder.adjust(2).as_markup())
+    await show(callback, l10n("invite.choose_role"), keyboard(builder, 2))
 
 
 async def choose_specialty(callback: CallbackQuery, callback_data: InviteFor, l10n: Texts, content: Content) -> None:
@@ -90,12 +90,13 @@ async def invite_text(
     if not may(actor, Action.invite_staff, RoleName(role)):  # the router let an admin in: only the role can be refused
         return l10n("staff.no_admin_invites", roles=", ".join(INVITE_ROLES))
     role = RoleName(role)
-    if role == RoleName.specialist and Content.find(content.specialties, specialty) is None:
+    specialty_choice = Content.find(content.specialties, specialty) if role == RoleName.specialist else None
+    if role == RoleName.specialist and specialty_choice is None:
         return l10n("invite.unknown_specialty", specialties=specialties)
     ttl = timedelta(hours=settings.invite_ttl_hours)
-    invite = await create_invite(session, role, specialty if role == RoleName.specialist else "", person, ttl, now=clock.now())
+    invite = await create_invite(session, role, specialty_choice.id if specialty_choice else "", person, ttl, now=clock.now())
     role_label = role_name(l10n, role)
-    if invite.specialty:
-        role_label += f" ({Content.find(content.specialties, invite.specialty).label(l10n.language)})"
+    if specialty_choice is not None:
+        role_label += f" ({specialty_choice.label(l10n.language)})"
     link = await channel.link_to_bot(bot, invite.code)
     return l10n("invite.created", role=role_label, expires=l10n.date_time(invite.expires_at), link=link)

@@ -9,7 +9,7 @@ from enum import StrEnum
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +21,7 @@ from bot.permissions import Action, Actor, may
 from bot.services.linking import LINK_CODE_TTL, LinkRefusal, create_link_code, link_account, own_account, unlink_account
 from bot.services.people import accounts_of
 from handlers.menu import menu_screen
-from handlers.ui import CallbackInt, MenuAction, Screen, show, tell_person
+from handlers.ui import CallbackInt, MenuAction, Screen, keyboard, show, tell_person
 
 LINK_REFUSALS = {LinkRefusal.refused: "linking.refused", LinkRefusal.too_many: "linking.too_many"}
 MESSENGER_NAMES = {"telegram": "linking.messenger_telegram", "vk": "linking.messenger_vk"}
@@ -67,13 +67,15 @@ async def link_with_code(
     platform: str,
     bots: Mapping[str, Bot],
     clock: Clock,
+    event_from_user: User,  # always there in the private tier: the chat is the user's own
 ) -> None:
-    linked = await link_account(session, command.args, platform, message.from_user.id, registered=person is not None, now=clock.now())
+    code = command.args or ""  # never empty: the router's magic=F.args lets only a code in
+    linked = await link_account(session, code, platform, event_from_user.id, registered=person is not None, now=clock.now())
     if isinstance(linked, LinkRefusal):
         await message.answer(l10n(LINK_REFUSALS[linked]))
         return
     l10n = content.texts[linked.language]
-    earlier = [account for account in await accounts_of(session, linked) if account.platform != platform or account.external_id != message.from_user.id]
+    earlier = [account for account in await accounts_of(session, linked) if account.platform != platform or account.external_id != event_from_user.id]
     await tell_person(bots, earlier, linked, content, lambda texts: added_notice(texts, platform))
     await show(message, *menu_screen(linked, l10n, note=l10n("link.linked")))
 
@@ -100,7 +102,7 @@ async def list_accounts(callback: CallbackQuery, session: AsyncSession, person: 
     builder.button(text=l10n("menu.link"), callback_data=MenuAction(action=Screen.link))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.my_data))
     key = "linking.accounts" if len(accounts) > 1 else "linking.only_account"
-    await show(callback, l10n(key, accounts=lines), builder.adjust(1).as_markup(), notice=notice)
+    await show(callback, l10n(key, accounts=lines), keyboard(builder, 1), notice=notice)
 
 
 async def ask_unlink(callback: CallbackQuery, callback_data: LinkedAccount, session: AsyncSession, person: Person, actor: Actor, l10n: Texts) -> None:
@@ -111,7 +113,7 @@ async def ask_unlink(callback: CallbackQuery, callback_data: LinkedAccount, sess
     builder = InlineKeyboardBuilder()
     builder.button(text=l10n("linking.unlink_yes"), callback_data=LinkedAccount(step=AccountStep.confirm, id=account.id))
     builder.button(text=l10n("linking.unlink_no"), callback_data=MenuAction(action=Screen.accounts))
-    await show(callback, l10n("linking.unlink_confirm", account=account_label(l10n, account)), builder.adjust(2).as_markup())
+    await show(callback, l10n("linking.unlink_confirm", account=account_label(l10n, account)), keyboard(builder, 2))
 
 
 async def unlink(

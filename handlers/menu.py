@@ -17,7 +17,7 @@ from bot.filters import Allowed
 from bot.fsm import forget_conversations
 from bot.permissions import Action, Actor, may
 from bot.services.people import RoleName, accounts_of, forget, grant_role, has_role, latest_consent, role_names
-from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, language_keyboard, role_name, show
+from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, keyboard, language_keyboard, role_name, show
 
 # (action, text key, what the button lets one do: shown to those who may)
 MENU_ITEMS: list[tuple[Screen, str, Action]] = [
@@ -110,7 +110,7 @@ async def open_settings(callback: CallbackQuery, person: Person, l10n: Texts, co
         builder.button(text=l10n("settings.language"), callback_data=MenuAction(action=Screen.language))
         builder.button(text=l10n("staff.also_parent"), callback_data=MenuAction(action=Screen.also_parent))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))
-    await show(callback, text, builder.adjust(1).as_markup())
+    await show(callback, text, keyboard(builder, 1))
 
 
 async def become_parent(callback: CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, content: Content, clock: Clock) -> None:
@@ -201,14 +201,14 @@ async def open_my_data(event: Message | CallbackQuery, session: AsyncSession, pe
     builder.button(text=l10n("linking.accounts_button"), callback_data=MenuAction(action=Screen.accounts))
     builder.button(text=l10n("my_data.delete"), callback_data=MenuAction(action=Screen.delete))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))
-    await show(event, text, builder.adjust(1).as_markup())
+    await show(event, text, keyboard(builder, 1))
 
 
 async def confirm_delete(callback: CallbackQuery, l10n: Texts) -> None:
     builder = InlineKeyboardBuilder()
     builder.button(text=l10n("my_data.delete_yes"), callback_data=MenuAction(action=Screen.delete_yes))
     builder.button(text=l10n("my_data.delete_no"), callback_data=MenuAction(action=Screen.my_data))
-    await show(callback, l10n("my_data.delete_confirm"), builder.adjust(2).as_markup())
+    await show(callback, l10n("my_data.delete_confirm"), keyboard(builder, 2))
 
 
 async def delete_my_data(

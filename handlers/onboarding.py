@@ -21,7 +21,7 @@ from bot.db.models import InviteCode, Person
 from bot.services.invites import InviteProblem, check_invite, claim_invite
 from bot.services.people import RoleName, grant_role, has_role, record_decline, register
 from handlers.menu import district_keyboard, menu_screen
-from handlers.ui import LanguageChoice, language_keyboard, role_name, show
+from handlers.ui import LanguageChoice, answer_below, keyboard, language_keyboard, role_name, show
 
 INVITE_PROBLEMS = {InviteProblem.invalid: "invite.invalid", InviteProblem.expired: "invite.expired", InviteProblem.used: "invite.used"}
 
@@ -83,7 +83,7 @@ def consent_screen(content: Content, l10n: Texts, invite: str) -> tuple[str, Inl
     for accept, key in ((True, "consent.accept"), (False, "consent.decline")):
         data = ConsentAnswer(accept=accept, language=l10n.language, version=consent.version, invite=invite, nonce=nonce)
         builder.button(text=l10n(key), callback_data=data)
-    return html.escape(consent.text, quote=False), builder.adjust(1).as_markup()
+    return html.escape(consent.text, quote=False), keyboard(builder, 1)
 
 
 async def answer_consent(
@@ -102,7 +102,7 @@ async def answer_consent(
         return
     if callback_data.version != content.consent_version or not (callback_data.accept or callback_data.nonce):
         await show(callback, l10n("consent.outdated"))
-        await show(callback.message, *consent_screen(content, l10n, callback_data.invite))
+        await answer_below(callback, *consent_screen(content, l10n, callback_data.invite))
         return
     consent = content.consent_text(l10n.language)
     if not callback_data.accept:
@@ -120,10 +120,10 @@ async def answer_consent(
         await grant_role(session, person, RoleName.admin, now=now)
     await show(callback, html.escape(consent.text, quote=False) + "\n\n" + l10n("consent.accept"))
     if has_role(person, RoleName.parent):
-        await callback.message.answer(l10n("profile.district_prompt"), reply_markup=district_keyboard(content, l10n, onboarding=True))
+        await answer_below(callback, l10n("profile.district_prompt"), district_keyboard(content, l10n, onboarding=True))
     else:
         note = l10n("invite.accepted", role=role_name(l10n, invite.role)) if invite else l10n("menu.welcome")
-        await show(callback.message, *menu_screen(person, l10n, note=note))
+        await answer_below(callback, *menu_screen(person, l10n, note=note))
 
 
 async def usable_invite(callback: CallbackQuery, session: AsyncSession, code: str, l10n: Texts, now: datetime) -> InviteCode | None:
@@ -131,7 +131,7 @@ async def usable_invite(callback: CallbackQuery, session: AsyncSession, code: st
         return None
     checked = await check_invite(session, code, now=now)
     if isinstance(checked, InviteProblem):
-        await callback.message.answer(l10n(INVITE_PROBLEMS[checked]))
+        await answer_below(callback, l10n(INVITE_PROBLEMS[checked]))
         return None
     return checked
 

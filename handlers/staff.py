@@ -19,7 +19,7 @@ from bot.lengths import BUTTON_LABEL_LIMIT, shortened
 from bot.permissions import Action, Actor, may
 from bot.services.people import accounts_of, role_names
 from bot.services.staff import find_person, find_role, revoke_role, staff_members
-from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, role_name, show, tell_person
+from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, keyboard, role_name, show, tell_person
 
 
 class StaffStep(StrEnum):
@@ -73,8 +73,12 @@ async def staff_list(callback: CallbackQuery, session: AsyncSession, l10n: Texts
         for member in members
     )
     markup = choices_keyboard(
-        choices, l10n.language, lambda person_id: StaffScreen(step=StaffStep.person, person=int(person_id)), [(l10n("menu.back"), MenuAction(action=Screen.home))],
-        page=page, make_page=lambda page: StaffScreen(step=StaffStep.list, page=page),
+        choices,
+        l10n.language,
+        lambda person_id: StaffScreen(step=StaffStep.person, person=int(person_id)),
+        [(l10n("menu.back"), MenuAction(action=Screen.home))],
+        page=page,
+        make_page=lambda page: StaffScreen(step=StaffStep.list, page=page),
     )
     await show(callback, l10n("staff.list_title", count=len(members)), markup)
 
@@ -87,9 +91,7 @@ async def staff_member(callback: CallbackQuery, callback_data: StaffScreen, sess
     await show(callback, *await member_screen(session, actor, person, l10n, content))
 
 
-async def member_screen(
-    session: AsyncSession, actor: Actor, person: Person, l10n: Texts, content: Content, note: str = ""
-) -> tuple[str, InlineKeyboardMarkup]:
+async def member_screen(session: AsyncSession, actor: Actor, person: Person, l10n: Texts, content: Content, note: str = "") -> tuple[str, InlineKeyboardMarkup]:
     """A person's roles, each with the day it was given, their messengers, and a revoke button per revocable role."""
     roles = sorted(person.roles, key=lambda role: role.id)
     lines = "\n".join(l10n("staff.role_line", role=role_label(role, l10n, content), date=l10n.date(role.granted_at)) for role in roles)
@@ -100,7 +102,7 @@ async def member_screen(
         data = StaffScreen(step=StaffStep.revoke, person=person.id, role=role.id)
         builder.button(text=fit(l10n("staff.revoke", role=role_label(role, l10n, content))), callback_data=data)
     builder.button(text=l10n("menu.back"), callback_data=StaffScreen(step=StaffStep.list))
-    return (f"{note}\n\n{text}" if note else text), builder.adjust(1).as_markup()
+    return (f"{note}\n\n{text}" if note else text), keyboard(builder, 1)
 
 
 async def revocable_role(session: AsyncSession, actor: Actor, screen: StaffScreen) -> tuple[Person, Role] | None:
@@ -119,11 +121,18 @@ async def confirm_revoke(callback: CallbackQuery, callback_data: StaffScreen, se
     builder = InlineKeyboardBuilder()
     builder.button(text=l10n("staff.revoke_yes"), callback_data=StaffScreen(step=StaffStep.confirm, person=person.id, role=role.id))
     builder.button(text=l10n("menu.back"), callback_data=StaffScreen(step=StaffStep.person, person=person.id))
-    await show(callback, l10n("staff.revoke_confirm", role=role_label(role, l10n, content), id=person.id), builder.adjust(1).as_markup())
+    await show(callback, l10n("staff.revoke_confirm", role=role_label(role, l10n, content), id=person.id), keyboard(builder, 1))
 
 
 async def revoke(
-    callback: CallbackQuery, callback_data: StaffScreen, session: AsyncSession, actor: Actor, l10n: Texts, content: Content, bots: Mapping[str, Bot], clock: Clock
+    callback: CallbackQuery,
+    callback_data: StaffScreen,
+    session: AsyncSession,
+    actor: Actor,
+    l10n: Texts,
+    content: Content,
+    bots: Mapping[str, Bot],
+    clock: Clock,
 ) -> None:
     found = await revocable_role(session, actor, callback_data)
     if found is None:  # a double tap, or an old button: the role is gone already
@@ -131,6 +140,8 @@ async def revoke(
         return
     person, role = found
     await revoke_role(session, person, role, now=clock.now())
-    told = await tell_person(bots, await accounts_of(session, person), person, content, lambda theirs: theirs("staff.revoked_notice", role=role_label(role, theirs, content)))
+    told = await tell_person(
+        bots, await accounts_of(session, person), person, content, lambda theirs: theirs("staff.revoked_notice", role=role_label(role, theirs, content))
+    )
     note = l10n("staff.revoked", role=role_label(role, l10n, content)) + ("" if told else "\n" + l10n("staff.not_told"))
     await show(callback, *await member_screen(session, actor, person, l10n, content, note=note))

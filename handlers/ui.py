@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Annotated
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, TelegramObject
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
@@ -68,11 +68,18 @@ class MenuAction(CallbackData, prefix="menu"):
     action: Screen
 
 
+def keyboard(builder: InlineKeyboardBuilder, *sizes: int) -> InlineKeyboardMarkup:
+    """The builder's buttons, `sizes` to a row. (aiogram types adjust() as returning the base
+    builder, whose markup might be a reply keyboard: adjust and build in two steps.)"""
+    builder.adjust(*sizes)
+    return builder.as_markup()
+
+
 def language_keyboard(content: Content, invite: str = "") -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for language in LANGUAGES:
         builder.button(text=content.texts[language]("language.name"), callback_data=LanguageChoice(language=language, invite=invite))
-    return builder.adjust(3).as_markup()
+    return keyboard(builder, 3)
 
 
 CHOICES_PER_PAGE = 6  # with a page row and two extra rows, a page fits VK's 10 buttons in 6 rows
@@ -82,7 +89,7 @@ def choices_keyboard(
     choices: tuple[Choice, ...],
     language: str,
     make_data: Callable[[str], CallbackData],
-    extra: list[tuple[str, CallbackData]] = (),
+    extra: Sequence[tuple[str, CallbackData]] = (),
     page: int = 0,
     make_page: Callable[[int], CallbackData] | None = None,
 ) -> InlineKeyboardMarkup:
@@ -96,9 +103,10 @@ def choices_keyboard(
         builder.button(text=choice.label(language), callback_data=make_data(choice.id))
     builder.adjust(2)
     arrows = [("◀", page - 1), ("▶", page + 1)]
-    navigation = [InlineKeyboardButton(text=text, callback_data=make_page(target).pack()) for text, target in arrows if 0 <= target < pages]
-    if navigation:
-        builder.row(*navigation)
+    if make_page:
+        navigation = [InlineKeyboardButton(text=text, callback_data=make_page(target).pack()) for text, target in arrows if 0 <= target < pages]
+        if navigation:
+            builder.row(*navigation)
     for text, data in extra:
         builder.row(InlineKeyboardButton(text=text, callback_data=data.pack()))
     return builder.as_markup()
@@ -119,14 +127,30 @@ async def show(target: Message | CallbackQuery, text: str, markup: InlineKeyboar
     await target.answer(notice)
     message = target.message
     if not isinstance(message, Message):  # too old for Telegram to let us edit it
-        chat_id = message.chat.id if message else target.from_user.id
-        await target.bot.send_message(chat_id, text, reply_markup=markup)
+        await answer_below(target, text, markup)
         return
     try:
         await message.edit_text(text, reply_markup=markup)
     except TelegramBadRequest as error:
         if "message is not modified" not in error.message:  # a double tap: the screen is already right
             raise
+
+
+async def answer_below(callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """A new message under the pressed button's, which keeps its text. Also when Telegram no longer
+    hands that message over (an InaccessibleMessage, after 48 hours): it still names the chat."""
+    if callback.message is not None:
+        await callback.message.answer(text, reply_markup=markup)
+    else:  # a button on an inline-mode message has no chat: the presser's private one
+        await bot_of(callback).send_message(callback.from_user.id, text, reply_markup=markup)
+
+
+def bot_of(event: TelegramObject) -> Bot:
+    """The bot an event came through. aiogram binds every event it hands a handler (its type says
+    Optional for objects built by hand), so None here is a programming error."""
+    if event.bot is None:
+        raise RuntimeError(f"{type(event).__name__} is not bound to a bot")
+    return event.bot
 
 
 async def tell_person(bots: Mapping[str, Bot], accounts: list[Account], person: Person, content: Content, text: Callable[[Texts], str]) -> int:

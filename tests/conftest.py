@@ -169,3 +169,17 @@ def unpace_vk(bots: Bots) -> None:
     token on its own (VkApiGroup.RPS_DELAY), besides the bot's pacer (DELIVERY_VK_RATE)."""
     if bots.vk is not None:
         bots.vk.session.vk.RPS_DELAY = 0
+
+
+@pytest.fixture
+async def both(database_url) -> AsyncIterator[tuple[TelegramMessenger, VkMessenger, RunningBot]]:
+    """One bot serving Telegram and VK at once (the cross-platform, linking and clock tests)."""
+    telegram, vk = TelegramMessenger(), VkMessenger()
+    await telegram.start()
+    await vk.start()
+    settings = make_settings(telegram, database_url, **vk.bot_settings())
+    async with RunningBot(settings) as running:
+        yield telegram, vk, running
+    await telegram.stop()
+    await vk.stop()
+    assert telegram.rejected == [] and vk.rejected == []

@@ -48,7 +48,7 @@ class Messenger:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.emulator, name)
 
-    async def settle(self, timeout: float = 5.0) -> None:
+    async def settle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - handed to the emulator's settle(), which says what is still busy
         """Until the emulator has nothing undelivered or unconfirmed, no API call runs and the
         bots in this process have no update in flight. (A bot in another process, as in
         tests/test_run.py, confirms an update only after handling it, so this holds for it too.)"""

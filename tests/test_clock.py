@@ -15,7 +15,6 @@ from bot.services.linking import LINK_CODE_TTL
 from scheduler import PROCESSED_UPDATES_KEPT, prune_processed_updates
 from tests.conftest import ADMIN_ID, RunningBot, make_settings
 from tests.helpers import TEXTS, count, register, step
-from tests.test_cross_platform import both  # noqa: F401 (a fixture)
 from tests.test_delivery import add_parents, finished, received
 from tests.test_invites import admin_creates_invite
 from tests.test_linking import make_code, messengers
@@ -47,7 +46,7 @@ async def test_an_invite_works_until_the_clock_passes_its_expiry(emulator, runni
 
 
 @pytest.mark.parametrize("origin", ["telegram", "vk"])
-async def test_a_link_code_works_until_the_clock_passes_its_expiry(both, origin):  # noqa: F811
+async def test_a_link_code_works_until_the_clock_passes_its_expiry(both, origin):
     first, second, running = messengers(both, origin)
     early, late = first.user(6601, language_code="en"), first.user(6602, language_code="en")
     await register(first, early)

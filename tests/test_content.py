@@ -60,6 +60,9 @@ def test_button_labels_fit_vk(language):
     """VK cuts button labels at 40 characters; ours must fit whole."""
     texts = CONTENT.texts[language]
     labels = [texts(key) for key in BUTTON_KEYS]
-    labels += [texts("linking.unlink", account=texts("linking.account", messenger=texts(f"linking.messenger_{platform}"), id=10**10 - 1)) for platform in ("telegram", "vk")]
+    labels += [
+        texts("linking.unlink", account=texts("linking.account", messenger=texts(f"linking.messenger_{platform}"), id=10**10 - 1))
+        for platform in ("telegram", "vk")
+    ]
     labels += [choice.label(language) for choices in (CONTENT.districts, CONTENT.age_groups, CONTENT.specialties) for choice in choices]
     assert [label for label in labels if len(label) > 40] == []

@@ -4,14 +4,12 @@ between the two as voice, photo and document."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
 
 from bot.db.models import Account, Person
 from bot.platforms.media import relay
-from tests.conftest import RunningBot, make_settings
 from tests.helpers import TEXTS, button_texts, count, register, step
 from tests.messengers import TelegramMessenger, VkMessenger
 from tests.test_delivery import add_parents, finished
@@ -19,19 +17,6 @@ from tests.test_delivery import add_parents, finished
 pytestmark = pytest.mark.both_databases
 
 EN = TEXTS["en"]
-
-
-@pytest.fixture
-async def both(database_url) -> AsyncIterator[tuple[TelegramMessenger, VkMessenger, RunningBot]]:
-    telegram, vk = TelegramMessenger(), VkMessenger()
-    await telegram.start()
-    await vk.start()
-    settings = make_settings(telegram, database_url, **vk.bot_settings())
-    async with RunningBot(settings) as running:
-        yield telegram, vk, running
-    await telegram.stop()
-    await vk.stop()
-    assert telegram.rejected == [] and vk.rejected == []
 
 
 async def test_a_parent_links_vk_to_their_telegram_profile(both):

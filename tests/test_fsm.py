@@ -189,7 +189,7 @@ def test_a_redis_url_mistake_is_one_line():
 
 async def test_a_redis_that_does_not_answer_is_a_config_error_at_start(tmp_path):
     settings = load_settings(env_file=None, BOT_TOKEN=TELEGRAM_TOKEN, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'vmeste.db'}", REDIS_URL="redis://127.0.0.1:1/0")
-    with pytest.raises(ConfigError, match="^config error: REDIS_URL: cannot reach Redis"):
+    with pytest.raises(ConfigError, match=r"^config error: REDIS_URL: cannot reach Redis"):
         await bot.app.create_app(settings)
 
 
@@ -199,16 +199,29 @@ async def test_migration_0008_carries_a_waiting_question_over(database_url):
     engine = create_engine(database_url)
     await upgrade(engine, "0007")
     campaigns = sa.table(
-        "campaigns", sa.column("id"), sa.column("kind"), sa.column("status"), sa.column("step"), sa.column("text"), sa.column("media_ids", sa.JSON()),
-        sa.column("buttons", sa.JSON()), sa.column("audience", sa.JSON()), sa.column("origin_platform"), sa.column("origin_chat_id"), sa.column("created_at", sa.DateTime(timezone=True)),
+        "campaigns",
+        sa.column("id"),
+        sa.column("kind"),
+        sa.column("status"),
+        sa.column("step"),
+        sa.column("text"),
+        sa.column("media_ids", sa.JSON()),
+        sa.column("buttons", sa.JSON()),
+        sa.column("audience", sa.JSON()),
+        sa.column("origin_platform"),
+        sa.column("origin_chat_id"),
+        sa.column("created_at", sa.DateTime(timezone=True)),
     )
     common = dict(kind="broadcast", text="Hello", media_ids={}, buttons=[], audience={}, created_at=utcnow())
     async with engine.begin() as connection:
-        await connection.execute(campaigns.insert(), [
-            dict(id=1, status="draft", step="button", origin_platform="vk", origin_chat_id=123, **common),
-            dict(id=2, status="draft", step=None, origin_platform="telegram", origin_chat_id=456, **common),  # on its card: no question
-            dict(id=3, status="scheduled", step=None, origin_platform="telegram", origin_chat_id=123, **common),
-        ])
+        await connection.execute(
+            campaigns.insert(),
+            [
+                dict(id=1, status="draft", step="button", origin_platform="vk", origin_chat_id=123, **common),
+                dict(id=2, status="draft", step=None, origin_platform="telegram", origin_chat_id=456, **common),  # on its card: no question
+                dict(id=3, status="scheduled", step=None, origin_platform="telegram", origin_chat_id=123, **common),
+            ],
+        )
     await upgrade(engine)
     state = conversation(DatabaseStorage(create_sessionmaker(engine)), "vk", BOT_ID, chat_id=123, user_id=123)
     assert await state.get_state() == Composing.button.state and await state.get_data() == {"draft_id": 1}

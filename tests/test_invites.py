@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from handlers.invites import InviteFor
 from bot.db.models import Account, InviteCode, Person, Role
+from handlers.invites import InviteFor
 from tests.conftest import ADMIN_ID
 from tests.helpers import TEXTS, button_texts, count, register, step
 

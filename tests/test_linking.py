@@ -16,7 +16,6 @@ from bot.db.models import Account, Base, Campaign, ConsentRecord, Event, LinkAtt
 from bot.services.linking import LINK_CODE_TTL, WRONG_CODES_ALLOWED, WRONG_CODES_WINDOW, attempt_key
 from handlers.onboarding import ConsentAnswer
 from tests.helpers import CONTENT, TEXTS, button_texts, count, register, step
-from tests.test_cross_platform import both  # noqa: F401 (a fixture)
 from tests.test_privacy import all_rows, rows_naming
 
 EN = TEXTS["en"]
@@ -129,14 +128,14 @@ async def test_wrong_codes_get_one_answer_and_the_sixth_in_an_hour_is_refused(bo
 
     answers = set()
     for attempt in (code, "NOTACODE"):  # a registered account cannot tell a real code from a fake
-        await step(second, lambda: registered.send(f"/link {attempt}"))
+        await step(second, lambda attempt=attempt: registered.send(f"/link {attempt}"))
         answers.add(registered.last.text)
     await step(first, lambda: owner.send(f"/link {code}"))  # the code's own messenger
     answers.add(owner.last.text)
     assert answers == {EN("linking.refused")}
 
     for guess in range(WRONG_CODES_ALLOWED):
-        await step(second, lambda: guesser.send(f"/link WRONG{guess:03d}"))
+        await step(second, lambda guess=guess: guesser.send(f"/link WRONG{guess:03d}"))
         assert guesser.last.text == EN("linking.refused")
     await step(second, lambda: guesser.send(f"/link {code}"))  # right, but too late
     assert guesser.last.text == EN("linking.too_many")
@@ -144,7 +143,9 @@ async def test_wrong_codes_get_one_answer_and_the_sixth_in_an_hour_is_refused(bo
         assert await count(session, Account, Account.external_id == guesser.id) == 0
         keys = set(await session.scalars(select(LinkAttempt.account_key)))
         now = running.clock.now()
-        hashed = {await attempt_key(session, messenger.platform, user.id, now=now) for messenger, user in ((first, owner), (second, registered), (second, guesser))}
+        hashed = {
+            await attempt_key(session, messenger.platform, user.id, now=now) for messenger, user in ((first, owner), (second, registered), (second, guesser))
+        }
         assert keys == hashed and all(re.fullmatch("[0-9a-f]{64}", key) for key in keys)  # keyed hashes, no ids
 
     running.clock.advance(WRONG_CODES_WINDOW + timedelta(minutes=1))  # an hour passes
@@ -210,13 +211,21 @@ async def test_out_of_range_ids_in_buttons_are_just_outdated(emulator, running_b
     forged = [
         template.format(number)
         for number in (2**64, -1, 10**30, 2**63, 2**40, 2**31)  # the last two fit 64 bits but not the id columns (int4 on PostgreSQL)
-        for template in ("bc:card:{}", "bca:{}:district::0", "bca:1:district::{}", "acct:confirm:{}", "district::0:{}", "invite:specialist::{}",
-                         "staff:person:{}:0:0", "staff:confirm:1:{}:0")
+        for template in (
+            "bc:card:{}",
+            "bca:{}:district::0",
+            "bca:1:district::{}",
+            "acct:confirm:{}",
+            "district::0:{}",
+            "invite:specialist::{}",
+            "staff:person:{}:0:0",
+            "staff:confirm:1:{}:0",
+        )
     ]
     with caplog.at_level(logging.WARNING):
         for data in forged:
             emulator.press(admin, data)
         await emulator.settle(timeout=30)
-    answers = [answer.text for answer in admin.callback_answers[-len(forged):]]
+    answers = [answer.text for answer in admin.callback_answers[-len(forged) :]]
     assert answers == [EN("fallback.button_outdated")] * len(forged)
     assert [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR] == []

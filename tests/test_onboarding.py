@@ -7,8 +7,8 @@ import shutil
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import Account, ConsentRecord, Event, Person, Role
 from bot.config import PROJECT_ROOT
+from bot.db.models import Account, ConsentRecord, Event, Person, Role
 from tests.conftest import RunningBot, make_settings
 from tests.helpers import CONTENT, LANGUAGE_NAMES, TEXTS, button_texts, count, register, step
 
@@ -58,7 +58,7 @@ async def test_language_defaults_from_the_users_client(emulator, running_bot):
     german = emulator.user(1003, language_code="de")
     nobody = emulator.user(1004, language_code=None)
     for user in (romanian, german, nobody):
-        await step(emulator, lambda: user.send("/start"))
+        await step(emulator, lambda user=user: user.send("/start"))
     assert romanian.last.text == TEXTS[emulator.expected_language("ro")]("language.prompt")
     assert german.last.text == TEXTS["en"]("language.prompt")
     assert nobody.last.text == TEXTS["en"]("language.prompt")

@@ -185,7 +185,7 @@ async def test_a_parent_pressing_forged_staff_and_invite_buttons_changes_nothing
         InviteFor(role="coordinator"), InviteFor(role="specialist"), InviteFor(role="specialist", specialty="speech"), InviteFor(role="admin"),
     ]
     for data in forged:
-        await step(emulator, lambda: emulator.press(parent, data.pack()))
+        await step(emulator, lambda data=data: emulator.press(parent, data.pack()))
 
     assert [answer.text for answer in parent.callback_answers[answers:]] == [EN("fallback.button_outdated")] * len(forged)
     assert [message.text for message in parent.bot_messages] == seen  # nothing edited, nothing new
@@ -208,7 +208,7 @@ async def test_a_specialist_cannot_open_invites_or_the_staff_list(emulator, runn
     assert therapist.last.text == EN("fallback.command", command="/invite")
     answers = len(therapist.callback_answers)
     for data in (MenuAction(action="invite"), InviteFor(role="head"), MenuAction(action="staff"), StaffScreen(step=StaffStep.list)):
-        await step(emulator, lambda: emulator.press(therapist, data.pack()))
+        await step(emulator, lambda data=data: emulator.press(therapist, data.pack()))
     assert [answer.text for answer in therapist.callback_answers[answers:]] == [EN("fallback.button_outdated")] * 4
     async with running_bot.session() as session:
         assert await count(session, InviteCode) == 1

@@ -68,8 +68,21 @@ def telegram_bodies(user_id: int) -> list[dict[str, Any]]:
     """Well-formed updates (without update_id: the emulator numbers them) of each kind the bot handles."""
     user = {"id": user_id, "is_bot": False, "first_name": "Poison", "language_code": "en"}
     chat = {"id": user_id, "type": "private", "first_name": "Poison"}
-    message = {"message_id": 1, "date": 1700000000, "chat": chat, "from": user, "text": "/start", "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}
-    member = {"chat": chat, "from": user, "date": 1700000000, "old_chat_member": {"status": "member", "user": user}, "new_chat_member": {"status": "kicked", "user": user, "until_date": 0}}
+    message = {
+        "message_id": 1,
+        "date": 1700000000,
+        "chat": chat,
+        "from": user,
+        "text": "/start",
+        "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+    }
+    member = {
+        "chat": chat,
+        "from": user,
+        "date": 1700000000,
+        "old_chat_member": {"status": "member", "user": user},
+        "new_chat_member": {"status": "kicked", "user": user, "until_date": 0},
+    }
     return [
         {"message": message},
         {"edited_message": message | {"edit_date": 1700000001}},
@@ -157,11 +170,16 @@ def with_fresh_id(event: Any) -> Any:
 
 
 MALFORMED = {
-    "telegram": broken(telegram_bodies(POISON_USER)) | st.dictionaries(st.sampled_from(["message", "callback_query", "my_chat_member", "edited_message", "poll"]), JSON, max_size=2),
+    "telegram": broken(telegram_bodies(POISON_USER))
+    | st.dictionaries(st.sampled_from(["message", "callback_query", "my_chat_member", "edited_message", "poll"]), JSON, max_size=2),
     "vk": st.integers(0, 19).flatmap(
-        lambda n: broken(vk_events(POISON_USER)).map(with_fresh_id) if n < 17
-        else JSON if n < 19  # not even an object
-        else st.builds(Press, JSON)  # the press of issue 10, answered: fewer of them, each costs a VK call
+        lambda n: (
+            broken(vk_events(POISON_USER)).map(with_fresh_id)
+            if n < 17
+            else JSON
+            if n < 19  # not even an object
+            else st.builds(Press, JSON)
+        )  # the press of issue 10, answered: fewer of them, each costs a VK call
     ),
 }
 # no shrinking: each example runs against the live bot, and a failing batch prints as it is
@@ -179,6 +197,7 @@ async def assert_still_answers(emulator: Messenger) -> None:
 
 
 # the long poll (VK) and polling (Telegram)
+
 
 @pytest.mark.unpaced_vk
 @FUZZ
@@ -254,6 +273,7 @@ async def test_a_poison_event_is_logged_once_skipped_and_not_fetched_again_after
 
 
 # the push endpoints: Telegram webhook, VK Callback API
+
 
 @dataclass
 class Pushed:

@@ -20,7 +20,6 @@ from sqlalchemy.engine import make_url
 from bot.app import create_app
 from bot.cli import configure_logging
 from bot.config import ConfigError, load_settings
-
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.migrate import downgrade, upgrade
 from bot.db.models import Account, Base, Campaign, ConsentRecord, ConversationState, Event, InviteCode, LinkCode, OutboxMessage, Person, Role, as_utc
@@ -105,24 +104,52 @@ async def test_migration_0006_moves_events_to_pseudonyms_and_keeps_every_row(dat
     await upgrade(engine, "0005")
     async with engine.begin() as connection:
         await connection.execute(people.insert(), [dict(id=1, language="en", created_at=t0), dict(id=2, language="ru", created_at=t0)])
-        await connection.execute(accounts.insert(), [dict(id=1, person_id=1, platform="telegram", external_id=501, created_at=t0), dict(id=2, person_id=2, platform="vk", external_id=502, created_at=t0)])
-        await connection.execute(roles.insert(), [dict(person_id=1, role="parent", specialty="", granted_at=t0), dict(person_id=2, role="admin", specialty="", granted_at=t0)])
-        await connection.execute(events.insert(), [
-            dict(person_id=1, kind="registered", at=t0 - timedelta(days=3)),  # the earlier holder of id 1
-            dict(person_id=1, kind="registered", at=t0 + timedelta(milliseconds=1)),
-            dict(person_id=2, kind="registered", at=t0 + timedelta(milliseconds=2)),
-            dict(person_id=3, kind="registered", at=t0 - timedelta(days=5)),
-            dict(person_id=3, kind="account_linked", at=t0 - timedelta(days=4)),
-        ])
+        await connection.execute(
+            accounts.insert(),
+            [
+                dict(id=1, person_id=1, platform="telegram", external_id=501, created_at=t0),
+                dict(id=2, person_id=2, platform="vk", external_id=502, created_at=t0),
+            ],
+        )
+        await connection.execute(
+            roles.insert(), [dict(person_id=1, role="parent", specialty="", granted_at=t0), dict(person_id=2, role="admin", specialty="", granted_at=t0)]
+        )
+        await connection.execute(
+            events.insert(),
+            [
+                dict(person_id=1, kind="registered", at=t0 - timedelta(days=3)),  # the earlier holder of id 1
+                dict(person_id=1, kind="registered", at=t0 + timedelta(milliseconds=1)),
+                dict(person_id=2, kind="registered", at=t0 + timedelta(milliseconds=2)),
+                dict(person_id=3, kind="registered", at=t0 - timedelta(days=5)),
+                dict(person_id=3, kind="account_linked", at=t0 - timedelta(days=4)),
+            ],
+        )
         consent = dict(platform="vk", text_version="v1", text_language="en", text_sha256="0" * 64, decision="accepted")
-        await connection.execute(consents.insert(), [
-            dict(consent, person_id=None, decided_at=t0 - timedelta(days=5), withdrawn_at=t0 - timedelta(days=4)),
-            dict(consent, person_id=1, decided_at=t0, withdrawn_at=None),
-        ])
-        await connection.execute(campaigns.insert(), [dict(
-            created_by=None, kind="broadcast", status="scheduled", text="hi", media_ids={}, buttons=[], audience={},
-            origin_platform="telegram", origin_chat_id=503, status_message_id=7, created_at=t0,
-        )])
+        await connection.execute(
+            consents.insert(),
+            [
+                dict(consent, person_id=None, decided_at=t0 - timedelta(days=5), withdrawn_at=t0 - timedelta(days=4)),
+                dict(consent, person_id=1, decided_at=t0, withdrawn_at=None),
+            ],
+        )
+        await connection.execute(
+            campaigns.insert(),
+            [
+                dict(
+                    created_by=None,
+                    kind="broadcast",
+                    status="scheduled",
+                    text="hi",
+                    media_ids={},
+                    buttons=[],
+                    audience={},
+                    origin_platform="telegram",
+                    origin_chat_id=503,
+                    status_message_id=7,
+                    created_at=t0,
+                )
+            ],
+        )
         if connection.dialect.name == "postgresql":  # the ids above were given by hand
             await connection.execute(sa.text("SELECT setval('people_id_seq', 2), setval('accounts_id_seq', 2)"))
     await upgrade(engine)
@@ -210,8 +237,16 @@ async def coordinator_with_a_trail(telegram, vk, running):
         session.add(waiting)
         await session.flush()
         telegram_account = next(account for account in accounts if account.platform == "telegram")
-        session.add(OutboxMessage(campaign_id=waiting.id, person_id=person.id, account_id=telegram_account.id, platform="telegram",
-                                  chat_id=COORDINATOR_TG, next_attempt_at=AFTER_THE_BROADCAST))
+        session.add(
+            OutboxMessage(
+                campaign_id=waiting.id,
+                person_id=person.id,
+                account_id=telegram_account.id,
+                platform="telegram",
+                chat_id=COORDINATOR_TG,
+                next_attempt_at=AFTER_THE_BROADCAST,
+            )
+        )
         await session.commit()
         for table in (Account, Role, Campaign, InviteCode, LinkCode, OutboxMessage, ConsentRecord, ConversationState):  # the scan sees them
             assert rows_naming(await all_rows(session, table), person.id, {a.id for a in accounts}, {COORDINATOR_TG, COORDINATOR_VK}), table
@@ -293,7 +328,21 @@ async def test_deletion_leaves_nothing_that_points_back_and_a_newcomer_inherits_
 PARENT_ID, OTHER_PARENT_ID = 1630517241, 1630517293
 NAMES = ("Zinovia", "Parascheva")
 DATABASE_PASSWORD = "pg-Secret-4711"
-CHATTY_LOGGERS = ("aiogram", "aiogram.event", "aiogram.dispatcher", "sqlalchemy", "sqlalchemy.engine", "vk_api", "aiohttp", "urllib3", "asyncio", "alembic", "apscheduler", "bot", "handlers")
+CHATTY_LOGGERS = (
+    "aiogram",
+    "aiogram.event",
+    "aiogram.dispatcher",
+    "sqlalchemy",
+    "sqlalchemy.engine",
+    "vk_api",
+    "aiohttp",
+    "urllib3",
+    "asyncio",
+    "alembic",
+    "apscheduler",
+    "bot",
+    "handlers",
+)
 
 
 def with_password(database_url: str) -> str:
@@ -333,12 +382,15 @@ async def test_the_log_holds_no_personal_data_or_secret_at_any_level(emulator, d
         assert secret not in log, f"{secret!r} is in the log:\n" + "\n".join(line for line in log.splitlines() if secret in line)[:3000]
 
 
-@pytest.mark.parametrize("url", [
-    f"postgresql://vmeste:{DATABASE_PASSWORD}@db.example:notaport/vmeste",
-    f"mysql://vmeste:{DATABASE_PASSWORD}@db.example/vmeste",
-    f"vmeste:{DATABASE_PASSWORD}@db.example/vmeste",
-    f"postgresql://vmeste:{DATABASE_PASSWORD}@127.0.0.1:1/vmeste",  # well formed, nobody listening
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://vmeste:{DATABASE_PASSWORD}@db.example:notaport/vmeste",
+        f"mysql://vmeste:{DATABASE_PASSWORD}@db.example/vmeste",
+        f"vmeste:{DATABASE_PASSWORD}@db.example/vmeste",
+        f"postgresql://vmeste:{DATABASE_PASSWORD}@127.0.0.1:1/vmeste",  # well formed, nobody listening
+    ],
+)
 async def test_a_database_url_mistake_never_shows_the_password(url, caplog):
     caplog.set_level(logging.DEBUG)
     with pytest.raises(ConfigError) as raised:
@@ -354,11 +406,17 @@ def test_the_privacy_filter_hides_secrets_that_look_like_themselves(caplog):
     configure_logging("INFO")
     caplog.set_level(logging.INFO)
     logging.getLogger("aiohttp.client").warning(
-        "cannot reach %s", f"https://lp.vk.example/wh123?act=a_check&key=f00dbabe42&ts=7 nor http://x/bot{TELEGRAM_TOKEN}/getMe nor postgresql://u:{DATABASE_PASSWORD}@db/v"
+        "cannot reach %s",
+        f"https://lp.vk.example/wh123?act=a_check&key=f00dbabe42&ts=7 nor http://x/bot{TELEGRAM_TOKEN}/getMe nor postgresql://u:{DATABASE_PASSWORD}@db/v",
     )
-    assert caplog.records[-1].getMessage() == "cannot reach https://lp.vk.example/wh123?act=a_check&key=***&ts=7 nor http://x/bot***/getMe nor postgresql://u:***@db/v"
+    assert (
+        caplog.records[-1].getMessage()
+        == "cannot reach https://lp.vk.example/wh123?act=a_check&key=***&ts=7 nor http://x/bot***/getMe nor postgresql://u:***@db/v"
+    )
     try:
-        Update.model_validate({"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": PARENT_ID, "type": "private"}, "from": {"id": "x", "first_name": NAMES[0]}}})
+        Update.model_validate(
+            {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": PARENT_ID, "type": "private"}, "from": {"id": "x", "first_name": NAMES[0]}}}
+        )
     except ValidationError:
         logging.getLogger("bot.platforms").exception("update failed")
     assert "Traceback" in caplog.text and str(PARENT_ID) not in caplog.text and NAMES[0] not in caplog.text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from bot.db.models import Person, ProcessedUpdate
 from tests.helpers import TEXTS, button_texts, count, register, step

@@ -29,7 +29,7 @@ async def start_bot_process(emulator, tmp_path, **env: str) -> asyncio.subproces
     return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=tmp_path, env=environment, stderr=asyncio.subprocess.PIPE)
 
 
-async def wait_for(condition, timeout: float = 20.0) -> None:
+async def wait_for(condition, timeout: float = 20.0) -> None:  # noqa: ASYNC109 - polls emulators and processes, which signal nothing
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"

@@ -128,7 +128,7 @@ async def test_admin_revokes_a_specialists_role_and_the_specialist_is_told(emula
     ]
     forged = [f"staff:confirm:{2**64}:{2**64}:0", f"staff:person:{2**64}:0:0"]  # the factory itself refuses such ids
     for data in [screen.pack() for screen in stale] + forged:
-        await step(emulator, lambda: emulator.press(admin, data))
+        await step(emulator, lambda data=data: emulator.press(admin, data))
     assert [answer.text for answer in admin.callback_answers[answers:]] == [EN("fallback.button_outdated")] * (len(stale) + len(forged))
     assert await roles_of(running_bot, ADMIN_ID) == ["admin"]
 

@@ -9,10 +9,10 @@ from aiogram import Bot
 from aiogram.methods import SendPoll
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.platforms.vk import build_api
 from bot.platforms.vk_events import to_update, update_id
 from bot.platforms.vk_format import plain_text, vk_keyboard
 from bot.platforms.vk_session import UnmappedMethod, VkSession
-from bot.platforms.vk import build_api
 
 GROUP = 218000000
 

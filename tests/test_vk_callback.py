@@ -14,7 +14,7 @@ from tests.test_run import free_port
 SECRET, CODE = "callback-secret-1", "a1b2c3d4"
 
 
-async def wait_for_port(port: int, timeout: float = 10.0) -> None:
+async def wait_for_port(port: int, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - polls a port another process opens; says which
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         try:

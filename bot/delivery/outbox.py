@@ -9,14 +9,17 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, insert, literal, or_, select, text, update
+from sqlalchemy import CursorResult, Table, func, insert, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Account, Campaign, CampaignStatus, OutboxMessage, OutboxStatus
 from bot.services.audiences import recipients
 
-_rows = OutboxMessage.__table__  # the hot statements use Core: no ORM bookkeeping per row
+# The hot statements use Core: no ORM bookkeeping per row. (A declarative class's __table__ is a
+# Table; SQLAlchemy types it as the FromClause it may be for other mappings.)
+_rows = cast(Table, OutboxMessage.__table__)
 OPEN = (OutboxStatus.pending,)
 CLOSED = (OutboxStatus.sent, OutboxStatus.unreachable, OutboxStatus.failed, OutboxStatus.cancelled)
 
@@ -70,7 +73,8 @@ async def enqueue(session: AsyncSession, campaign: Campaign, platforms: Iterable
         literal(OutboxStatus.pending.value), literal(0), literal(now, OutboxMessage.next_attempt_at.type),
     )
     columns = ["campaign_id", "person_id", "account_id", "platform", "chat_id", "status", "attempts", "next_attempt_at"]
-    result = await session.execute(insert(OutboxMessage).from_select(columns, rows))
+    # an INSERT's result is a CursorResult (rowcount); AsyncSession.execute is typed as any Result
+    result = cast(CursorResult[Any], await session.execute(insert(OutboxMessage).from_select(columns, rows)))
     return result.rowcount
 
 
@@ -186,5 +190,7 @@ async def in_flight(session: AsyncSession, campaign_id: int, now: datetime) -> i
 
 async def cancel_waiting(session: AsyncSession, campaign_id: int) -> None:
     await session.execute(
-        update(OutboxMessage).where(OutboxMessage.campaign_id == campaign_id, OutboxMessage.status.in_(OPEN)).values(status=OutboxStatus.cancelled, lease_until=None)
+        update(OutboxMessage)
+        .where(OutboxMessage.campaign_id == campaign_id, OutboxMessage.status.in_(OPEN))
+        .values(status=OutboxStatus.cancelled, lease_until=None)
     )

@@ -12,6 +12,7 @@ from functools import cached_property
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.methods import SendMessage
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 
 from bot.clock import Clock
@@ -19,7 +20,7 @@ from bot.config import Settings
 from bot.db.models import Campaign, MediaKind, OutboxStatus
 from bot.delivery.limits import ChatPacer, Pacer
 from bot.delivery.outbox import Claimed, Outcome
-from bot.platforms.media import media_of
+from bot.platforms.media import download, media_of
 from bot.platforms.vk_session import BATCH_LIMIT, GROUP_CHAT_OFFSET, OUTBOX_RANDOM_IDS, VkSession, parse_file_id
 
 log = logging.getLogger(__name__)
@@ -156,7 +157,8 @@ class Sender:
     async def deliver(self, payload: Payload, chat_id: int, media: str | InputFile | None) -> Message:
         markup, timeout = payload.keyboard, self.timeout
         if payload.media_kind is None:
-            return await self.bot.send_message(chat_id, payload.text, reply_markup=markup, request_timeout=timeout)
+            # aiogram types request_timeout as int; its sessions pass it to aiohttp, which takes a float
+            return await self.bot.send_message(chat_id, payload.text, reply_markup=markup, request_timeout=timeout)  # type: ignore[arg-type]
         send = getattr(self.bot, f"send_{payload.media_kind}")
         return await send(chat_id, media, caption=payload.text or None, reply_markup=markup, request_timeout=timeout)
 
@@ -167,11 +169,29 @@ class Sender:
 
     async def download(self, payload: Payload) -> InputFile:
         """The campaign's file, fetched from the messenger it was composed on, to upload here."""
+        if payload.media_kind is None or payload.media_file_id is None:
+            raise RuntimeError(f"campaign {payload.campaign_id} has no file to download")
         source = self.bots.get(payload.media_platform or "")
         if source is None:
             raise RuntimeError(f"the file was sent on {payload.media_platform}, which is not configured")
-        data = await source.download(payload.media_file_id)
-        return BufferedInputFile(data.read(), filename=FILE_NAMES[payload.media_kind])
+        return BufferedInputFile(await download(source, payload.media_file_id), filename=FILE_NAMES[payload.media_kind])
+
+
+def vk_session(bot: Bot) -> VkSession:
+    if not isinstance(bot.session, VkSession):
+        raise TypeError(f"a VK sender needs a bot on a VkSession, not on {type(bot.session).__name__}")
+    return bot.session
+
+
+def vk_attachment(file_id: str | None) -> str | None:
+    """The attachment a VK file id names. A malformed one fails the batch's rows like a refused
+    send does, inside send_rows' try, rather than escaping it."""
+    if not file_id:
+        return None
+    parsed = parse_file_id(file_id)
+    if parsed is None:
+        raise ValueError(f"not a VK file id: {file_id[:40]!r}")
+    return parsed[0]
 
 
 class VkSender(Sender):
@@ -183,7 +203,8 @@ class VkSender(Sender):
 
     def __init__(self, platform: str, bot: Bot, bots: dict[str, Bot], settings: Settings, rate: float, clock: Clock) -> None:
         super().__init__(platform, bot, bots, settings, rate, clock)
-        self.pacer = bot.session.pacer  # VK limits the token, not the outbox: one pacer for every call of it
+        self.session = vk_session(bot)
+        self.pacer = self.session.pacer  # VK limits the token, not the outbox: one pacer for every call of it
 
     def is_group(self, chat_id: int) -> bool:
         return chat_id >= GROUP_CHAT_OFFSET
@@ -194,14 +215,13 @@ class VkSender(Sender):
         return nullcontext()
 
     async def send_rows(self, payload: Payload, rows: list[Claimed]) -> list[Outcome]:
-        session: VkSession = self.bot.session
-        file_id = payload.file_on(self.platform)
-        attachment = parse_file_id(file_id)[0] if file_id else None
         try:
+            attachment = vk_attachment(payload.file_on(self.platform))
             async with self.pacer:
                 if payload.cancelled:
                     return [Outcome(row, OutboxStatus.cancelled, self.clock.now(), attempts=row.attempts) for row in rows]
-                answers = await session.send_batch([row.chat_id for row in rows], payload.text, payload.keyboard, attachment, OUTBOX_RANDOM_IDS + payload.campaign_id)
+                peers = [row.chat_id for row in rows]
+                answers = await self.session.send_batch(peers, payload.text, payload.keyboard, attachment, OUTBOX_RANDOM_IDS + payload.campaign_id)
         except Exception as error:
             return [self.failure(row, error) for row in rows]
         outcomes, answered = [], self.clock.now()
@@ -210,7 +230,8 @@ class VkSender(Sender):
             if isinstance(answer, int):
                 outcomes.append(Outcome(row, OutboxStatus.sent, answered, message_id=answer, attempts=row.attempts + 1))
             else:
-                outcomes.append(self.failure(row, answer or TelegramServerError(method=None, message="VK did not answer for this peer")))
+                unanswered = SendMessage(chat_id=row.chat_id, text=payload.text)
+                outcomes.append(self.failure(row, answer or TelegramServerError(method=unanswered, message="VK did not answer for this peer")))
         return outcomes
 
 

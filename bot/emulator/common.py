@@ -59,8 +59,15 @@ class EmulatedChatBase(ABC, Generic[MessageT]):
     """A chat's messages, in order, as its members see them."""
 
     noun: ClassVar[str] = "chat"  # how assertion messages name a chat: chat (Telegram), peer (VK)
-    message_type: ClassVar[Callable[[dict[str, Any], bool], Any]]  # (raw, from_bot)
-    keyboard: list[list[str]] | None  # labels of the reply keyboard shown now
+
+    @property
+    @abstractmethod
+    def keyboard(self) -> list[list[str]] | None:
+        """Labels of the reply keyboard shown now."""
+
+    @abstractmethod
+    def new_message(self, raw: dict[str, Any], from_bot: bool) -> MessageT:
+        """A message of this platform's kind, from its raw form."""
 
     def __init__(self, emulator: Any) -> None:
         self._emulator = emulator
@@ -98,7 +105,7 @@ class EmulatedChatBase(ABC, Generic[MessageT]):
         return found
 
     def _append(self, raw: dict[str, Any], from_bot: bool) -> MessageT:
-        message: MessageT = self.message_type(raw, from_bot)
+        message = self.new_message(raw, from_bot)
         self.messages.append(message)
         return message
 
@@ -272,13 +279,16 @@ class EmulatorServer(ABC):
     async def _handle_unknown(self, request: web.Request) -> web.Response:
         """Answer a path the platform does not have, the way the platform does."""
 
-    async def _stop_delivery(self) -> None:
+    async def _stop_delivery(self) -> None:  # noqa: B027 - a hook, not abstract: a polled emulator pushes nothing
         """Stop pushing updates to the bot (a webhook, a callback server)."""
 
     # waiting for the bot
 
     async def settle(
-        self, timeout: float = 5.0, quiet: float = QUIET_WINDOW, bot_busy: Callable[[], str | None] | None = None
+        self,
+        timeout: float = 5.0,  # noqa: ASYNC109 - its TimeoutError says what is still busy; a caller's asyncio.timeout could not
+        quiet: float = QUIET_WINDOW,
+        bot_busy: Callable[[], str | None] | None = None,
     ) -> None:
         """Return once every update so far is delivered and confirmed by the bot and no API call
         is running.
@@ -340,9 +350,8 @@ class EmulatorServer(ABC):
         self._wakeup = asyncio.Event()
         self._touch()
 
-    async def _wait_for_wake(self, timeout: float | None) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), timeout)
+    async def _wait_for_wake(self) -> None:
+        await self._wakeup.wait()
 
     async def _long_poll(
         self,
@@ -358,6 +367,8 @@ class EmulatorServer(ABC):
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return
-            await self._wait_for_wake(remaining)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(remaining):
+                    await self._wait_for_wake()
             if after_wake is not None:
                 after_wake()

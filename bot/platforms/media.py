@@ -45,8 +45,16 @@ async def relay(source: Bot, message: Message, target: Bot, chat_id: int, captio
         return await target.send_message(chat_id, caption or message.text or "", parse_mode=None)
     method, default_name = MEDIA_SENDERS[media.kind]
     if source is not target:
-        data = await source.download(media.file_id)
-        payload: BufferedInputFile | str = BufferedInputFile(data.read(), filename=media.file_name or default_name)
+        payload: BufferedInputFile | str = BufferedInputFile(await download(source, media.file_id), filename=media.file_name or default_name)
     else:
         payload = media.file_id
     return await getattr(target, method)(chat_id, payload, caption=caption or message.caption, parse_mode=None)
+
+
+async def download(bot: Bot, file_id: str) -> bytes:
+    """The file's content. (Bot.download is typed Optional: it returns None when handed a
+    destination to write to, which this does not.)"""
+    data = await bot.download(file_id)
+    if data is None:
+        raise RuntimeError("Bot.download returned no buffer")
+    return data.read()

@@ -121,11 +121,29 @@ def media_of(attachment: dict[str, Any]) -> dict[str, Any] | None:
         return {"document": {"file_id": file_id, "file_unique_id": f"doc{owner_item}", "file_name": body.get("title")}}
     if kind == "video":
         file_id = vk_file_id(f"video{owner_item}", "")
-        return {"video": {"file_id": file_id, "file_unique_id": f"video{owner_item}", "width": body.get("width", 0), "height": body.get("height", 0), "duration": body.get("duration", 0)}}
+        return {
+            "video": {
+                "file_id": file_id,
+                "file_unique_id": f"video{owner_item}",
+                "width": body.get("width", 0),
+                "height": body.get("height", 0),
+                "duration": body.get("duration", 0),
+            }
+        }
     if kind == "sticker":
         image = max(body.get("images") or [{}], key=lambda item: item.get("width", 0))
         sticker_id = f"sticker{body.get('sticker_id')}"
-        return {"sticker": {"file_id": vk_file_id(sticker_id, image.get("url", "")), "file_unique_id": sticker_id, "type": "regular", "width": image.get("width", 0), "height": image.get("height", 0), "is_animated": False, "is_video": False}}
+        return {
+            "sticker": {
+                "file_id": vk_file_id(sticker_id, image.get("url", "")),
+                "file_unique_id": sticker_id,
+                "type": "regular",
+                "width": image.get("width", 0),
+                "height": image.get("height", 0),
+                "is_animated": False,
+                "is_video": False,
+            }
+        }
     return None
 
 

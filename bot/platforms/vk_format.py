@@ -52,7 +52,9 @@ def _inline_keyboard(markup: InlineKeyboardMarkup) -> str | None:
         return json.dumps({"inline": True, "buttons": []})
     count = sum(len(row) for row in rows)
     if count > INLINE_BUTTON_LIMIT or len(rows) > INLINE_ROW_LIMIT or max(map(len, rows)) > ROW_BUTTON_LIMIT:
-        raise ValueError(f"VK inline keyboards hold at most {INLINE_BUTTON_LIMIT} buttons in {INLINE_ROW_LIMIT} rows of {ROW_BUTTON_LIMIT}; got {count} in {len(rows)} rows")
+        raise ValueError(
+            f"VK inline keyboards hold at most {INLINE_BUTTON_LIMIT} buttons in {INLINE_ROW_LIMIT} rows of {ROW_BUTTON_LIMIT}; got {count} in {len(rows)} rows"
+        )
     return json.dumps({"inline": True, "buttons": rows}, ensure_ascii=False)
 
 

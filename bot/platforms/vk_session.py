@@ -119,7 +119,7 @@ class VkSession(BaseSession):
             GetFile: self.get_file,
         }
 
-    async def make_request(self, bot: Bot, method: TelegramMethod, timeout: int | None = None) -> Any:
+    async def make_request(self, bot: Bot, method: TelegramMethod, timeout: int | None = None) -> Any:  # noqa: ASYNC109 - aiogram's BaseSession signature
         handler = self.handlers.get(type(method))
         if handler is None:
             raise UnmappedMethod(f"the VK bridge cannot map the Bot API method {method.__api_method__}")
@@ -150,7 +150,14 @@ class VkSession(BaseSession):
         if self._http is not None:
             await self._http.close()
 
-    async def stream_content(self, url: str, headers: dict[str, Any] | None = None, timeout: int = 30, chunk_size: int = 65536, raise_for_status: bool = True) -> AsyncGenerator[bytes, None]:
+    async def stream_content(
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,  # noqa: ASYNC109 - aiogram's BaseSession signature
+        chunk_size: int = 65536,
+        raise_for_status: bool = True,
+    ) -> AsyncGenerator[bytes, None]:
         if self._http is None:
             self._http = aiohttp.ClientSession()
         async with self._http.get(url, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout), raise_for_status=raise_for_status) as response:
@@ -194,7 +201,9 @@ class VkSession(BaseSession):
         )
         answer = await self.request(method, "messages.send", values)
         return {
-            entry["peer_id"]: translate_error(method, entry["error"]["code"], entry["error"].get("description", "")) if "error" in entry else entry["conversation_message_id"]
+            entry["peer_id"]: translate_error(method, entry["error"]["code"], entry["error"].get("description", ""))
+            if "error" in entry
+            else entry["conversation_message_id"]
             for entry in answer
         }
 
@@ -216,8 +225,14 @@ class VkSession(BaseSession):
     async def edit(self, method: TelegramMethod, peer_id: int, message_id: int, text: str, markup: Any) -> None:
         empty = json.dumps({"inline": True, "buttons": []})  # as in Telegram, an edit without markup drops the buttons
         await self.call(
-            method, "messages.edit", peer_id=peer_id, conversation_message_id=message_id, message=text,
-            keyboard=self.keyboard(method, markup) or empty, dont_parse_links=1, keep_forward_messages=1,
+            method,
+            "messages.edit",
+            peer_id=peer_id,
+            conversation_message_id=message_id,
+            message=text,
+            keyboard=self.keyboard(method, markup) or empty,
+            dont_parse_links=1,
+            keep_forward_messages=1,
         )
 
     async def delete_message(self, bot: Bot, method: DeleteMessage) -> bool:
@@ -236,7 +251,11 @@ class VkSession(BaseSession):
         elif method.text:
             event_data = {"type": "show_snackbar", "text": method.text[:SNACKBAR_LIMIT]}
         await self.call(
-            method, "messages.sendMessageEventAnswer", event_id=event_id, user_id=int(user_id), peer_id=int(peer_id),
+            method,
+            "messages.sendMessageEventAnswer",
+            event_id=event_id,
+            user_id=int(user_id),
+            peer_id=int(peer_id),
             event_data=json.dumps(event_data, ensure_ascii=False) if event_data else None,
         )
         return True
@@ -288,7 +307,9 @@ class VkSession(BaseSession):
         if isinstance(file, str):
             parsed = parse_file_id(file)
             if parsed is None:
-                raise TelegramBadRequest(method=method, message=f"wrong file identifier for VK: {file[:40]!r}; pass the file itself to move it between messengers")
+                raise TelegramBadRequest(
+                    method=method, message=f"wrong file identifier for VK: {file[:40]!r}; pass the file itself to move it between messengers"
+                )
             return parsed[0], parsed[1], None
         data = b"".join([chunk async for chunk in file.read(bot)])
         return "", "", data

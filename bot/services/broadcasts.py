@@ -120,7 +120,9 @@ def cancel(campaign: Campaign, now: datetime) -> bool:
 
 async def recent(session: AsyncSession, limit: int = 10) -> list[tuple[Campaign, Progress]]:
     campaigns = (
-        await session.scalars(select(Campaign).where(Campaign.kind == CampaignKind.broadcast, Campaign.status != CampaignStatus.draft).order_by(Campaign.id.desc()).limit(limit))
+        await session.scalars(
+            select(Campaign).where(Campaign.kind == CampaignKind.broadcast, Campaign.status != CampaignStatus.draft).order_by(Campaign.id.desc()).limit(limit)
+        )
     ).all()
     figures = await progress(session, [campaign.id for campaign in campaigns])
     return [(campaign, figures[campaign.id]) for campaign in campaigns]

@@ -45,7 +45,7 @@ async def link_account(session: AsyncSession, code: str, platform: str, external
     WRONG_CODES_ALLOWED refusals within WRONG_CODES_WINDOW an account is refused without a look at the code."""
     key = await attempt_key(session, platform, external_id, now=now)
     await session.execute(delete(LinkAttempt).where(LinkAttempt.at <= now - WRONG_CODES_WINDOW))
-    wrong = await session.scalar(select(func.count()).select_from(LinkAttempt).where(LinkAttempt.account_key == key))
+    wrong = (await session.execute(select(func.count()).select_from(LinkAttempt).where(LinkAttempt.account_key == key))).scalar_one()
     if wrong >= WRONG_CODES_ALLOWED:
         return LinkRefusal.too_many
     person = None if registered else await _claim(session, code, platform, external_id, now)
@@ -59,7 +59,7 @@ async def _claim(session: AsyncSession, code: str, platform: str, external_id: i
     person_id = await codes.take(session, LinkCode, now, LinkCode.code == code.strip().upper(), LinkCode.platform != platform, returning=LinkCode.person_id)
     if person_id is None:
         return None
-    person = await session.get(Person, person_id)
+    person = await session.get_one(Person, person_id)  # the code goes with its person (ondelete)
     session.add(Account(person_id=person.id, platform=platform, external_id=external_id, created_at=now))
     await session.flush()
     record_event(session, EventKind.account_linked, at=now, person=person, platform=platform)
@@ -69,10 +69,11 @@ async def _claim(session: AsyncSession, code: str, platform: str, external_id: i
 async def attempt_key(session: AsyncSession, platform: str, external_id: int, *, now: datetime) -> str:
     """A keyed hash of the account, so the attempts table holds no messenger id (the key is made
     once, at random, and kept in platform_state)."""
-    secret = await session.scalar(select(PlatformState.value).where(PlatformState.key == ATTEMPT_KEY_STATE))
+    stored = select(PlatformState.value).where(PlatformState.key == ATTEMPT_KEY_STATE)
+    secret = await session.scalar(stored)
     if secret is None:
         await insert_or_nothing(session, PlatformState(key=ATTEMPT_KEY_STATE, value=secrets.token_hex(32), updated_at=now), key=["key"])
-        secret = await session.scalar(select(PlatformState.value).where(PlatformState.key == ATTEMPT_KEY_STATE))
+        secret = (await session.execute(stored)).scalar_one()  # ours, or a concurrent first's
     return hmac.new(secret.encode(), f"{platform}:{external_id}".encode(), hashlib.sha256).hexdigest()
 
 

@@ -42,7 +42,9 @@ async def find_role(session: AsyncSession, person_id: int, role_id: int) -> tupl
     """The person and their role, if both still exist and belong together (who may revoke it is
     bot.permissions's to say)."""
     person = await find_person(session, person_id)
-    role = next((role for role in person.roles if role.id == role_id), None) if person else None
+    if person is None:
+        return None
+    role = next((role for role in person.roles if role.id == role_id), None)
     return (person, role) if role is not None else None
 
 

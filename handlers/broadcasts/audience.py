@@ -12,7 +12,7 @@ from bot.db.models import Campaign
 from bot.services import broadcasts
 from bot.services.people import ROLES, RoleName
 from handlers.broadcasts.common import AudiencePick, Broadcast, BroadcastAction, Context, Criterion, context, on_draft, own_draft, pressed
-from handlers.ui import choices_keyboard, show
+from handlers.ui import choices_keyboard, keyboard, show
 
 PLATFORM_NAMES = {"telegram": "Telegram", "vk": "VK"}
 CRITERION_KEYS = {
@@ -74,7 +74,7 @@ async def show_audience(callback: CallbackQuery, draft: Campaign, ctx: Context) 
         builder.button(text=ctx.l10n(key), callback_data=AudiencePick(id=draft.id, criterion=criterion))
     builder.button(text=ctx.l10n("broadcast.audience_done"), callback_data=Broadcast(action=BroadcastAction.card, id=draft.id))
     text = ctx.l10n("broadcast.audience", audience=describe(draft.audience, ctx.l10n, ctx.content), count=count)
-    await show(callback, text, builder.adjust(2, 2, 1).as_markup())
+    await show(callback, text, keyboard(builder, 2, 2, 1))
 
 
 async def pick_audience(callback: CallbackQuery, callback_data: AudiencePick, **data) -> None:

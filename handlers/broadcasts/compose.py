@@ -20,7 +20,7 @@ from bot.platforms.media import Media, media_of
 from bot.services import broadcasts
 from handlers.broadcasts import audience, listing
 from handlers.broadcasts.common import Broadcast, BroadcastAction, Composing, Context, NotACommand, context, on_draft, own_draft, pressed
-from handlers.ui import show
+from handlers.ui import keyboard, show
 
 QUESTION_KEYS = {
     Composing.text: "broadcast.ask_text",
@@ -89,7 +89,7 @@ async def ask(callback: CallbackQuery, draft: Campaign, ctx: Context, question: 
     back = BroadcastAction.card if draft.text or draft.media_kind else BroadcastAction.discard
     builder.button(text=ctx.l10n("menu.back"), callback_data=Broadcast(action=back, id=draft.id))
     prompt = ctx.l10n(QUESTION_KEYS[question], timezone=ctx.settings.default_timezone)
-    await show(callback, prompt, builder.adjust(1).as_markup())
+    await show(callback, prompt, keyboard(builder, 1))
 
 
 def answering(take: Take, then: Screen) -> Callable[..., Awaitable[None]]:
@@ -168,7 +168,7 @@ async def card_screen(draft: Campaign, ctx: Context) -> tuple[str, InlineKeyboar
     builder = InlineKeyboardBuilder()
     for action, key in CARD_ACTIONS.items():
         builder.button(text=l10n(key), callback_data=Broadcast(action=action, id=draft.id))
-    return text, builder.adjust(2).as_markup()
+    return text, keyboard(builder, 2)
 
 
 async def show_card(callback: CallbackQuery, draft: Campaign, ctx: Context) -> None:

@@ -15,7 +15,7 @@ from bot.delivery.outbox import Progress
 from bot.services import broadcasts
 from handlers.broadcasts.audience import describe
 from handlers.broadcasts.common import Broadcast, BroadcastAction
-from handlers.ui import MenuAction, show
+from handlers.ui import MenuAction, keyboard, show
 
 STATE_KEYS = {
     CampaignStatus.scheduled: "broadcast.state_scheduled",
@@ -38,7 +38,7 @@ async def list_broadcasts(event: Message | CallbackQuery, session: AsyncSession,
     builder = InlineKeyboardBuilder()
     builder.button(text=l10n("broadcast.new"), callback_data=Broadcast(action=BroadcastAction.new))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action="home"))
-    await show(event, text, builder.adjust(1).as_markup())
+    await show(event, text, keyboard(builder, 1))
 
 
 def summary_line(campaign: Campaign, figures: Progress, l10n: Texts, content: Content, settings: Settings) -> str:

@@ -18,7 +18,7 @@ from handlers.broadcasts.audience import audience_size, describe
 from handlers.broadcasts.common import Broadcast, BroadcastAction, Composing, Context, NotACommand, on_draft, pressed
 from handlers.broadcasts.compose import answering, ask, card_screen
 from handlers.broadcasts.status import status_screen
-from handlers.ui import show
+from handlers.ui import answer_below, keyboard, show
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +46,8 @@ async def preview(callback: CallbackQuery, draft: Campaign, ctx: Context) -> Non
         await sender.deliver(payload, callback.message.chat.id, payload.file_on(ctx.platform))
     except TelegramBadRequest:  # formatting the messenger will not take: say so, not a generic apology
         log.warning("the messenger refused the preview of draft %s", draft.id)
-        await callback.bot.send_message(callback.message.chat.id, ctx.l10n("lengths.preview_refused"))
-    text, markup = await card_screen(draft, ctx)
-    await callback.bot.send_message(callback.message.chat.id, text, reply_markup=markup)
+        await answer_below(callback, ctx.l10n("lengths.preview_refused"))
+    await answer_below(callback, *await card_screen(draft, ctx))
 
 
 async def ask_when(callback: CallbackQuery, draft: Campaign, ctx: Context) -> None:
@@ -59,7 +58,7 @@ async def ask_when(callback: CallbackQuery, draft: Campaign, ctx: Context) -> No
     builder.button(text=ctx.l10n("broadcast.do_now"), callback_data=Broadcast(action=BroadcastAction.now, id=draft.id))
     builder.button(text=ctx.l10n("broadcast.do_schedule"), callback_data=Broadcast(action=BroadcastAction.schedule, id=draft.id))
     builder.button(text=ctx.l10n("menu.back"), callback_data=Broadcast(action=BroadcastAction.card, id=draft.id))
-    await show(callback, ctx.l10n("broadcast.when"), builder.adjust(1).as_markup())
+    await show(callback, ctx.l10n("broadcast.when"), keyboard(builder, 1))
 
 
 async def send_now(callback: CallbackQuery, draft: Campaign, ctx: Context) -> None:
@@ -88,7 +87,7 @@ async def confirm_screen(draft: Campaign, ctx: Context) -> tuple[str, InlineKeyb
     builder.button(text=ctx.l10n("menu.back"), callback_data=Broadcast(action=BroadcastAction.card, id=draft.id))
     values = dict(count=count, when=when, audience=describe(draft.audience, ctx.l10n, ctx.content))
     text = ctx.l10n("broadcast.confirm", **values) if count else ctx.l10n("broadcast.nobody", **values)
-    return text, builder.adjust(1).as_markup()
+    return text, keyboard(builder, 1)
 
 
 async def confirm(callback: CallbackQuery, draft: Campaign, ctx: Context) -> None:

@@ -43,7 +43,12 @@ async def cancel_campaign(callback: CallbackQuery, callback_data: Broadcast, **d
     ctx = context(data)
     campaign = await ctx.session.get(Campaign, callback_data.id)
     now = ctx.clock.now()
-    if campaign is None or campaign.kind != CampaignKind.broadcast or not may(ctx.actor, Action.cancel_broadcast, campaign) or not broadcasts.cancel(campaign, now):
+    if (
+        campaign is None
+        or campaign.kind != CampaignKind.broadcast
+        or not may(ctx.actor, Action.cancel_broadcast, campaign)
+        or not broadcasts.cancel(campaign, now)
+    ):
         await callback.answer(ctx.l10n("fallback.button_outdated"))
         return
     figures = await broadcasts.figures(ctx.session, campaign.id)
@@ -52,7 +57,9 @@ async def cancel_campaign(callback: CallbackQuery, callback_data: Broadcast, **d
     ctx.after_commit.append(ctx.delivery.wake)
 
 
-def status_screen(campaign: Campaign, figures: Progress, l10n: Texts, settings: Settings, now: datetime, finished: bool = False) -> tuple[str, InlineKeyboardMarkup | None]:
+def status_screen(
+    campaign: Campaign, figures: Progress, l10n: Texts, settings: Settings, now: datetime, finished: bool = False
+) -> tuple[str, InlineKeyboardMarkup | None]:
     values = dict(id=campaign.id, sent=figures.sent, unreachable=figures.unreachable, failed=figures.failed, left=figures.left, total=figures.total)
     if finished:
         over = dict(cancelled=figures.cancelled, duration=duration(campaign, l10n, now), **values)

@@ -13,18 +13,16 @@ from typing import Any
 
 import aiohttp
 import pytest
-import requests
 import vk_api
 from aiohttp import web
-from requests.adapters import HTTPAdapter
 from vk_api.bot_longpoll import VkBotEventType, VkBotLongPoll
 from vk_api.exceptions import ApiError, ApiHttpError
 from vk_api.upload import VkUpload
 
 from bot.emulator.vk import VkEmulator
-from bot.platforms.vk import build_api
 from bot.emulator.vk.keyboards import validate_keyboard
 from bot.emulator.vk.spec import load_index, resolve, validate_object
+from bot.platforms.vk import build_api
 
 TOKEN = "vk1.a.test-token"
 GROUP = 218000000

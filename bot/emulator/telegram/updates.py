@@ -186,7 +186,7 @@ class TelegramUpdates(TelegramServer):
         async with aiohttp.ClientSession() as session:
             while not self._stopped:
                 if not self._pending:
-                    await self._wait_for_wake(None)
+                    await self._wait_for_wake()
                     continue
                 update = self._pending[0]
                 error = await self._post_update(session, hook, update)

@@ -90,12 +90,15 @@ class ChatMessage:
 class EmulatedChat(EmulatedChatBase[ChatMessage]):
     """A chat as its members see it: every message in order."""
 
-    message_type = ChatMessage
+    keyboard: list[list[str]] | None = None  # the reply keyboard shown now: an attribute here, set as replies come
+
+    def new_message(self, raw: dict[str, Any], from_bot: bool) -> ChatMessage:
+        return ChatMessage(raw, from_bot)
 
     def __init__(self, emulator: TelegramActing, raw: dict[str, Any]) -> None:
         super().__init__(emulator)
         self.raw = raw
-        self.keyboard: list[list[str]] | None = None  # the reply keyboard shown now
+        self.keyboard = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}>"

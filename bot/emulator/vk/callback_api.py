@@ -97,7 +97,7 @@ class VkCallbackApi(VkLongPoll):
                     await asyncio.sleep(retry_delay(failures))
                     continue
                 if self._cb_next > len(self.updates):
-                    await self._wait_for_wake(None)
+                    await self._wait_for_wake()
                     continue
                 event = self.updates[self._cb_next - 1]
                 body = dict(event)

@@ -95,7 +95,8 @@ class VkChat(EmulatedChatBase[ChatMessage]):
     """A conversation as its members see it: every message in order."""
 
     noun = "peer"
-    message_type = ChatMessage
+    def new_message(self, raw: dict[str, Any], from_bot: bool) -> ChatMessage:
+        return ChatMessage(raw, from_bot)
 
     def __init__(self, emulator: VkActing, peer_id: int) -> None:
         super().__init__(emulator)

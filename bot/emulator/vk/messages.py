@@ -247,7 +247,7 @@ class VkMessages(VkActing):
 
     def _find_message(self, chat: VkChat, params: dict[str, Any]) -> ChatMessage | None:
         if "conversation_message_id" in params or "cmid" in params:
-            cmid = params.get("conversation_message_id", params.get("cmid"))
+            cmid = params["conversation_message_id"] if "conversation_message_id" in params else params["cmid"]
             found = chat.message(cmid)
         else:
             message_id = params.get("message_id")

@@ -132,9 +132,9 @@ class VkServer(EmulatorServer):
             raise api_error(6, rejected=False)
         handler = ENDPOINTS.get(method)
         if handler is None:
-            error = api_error(3, f"{method} is known to VK but not emulated")
-            self.rejected.append((method, params, error.error_code, error.error_msg))
-            raise error
+            unemulated = api_error(3, f"{method} is known to VK but not emulated")
+            self.rejected.append((method, params, unemulated.error_code, unemulated.error_msg))
+            raise unemulated
         try:
             return await handler(self, params)
         except VkApiError as error:

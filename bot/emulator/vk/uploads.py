@@ -108,7 +108,7 @@ class VkUploads(VkActing):
         except ValueError:
             raise param_error("photos_list is invalid") from None
         tokens = [entry.get("photo") for entry in entries if isinstance(entry, dict)]
-        uploads = [self._uploads.pop(token, None) for token in tokens]
+        uploads = [self._uploads.pop(token, None) if token is not None else None for token in tokens]
         if not uploads or None in uploads:
             raise param_error("photos_list is invalid")
         saved = []
