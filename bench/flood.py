@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import RunningBot, make_settings  # noqa: E402
-from tests.helpers import register, throwaway_postgres  # noqa: E402
-from tests.messengers import TelegramMessenger, VkMessenger  # noqa: E402
-from tests.test_flood import DEFAULT_LIMIT, PLATFORM_RATE  # noqa: E402
-from tests.test_run import wait_for  # noqa: E402
+from tests.conftest import RunningBot, make_settings
+from tests.helpers import register, throwaway_postgres
+from tests.messengers import TelegramMessenger, VkMessenger
+from tests.test_flood import DEFAULT_LIMIT, PLATFORM_RATE
+from tests.test_run import wait_for
 
 
 async def flood(platform: str, database_url: str, messages: int, limit: dict[str, str]) -> dict[str, float | int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,8 +22,19 @@ _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
+T = TypeVar("T")
+
+
 class ConfigError(Exception):
     """A configuration mistake: one line naming the variable and the fix."""
+
+
+def required(value: T | None, variable: str) -> T:
+    """A setting the calling path needs: that path runs only when it is set (a webhook only with
+    WEBHOOK_URL, VK only with VK_TOKEN), so None here is a wiring mistake, told in one line."""
+    if value is None:
+        raise ConfigError(f"config error: {variable} is not set")
+    return value
 
 
 class Settings(BaseSettings):

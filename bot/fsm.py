@@ -154,12 +154,13 @@ async def forget_conversations(storage: BaseStorage, accounts: Iterable[tuple[st
     """Delete every conversation state of these (platform, user id) accounts ("delete my data").
     The database's rows go with the person's other rows (people.forget); Redis keys are found by
     the user part of their name."""
-    if not isinstance(storage, DatabaseStorage):
-        redis = getattr(storage, "redis", None)
-        for platform, user_id in accounts:
-            keys = [key async for key in redis.scan_iter(match=f"{KEY_PREFIX}:{platform}:{user_id}:*")] if redis is not None else []
-            if keys:
-                await redis.delete(*keys)
+    redis = getattr(storage, "redis", None)  # aiogram's RedisStorage
+    if redis is None:
+        return
+    for platform, user_id in accounts:
+        keys = [key async for key in redis.scan_iter(match=f"{KEY_PREFIX}:{platform}:{user_id}:*")]
+        if keys:
+            await redis.delete(*keys)
 
 
 def build_storage(redis_url: str | None, sessionmaker: async_sessionmaker[AsyncSession]) -> BaseStorage:

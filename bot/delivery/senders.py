@@ -21,7 +21,7 @@ from bot.db.models import Campaign, MediaKind, OutboxStatus
 from bot.delivery.limits import ChatPacer, Pacer
 from bot.delivery.outbox import Claimed, Outcome
 from bot.platforms.media import download, media_of
-from bot.platforms.vk_session import BATCH_LIMIT, GROUP_CHAT_OFFSET, OUTBOX_RANDOM_IDS, VkSession, parse_file_id
+from bot.platforms.vk_session import BATCH_LIMIT, GROUP_CHAT_OFFSET, OUTBOX_RANDOM_IDS, parse_file_id, vk_session
 
 log = logging.getLogger(__name__)
 # Telegram answers 400 with these for people it cannot reach: gone for good, like a 403.
@@ -176,11 +176,6 @@ class Sender:
             raise RuntimeError(f"the file was sent on {payload.media_platform}, which is not configured")
         return BufferedInputFile(await download(source, payload.media_file_id), filename=FILE_NAMES[payload.media_kind])
 
-
-def vk_session(bot: Bot) -> VkSession:
-    if not isinstance(bot.session, VkSession):
-        raise TypeError(f"a VK sender needs a bot on a VkSession, not on {type(bot.session).__name__}")
-    return bot.session
 
 
 def vk_attachment(file_id: str | None) -> str | None:

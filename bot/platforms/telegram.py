@@ -21,7 +21,7 @@ from aiogram.types.update import UpdateTypeLookupError
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from bot.config import Settings
+from bot.config import Settings, required
 from bot.lengths import TELEGRAM_LIMITS
 from bot.platforms import TELEGRAM, feed_batch, secret_matches, sleep_unless, unless_stopped
 from bot.platforms.long_texts import SplitLongTexts
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 # so each garbage collection threw them away and the next answer rebuilt one (~15 ms of CPU, about
 # every 50 messages in a bulk send). Holding the common ones keeps them built.
 DEFAULT_API_URL = "https://api.telegram.org"  # aiogram's own default server
-RESPONSE_TYPES = [Response[returning] for returning in (Message, bool, list[Any], User)]
+RESPONSE_TYPES = [Response[Message], Response[bool], Response[list[Any]], Response[User]]
 
 
 class GetRawUpdates(GetUpdates):
@@ -69,7 +69,7 @@ def build_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)) if settings.telegram_api_url else AiohttpSession()
     session.middleware(SplitLongTexts(TELEGRAM_LIMITS))
     return Bot(
-        settings.bot_token.get_secret_value(),
+        required(settings.bot_token, "BOT_TOKEN").get_secret_value(),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)),
     )
@@ -138,12 +138,12 @@ class WebhookHandler(SimpleRequestHandler):
 
 def add_webhook(web_app: web.Application, bot: Bot, dispatcher: Dispatcher, settings: Settings) -> None:
     """Answer Telegram only after the update was handled, so an unhandled update is re-sent."""
-    handler = WebhookHandler(dispatcher, bot, handle_in_background=False, secret_token=settings.webhook_secret.get_secret_value())
-    handler.register(web_app, path=urlparse(settings.webhook_url).path or "/")
+    secret = required(settings.webhook_secret, "WEBHOOK_SECRET").get_secret_value()
+    handler = WebhookHandler(dispatcher, bot, handle_in_background=False, secret_token=secret)
+    handler.register(web_app, path=urlparse(required(settings.webhook_url, "WEBHOOK_URL")).path or "/")
 
 
 async def start_webhook(bot: Bot, dispatcher: Dispatcher, settings: Settings) -> None:
-    await bot.set_webhook(
-        settings.webhook_url, secret_token=settings.webhook_secret.get_secret_value(), allowed_updates=dispatcher.resolve_used_update_types()
-    )
+    url, secret = required(settings.webhook_url, "WEBHOOK_URL"), required(settings.webhook_secret, "WEBHOOK_SECRET").get_secret_value()
+    await bot.set_webhook(url, secret_token=secret, allowed_updates=dispatcher.resolve_used_update_types())
     log.info("Telegram webhook set to %s", settings.webhook_url)

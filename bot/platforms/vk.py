@@ -19,12 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from vk_api import VkApiGroup
 from vk_api.exceptions import TOO_MANY_RPS_CODE
 
-from bot.config import Settings
+from bot.config import Settings, required
 from bot.lengths import VK_LIMITS
 from bot.platforms import VK, feed_batch, secret_matches, sleep_unless, unless_stopped
 from bot.platforms.long_texts import SplitLongTexts
 from bot.platforms.vk_events import VkEvents
-from bot.platforms.vk_session import VK_API_VERSION, VkSession
+from bot.platforms.vk_session import VK_API_VERSION, VkSession, vk_session
 from bot.services.state import get_state, set_state
 
 log = logging.getLogger(__name__)
@@ -42,12 +42,20 @@ class RedirectAdapter(HTTPAdapter):
         self.base_url = base_url.rstrip("/") + "/" if base_url else None
         self.timeout = timeout
 
-    def send(self, request, **kwargs):
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
+        url = request.url or ""
         for host in VK_API_HOSTS:
-            if self.base_url and request.url.startswith(host):
-                request.url = self.base_url + request.url[len(host) :]
-        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
-        return super().send(request, **kwargs)
+            if self.base_url and url.startswith(host):
+                request.url = self.base_url + url[len(host) :]
+        return super().send(request, stream=stream, timeout=timeout or self.timeout, verify=verify, cert=cert, proxies=proxies)
 
 
 def build_api(token: str, api_url: str | None, timeout: float = 20) -> VkApiGroup:
@@ -61,11 +69,12 @@ def build_api(token: str, api_url: str | None, timeout: float = 20) -> VkApiGrou
 
 
 def build_bot(settings: Settings) -> Bot:
-    api = build_api(settings.vk_token.get_secret_value(), settings.vk_api_url, settings.delivery_timeout_seconds)
-    session = VkSession(api, settings.vk_group_id, settings.delivery_vk_rate)
+    group_id = required(settings.vk_group_id, "VK_GROUP_ID")
+    api = build_api(required(settings.vk_token, "VK_TOKEN").get_secret_value(), settings.vk_api_url, settings.delivery_timeout_seconds)
+    session = VkSession(api, group_id, settings.delivery_vk_rate)
     session.middleware(SplitLongTexts(VK_LIMITS))
     # aiogram wants a Telegram-shaped token; the bot's id is the community id, the real token lives in the session.
-    return Bot(f"{settings.vk_group_id}:vk-bridge", session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    return Bot(f"{group_id}:vk-bridge", session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
 class LongPoll:
@@ -74,7 +83,7 @@ class LongPoll:
 
     def __init__(self, bot: Bot, dispatcher: Dispatcher, sessionmaker: async_sessionmaker[AsyncSession], wait: int = 25) -> None:
         self.bot, self.dispatcher, self.sessionmaker, self.wait = bot, dispatcher, sessionmaker, wait
-        self.session: VkSession = bot.session
+        self.session = vk_session(bot)
         self.state_key = f"vk:{self.session.group_id}:longpoll_ts"
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -140,7 +149,7 @@ class CallbackEndpoint:
         self.bot, self.dispatcher = bot, dispatcher
         self.group_id = settings.vk_group_id
         self.confirmation_code = settings.vk_confirmation_code
-        self.secret = settings.vk_callback_secret.get_secret_value()
+        self.secret = required(settings.vk_callback_secret, "VK_CALLBACK_SECRET").get_secret_value()
         self.in_flight: set[str] = set()
 
     async def handle(self, request: web.Request) -> web.Response:

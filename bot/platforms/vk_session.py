@@ -383,3 +383,10 @@ def addressed(method: EditMessageText | EditMessageReplyMarkup) -> tuple[int, in
     if method.chat_id is None or method.message_id is None:
         raise TelegramBadRequest(method=method, message="VK edits a message by chat_id and message_id")
     return int(method.chat_id), method.message_id
+
+
+def vk_session(bot: Bot) -> VkSession:
+    """The VK session behind a bot of the VK bridge."""
+    if not isinstance(bot.session, VkSession):
+        raise TypeError(f"a VK bot runs on a VkSession, not on {type(bot.session).__name__}")
+    return bot.session
