@@ -54,7 +54,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
-        f"{UNPACED_VK}: running_bot's VK bot does not space its calls at VK's 20 a second (the emulator "
+        f"{UNPACED_VK}: running_bot's VK bot does not pace its calls at VK's 20 a second (DELIVERY_VK_RATE=0; the emulator "
         "enforces no rate unless the test sets one): for tests of many presses that assert what they leave, not their pace",
     )
 
@@ -128,14 +128,17 @@ class RunningBot:
     """The production wiring (create_app + serve) in this event loop, on a clock the test can move
     forward (`running.clock.advance(...)`)."""
 
-    def __init__(self, settings: Settings, clock: ShiftedClock | None = None) -> None:
+    def __init__(self, settings: Settings, clock: ShiftedClock | None = None, vk_api_spacing: bool = False) -> None:
         self.settings = settings
         self.clock = clock or ShiftedClock()
+        self.vk_api_spacing = vk_api_spacing  # True for the tests of pacing: see unspace_vk_api
         self.app: App | None = None
 
     async def __aenter__(self) -> RunningBot:
         self.app = await create_app(self.settings, clock=self.clock)
         self.bots = self.app.bots
+        if not self.vk_api_spacing:
+            unspace_vk_api(self.bots)
         self.bot = self.bots.all()[0]
         self.stop = asyncio.Event()
         self.task = asyncio.create_task(serve(self.app, self.bots, self.stop))
@@ -159,13 +162,14 @@ class RunningBot:
 async def running_bot(request, emulator, database_url) -> AsyncIterator[RunningBot]:
     unpaced = request.node.get_closest_marker(UNPACED_VK) is not None
     async with RunningBot(make_settings(emulator, database_url, **(UNPACED_VK_SETTINGS if unpaced else {}))) as running:
-        if unpaced:
-            unpace_vk(running.bots)
         yield running
 
 
-def unpace_vk(bots: Bots) -> None:
-    """The VK bot calls as fast as the emulator answers: vk_api spaces its calls at 20 a second per
-    token on its own (VkApiGroup.RPS_DELAY), besides the bot's pacer (DELIVERY_VK_RATE)."""
+def unspace_vk_api(bots: Bots) -> None:
+    """vk_api sleeps to keep 50 ms between two calls of a token (VkApiGroup.RPS_DELAY), besides the
+    bot's own pacer (DELIVERY_VK_RATE, which allows VK's 20 calls in any second without spacing
+    them): a dialogue would wait 50 ms per call for nothing, the emulator enforcing no rate unless
+    the test sets one. The tests of pacing (RunningBot(vk_api_spacing=True) in tests/test_delivery.py
+    and tests/test_flood.py) and the bot processes keep it."""
     if bots.vk is not None:
         bots.vk.session.vk.RPS_DELAY = 0
