@@ -248,7 +248,7 @@ async def test_sigkill_mid_broadcast_then_restart_reaches_everyone_once(emulator
     recipients = 300 if emulator.platform == "telegram" else 1000
     parents = await add_parents(database, emulator, range(9101, 9101 + recipients))
     campaign_id = await broadcast(database, "Survives a crash")
-    limits = dict(DELIVERY_TELEGRAM_RATE="100", DELIVERY_VK_RATE="2", DELIVERY_LEASE_SECONDS="2")
+    limits = dict(DELIVERY_TELEGRAM_RATE="100", DELIVERY_VK_RATE="4", DELIVERY_LEASE_SECONDS="2")  # VK: 100 people a call, 10 calls in all
 
     process = await start_bot_process(emulator, tmp_path, **limits)
     await wait_for(lambda: sum(received(parent, "Survives a crash") for parent in parents) >= recipients // 3)
