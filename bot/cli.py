@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 
 from bot.config import LANGUAGES, ConfigError, load_settings
@@ -53,11 +55,13 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
-        from bot.demo import play
+        with uncollected_imports():
+            from bot.demo import play
 
         return await play(args.platform, args.language)
     if args.command == "try":
-        from bot.trial import play_by_hand
+        with uncollected_imports():
+            from bot.trial import play_by_hand
 
         return await play_by_hand(args.platform, args.role, args.language)
     settings = load_settings()
@@ -65,8 +69,9 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         settings.require_platform()
     # Everything that can be a configuration mistake is checked before aiogram is imported (seconds).
-    from bot.content import load_content
-    from bot.db.engine import open_database
+    with uncollected_imports():
+        from bot.content import load_content
+        from bot.db.engine import open_database
 
     content = load_content(settings.content_dir, settings.default_timezone)
     engine = await open_database(settings.database_url)
@@ -74,10 +79,32 @@ async def _dispatch(args: argparse.Namespace) -> int:
         await engine.dispose()
         print("database is up to date")
         return 0
-    from bot.app import run
+    with uncollected_imports():
+        from bot.app import run
 
     await run(settings, content, engine)
     return 0
+
+
+@contextmanager
+def uncollected_imports() -> Iterator[None]:
+    """Importing aiogram builds the schemas of some 700 pydantic models: a few hundred thousand
+    objects that live as long as the process, which the cyclic garbage collector would walk again
+    and again while they are built, and once more at the interpreter's exit (seconds of start-up,
+    most of a second at exit). So collection is off while importing, and what the imports built
+    is frozen, out of every later collection. Not in a process that has aiogram already (a test
+    calling main): nothing to gain there, and freezing its objects would keep its garbage."""
+    if "aiogram" in sys.modules:
+        yield
+        return
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
 
 
 def configure_logging(level: str, secrets: Iterable[str | None] = ()) -> None:

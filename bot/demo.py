@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from bot.channels import TELEGRAM, VK
 from bot.config import PROJECT_ROOT
 from bot.content import Choice, Content, load_content
 from bot.emulator.telegram import TelegramEmulator
 from bot.emulator.vk import VkEmulator
-from bot.platforms import TELEGRAM, VK
 
 BOT_NAME = "Vmeste"
 TELEGRAM_TOKEN = "100200300:DemoTokenThatOnlyTheLocalEmulatorKnows"

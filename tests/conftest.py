@@ -5,19 +5,26 @@ and fed over HTTP."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
-from aiogram.client.session.aiohttp import AiohttpSession
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import App, Bots, create_app, serve
-from bot.clock import ShiftedClock
-from bot.config import Settings, load_settings
-from tests.helpers import MigratedTemplates, throwaway_postgres
-from tests.messengers import Messenger, TelegramMessenger, VkMessenger
+from bot.cli import uncollected_imports
+
+with uncollected_imports():  # as the bot's process does: a second less per xdist worker, and cheaper collections after
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.app import App, Bots, create_app, serve
+    from bot.clock import ShiftedClock
+    from bot.config import PROJECT_ROOT, Settings, load_settings
+    from bot.content import Content, load_content
+    from tests.helpers import MigratedTemplates, throwaway_postgres
+    from tests.messengers import Messenger, TelegramMessenger, VkMessenger
 
 ADMIN_ID = 9000
 
@@ -54,9 +61,16 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
-        f"{UNPACED_VK}: running_bot's VK bot does not space its calls at VK's 20 a second (the emulator "
+        f"{UNPACED_VK}: running_bot's VK bot does not pace its calls at VK's 20 a second (DELIVERY_VK_RATE=0; the emulator "
         "enforces no rate unless the test sets one): for tests of many presses that assert what they leave, not their pace",
     )
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """-n auto: a worker more than the cores. Much of a test's time is waiting, not computing (sends
+    paced at a platform's rate, retries falling due, a broadcast's control tick): with one worker a
+    core, the cores idle for half the run."""
+    return len(os.sched_getaffinity(0)) + 1
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
@@ -128,14 +142,17 @@ class RunningBot:
     """The production wiring (create_app + serve) in this event loop, on a clock the test can move
     forward (`running.clock.advance(...)`)."""
 
-    def __init__(self, settings: Settings, clock: ShiftedClock | None = None) -> None:
+    def __init__(self, settings: Settings, clock: ShiftedClock | None = None, vk_api_spacing: bool = False) -> None:
         self.settings = settings
         self.clock = clock or ShiftedClock()
+        self.vk_api_spacing = vk_api_spacing  # True for the tests of pacing: see unspace_vk_api
         self.app: App | None = None
 
     async def __aenter__(self) -> RunningBot:
-        self.app = await create_app(self.settings, clock=self.clock)
+        self.app = await create_app(self.settings, content=shared_content(self.settings), clock=self.clock)
         self.bots = self.app.bots
+        if not self.vk_api_spacing:
+            unspace_vk_api(self.bots)
         self.bot = self.bots.all()[0]
         self.stop = asyncio.Event()
         self.task = asyncio.create_task(serve(self.app, self.bots, self.stop))
@@ -155,18 +172,32 @@ class RunningBot:
         return self.app.sessionmaker
 
 
+def shared_content(settings: Settings) -> Content | None:
+    """The project's own content, loaded once per worker rather than by every bot a test starts
+    (30 ms of parsing and checking each time); a test's own CONTENT_DIR is left to create_app."""
+    if Path(settings.content_dir).resolve() != (PROJECT_ROOT / "content").resolve():
+        return None
+    return _content(settings.default_timezone)
+
+
+@functools.cache
+def _content(timezone: str) -> Content:
+    return load_content(PROJECT_ROOT / "content", timezone)
+
+
 @pytest.fixture
 async def running_bot(request, emulator, database_url) -> AsyncIterator[RunningBot]:
     unpaced = request.node.get_closest_marker(UNPACED_VK) is not None
     async with RunningBot(make_settings(emulator, database_url, **(UNPACED_VK_SETTINGS if unpaced else {}))) as running:
-        if unpaced:
-            unpace_vk(running.bots)
         yield running
 
 
-def unpace_vk(bots: Bots) -> None:
-    """The VK bot calls as fast as the emulator answers: vk_api spaces its calls at 20 a second per
-    token on its own (VkApiGroup.RPS_DELAY), besides the bot's pacer (DELIVERY_VK_RATE)."""
+def unspace_vk_api(bots: Bots) -> None:
+    """vk_api sleeps to keep 50 ms between two calls of a token (VkApiGroup.RPS_DELAY), besides the
+    bot's own pacer (DELIVERY_VK_RATE, which allows VK's 20 calls in any second without spacing
+    them): a dialogue would wait 50 ms per call for nothing, the emulator enforcing no rate unless
+    the test sets one. The tests of pacing (RunningBot(vk_api_spacing=True) in tests/test_delivery.py
+    and tests/test_flood.py) and the bot processes keep it."""
     if bots.vk is not None:
         bots.vk.session.vk.RPS_DELAY = 0
 

@@ -70,7 +70,7 @@ def received(user, text: str) -> int:
 
 
 async def test_faults_lose_nothing_and_blocked_users_are_recorded(emulator, database_url):
-    async with RunningBot(make_settings(emulator, database_url, **FAST_RETRIES)) as running:
+    async with RunningBot(make_settings(emulator, database_url, **FAST_RETRIES), vk_api_spacing=True) as running:
         parents = await add_parents(running, emulator, range(5001, 5031))
         emulator.block(parents[3])
         emulator.fail_sends("rate")
@@ -93,7 +93,7 @@ async def test_faults_lose_nothing_and_blocked_users_are_recorded(emulator, data
 
 
 async def test_unreachable_people_drop_out_until_they_write_again(emulator, database_url):
-    async with RunningBot(make_settings(emulator, database_url, **FAST_RETRIES)) as running:
+    async with RunningBot(make_settings(emulator, database_url, **FAST_RETRIES), vk_api_spacing=True) as running:
         parents = await add_parents(running, emulator, range(5101, 5104))
         emulator.block(parents[0])
         first = await finished(running, await broadcast(running, "First"))
@@ -111,7 +111,7 @@ async def test_unreachable_people_drop_out_until_they_write_again(emulator, data
 
 
 async def test_a_parent_who_blocks_the_bot_drops_out_at_once_and_is_back_after_unblocking(emulator, database_url):
-    async with RunningBot(make_settings(emulator, database_url, **FAST_RETRIES)) as running:
+    async with RunningBot(make_settings(emulator, database_url, **FAST_RETRIES), vk_api_spacing=True) as running:
         parents = await add_parents(running, emulator, range(5201, 5204))
         emulator.user_blocks_bot(parents[0])
         await emulator.settle()
@@ -129,7 +129,7 @@ async def test_limits_hold_without_a_single_429(emulator, database_url):
     limit = 20 if emulator.platform == "telegram" else 4
     settings = make_settings(emulator, database_url, DELIVERY_TELEGRAM_RATE=str(limit), DELIVERY_VK_RATE=str(limit))
     recipients = 60 if emulator.platform == "telegram" else 450
-    async with RunningBot(settings) as running:
+    async with RunningBot(settings, vk_api_spacing=True) as running:
         emulator.limit_rate(limit)
         parents = await add_parents(running, emulator, range(6001, 6001 + recipients))
         started = time.monotonic()
@@ -169,7 +169,7 @@ async def test_replies_and_a_broadcast_share_the_vk_tokens_limit(database_url):
     during a broadcast (and the long poll's server) wait for the same pacer as the broadcast."""
     vk = VkMessenger()
     await vk.start()
-    async with RunningBot(make_settings(vk, database_url, DELIVERY_VK_RATE="2")) as running:
+    async with RunningBot(make_settings(vk, database_url, DELIVERY_VK_RATE="2"), vk_api_spacing=True) as running:
         vk.limit_rate(2)
         parents = await add_parents(running, vk, range(6501, 6651))
         campaign_id = await broadcast(running, "Shared limit")
@@ -213,7 +213,7 @@ async def test_a_cancelled_vk_call_counts_until_its_thread_is_done():
 
 async def test_cancel_stops_a_running_broadcast(emulator, database_url):
     settings = make_settings(emulator, database_url, DELIVERY_TELEGRAM_RATE="10", DELIVERY_VK_RATE="1")
-    async with RunningBot(settings) as running:
+    async with RunningBot(settings, vk_api_spacing=True) as running:
         recipients = 40 if emulator.platform == "telegram" else 600
         await add_parents(running, emulator, range(7001, 7001 + recipients))
         campaign_id = await broadcast(running, "Long one")
@@ -248,7 +248,7 @@ async def test_sigkill_mid_broadcast_then_restart_reaches_everyone_once(emulator
     recipients = 300 if emulator.platform == "telegram" else 1000
     parents = await add_parents(database, emulator, range(9101, 9101 + recipients))
     campaign_id = await broadcast(database, "Survives a crash")
-    limits = dict(DELIVERY_TELEGRAM_RATE="100", DELIVERY_VK_RATE="2", DELIVERY_LEASE_SECONDS="2")
+    limits = dict(DELIVERY_TELEGRAM_RATE="100", DELIVERY_VK_RATE="4", DELIVERY_LEASE_SECONDS="2")  # VK: 100 people a call, 10 calls in all
 
     process = await start_bot_process(emulator, tmp_path, **limits)
     await wait_for(lambda: sum(received(parent, "Survives a crash") for parent in parents) >= recipients // 3)

@@ -21,7 +21,7 @@ DEFAULT_LIMIT = {name.upper(): str(Settings.model_fields[name].default) for name
 
 async def test_a_flooding_user_does_not_slow_the_others(emulator, database_url, caplog):
     caplog.set_level(logging.INFO)
-    async with RunningBot(make_settings(emulator, database_url, **DEFAULT_LIMIT)) as running:
+    async with RunningBot(make_settings(emulator, database_url, **DEFAULT_LIMIT), vk_api_spacing=True) as running:
         flooder, other = emulator.user(7001, language_code="en"), emulator.user(7002, language_code="en")
         await register(emulator, flooder)
         emulator.limit_rate(PLATFORM_RATE[emulator.platform])
@@ -53,7 +53,7 @@ async def test_a_flooding_user_does_not_slow_the_others(emulator, database_url, 
 
 
 async def test_button_mashing_gets_one_pop_up(emulator, database_url):
-    async with RunningBot(make_settings(emulator, database_url, FLOOD_MESSAGES="3", FLOOD_SECONDS="60")):
+    async with RunningBot(make_settings(emulator, database_url, FLOOD_MESSAGES="3", FLOOD_SECONDS="60"), vk_api_spacing=True):
         parent = emulator.user(7003, language_code="en")
         await step(emulator, lambda: parent.send("/start"))  # one of the three
         for _ in range(10):

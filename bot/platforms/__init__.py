@@ -9,7 +9,6 @@ import traceback
 from collections import defaultdict
 from collections.abc import Awaitable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -18,25 +17,12 @@ from aiogram.client.default import Default
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import Update
 
+from bot.channels import TELEGRAM as TELEGRAM  # re-exported: where handlers and adapters look
+from bot.channels import VK as VK
+from bot.channels import Channel
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Channel:
-    """What a handler may need to know about the messenger an update came from."""
-
-    name: str  # the `platform` stored with accounts and events
-    chat_link: str  # format with username
-    start_link: str  # format with username and payload
-
-    async def link_to_bot(self, bot: Bot, payload: str = "") -> str:
-        username = (await bot.me()).username
-        return self.start_link.format(username=username, payload=payload) if payload else self.chat_link.format(username=username)
-
-
-TELEGRAM = Channel("telegram", "https://t.me/{username}", "https://t.me/{username}?start={payload}")
-VK = Channel("vk", "https://vk.me/{username}", "https://vk.me/{username}?ref={payload}")
 
 
 class UpdatesInFlight:
