@@ -105,8 +105,8 @@ def in_own_loop(coroutine) -> None:
 
 @pytest.fixture
 async def database_url(request, tmp_path, migrated_templates) -> AsyncIterator[str]:
-    """A database of its own for the test, migrated to head (a copy of this process's template)
-    unless the test is marked fresh_database."""
+    """A database for the test alone, migrated to head and empty (tests.helpers.MigratedTemplates),
+    or not migrated at all when the test is marked fresh_database."""
     fresh = request.node.get_closest_marker(FRESH_DATABASE) is not None
     if request.param == "sqlite":
         path = tmp_path / "vmeste.db"
@@ -117,8 +117,10 @@ async def database_url(request, tmp_path, migrated_templates) -> AsyncIterator[s
     server = os.environ.get("TEST_DATABASE_URL")
     if not server:
         pytest.skip("TEST_DATABASE_URL is not set")
-    template = None if fresh else await migrated_templates.postgres_template(server)
-    async with throwaway_postgres(server, template=template) as url:
+    if not fresh:
+        yield await migrated_templates.postgres_emptied(server)
+        return
+    async with throwaway_postgres(server) as url:
         yield url
 
 

@@ -51,13 +51,11 @@ async def count(session, model, *where) -> int:
 
 
 class throwaway_postgres:
-    """A new database on a PostgreSQL server (any URL to it), dropped afterwards: empty, or a copy
-    of `template` (a database nobody is connected to)."""
+    """A new, empty database on a PostgreSQL server (any URL to it), dropped afterwards."""
 
-    def __init__(self, server_url: str, template: str | None = None, prefix: str = "vmeste_test") -> None:
+    def __init__(self, server_url: str, prefix: str = "vmeste_test") -> None:
         self.server = make_url(async_database_url(server_url))
         self.name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-        self.template = template
 
     async def _admin(self, statement: str) -> None:
         engine = create_async_engine(self.server, isolation_level="AUTOCOMMIT")
@@ -70,8 +68,7 @@ class throwaway_postgres:
         return self.server.set(database=self.name).render_as_string(hide_password=False)
 
     async def __aenter__(self) -> str:
-        copy = f' TEMPLATE "{self.template}"' if self.template else ""
-        await self._admin(f'CREATE DATABASE "{self.name}"{copy}')
+        await self._admin(f'CREATE DATABASE "{self.name}"')
         return self.url
 
     async def __aexit__(self, *exc) -> None:
@@ -79,8 +76,9 @@ class throwaway_postgres:
 
 
 class MigratedTemplates:
-    """The schema at head, migrated once per test process (each xdist worker has its own) and
-    copied for every test: a SQLite file, and a PostgreSQL template database when asked for."""
+    """The schema at head, migrated once per test process (each xdist worker has its own): a SQLite
+    file copied for every test, and a PostgreSQL database emptied for every test (creating and
+    dropping a database costs about 0.9 s; emptying its tables about 30 ms)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -94,20 +92,34 @@ class MigratedTemplates:
             self._sqlite = template
         shutil.copyfile(self._sqlite, path)
 
-    async def postgres_template(self, server_url: str) -> str:
+    async def postgres_emptied(self, server_url: str) -> str:
+        """This process's PostgreSQL database at head, every table empty and every id sequence
+        back at 1, as a freshly migrated one."""
         if self._postgres is None:
-            template = throwaway_postgres(server_url, prefix="vmeste_template")
-            await template.__aenter__()
-            await migrate(template.url)
-            self._postgres = template
-        return self._postgres.name
+            database = throwaway_postgres(server_url)
+            await database.__aenter__()
+            await migrate(database.url)
+            self._postgres = database
+        else:
+            await empty_tables(self._postgres.url)
+        return self._postgres.url
 
     async def drop(self) -> None:
         if self._postgres is not None:
             await self._postgres.__aexit__(None, None, None)
 
 
+async def empty_tables(database_url: str) -> None:
+    engine = create_async_engine(async_database_url(database_url))
+    async with engine.begin() as connection:
+        await connection.execute(text("SET LOCAL lock_timeout = '10s'"))  # a test's connection left open fails loudly, not forever
+        found = await connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))
+        tables = ", ".join(f'"{table}"' for table in found.scalars())
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
 async def migrate(database_url: str) -> None:
     engine = create_engine(database_url)
     await upgrade(engine)
-    await engine.dispose()  # SQLite: folds the WAL into the file; PostgreSQL: a template must have no connections
+    await engine.dispose()  # SQLite: folds the WAL into the file, so a copy of the file is whole
