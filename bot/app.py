@@ -96,8 +96,8 @@ def build_dispatcher(
     if settings.flood_messages:  # before the database session: a dropped update costs no database work
         dispatcher.update.outer_middleware(FloodGate(MemoryFloodLimiter(settings.flood_messages, settings.flood_seconds)))
     dispatcher.update.outer_middleware(DatabaseSessionMiddleware(sessionmaker, clock))
+    dispatcher.update.outer_middleware(IdentityMiddleware(content, settings, storage))  # reads the FSM state too when it can
     dispatcher.update.outer_middleware(build_middleware(storage))
-    dispatcher.update.outer_middleware(IdentityMiddleware(content, settings))
     dispatcher.update.outer_middleware(flood_notice)  # after the identity: the notice speaks the person's language
     dispatcher.shutdown.register(flood_notice.close)
     dispatcher.include_routers(*build_routers())
