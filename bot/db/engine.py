@@ -77,6 +77,7 @@ def create_engine(database_url: str) -> AsyncEngine:
     event.listen(engine.sync_engine, "reset", _rollback_if_open)
     dialect = engine.sync_engine.dialect
     dialect.do_commit = _unless_idle(dialect.do_commit)
+    dialect.do_rollback = _unless_idle(dialect.do_rollback)  # a read-only session closed without a commit
     OneWriter(BUSY_SECONDS).attach(engine)
     return engine
 
@@ -84,15 +85,15 @@ def create_engine(database_url: str) -> AsyncEngine:
 SQLITE_POOL_SIZE = 15
 
 
-def _unless_idle(commit: Callable[[Any], None]) -> Callable[[Any], None]:
-    """sqlite3 commits nothing outside a transaction (reads run outside one); aiosqlite would still
-    make the thread round trip to find that out."""
+def _unless_idle(end: Callable[[Any], None]) -> Callable[[Any], None]:
+    """sqlite3 commits (or rolls back) nothing outside a transaction (reads run outside one);
+    aiosqlite would still make the thread round trip to find that out."""
 
-    def commit_if_open(dbapi_connection: Any) -> None:
+    def end_if_open(dbapi_connection: Any) -> None:
         if _dbapi(dbapi_connection).driver_connection.in_transaction:
-            commit(dbapi_connection)
+            end(dbapi_connection)
 
-    return commit_if_open
+    return end_if_open
 
 
 def _rollback_if_open(dbapi_connection, _record, _reset_state) -> None:
