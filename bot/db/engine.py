@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import sqlalchemy
 from sqlalchemy import event
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor, AsyncAdapt_aiosqlite_dbapi
 from sqlalchemy.engine import make_url
@@ -69,9 +70,10 @@ def create_engine(database_url: str) -> AsyncEngine:
     # as they come back (the default 5 + 10) opened a new thread and connection for one update in
     # ten under load. The same 15, kept. The reset on return rolls back only an open transaction
     # (a thread round trip otherwise, after every commit).
+    one_trip = {"module": OneTripDBAPI(aiosqlite, sqlite3)} if ONE_TRIP_SUPPORTED else {}
     engine = create_async_engine(
-        url, module=OneTripDBAPI(aiosqlite, sqlite3), connect_args={"timeout": BUSY_SECONDS}, hide_parameters=True,
-        pool_size=SQLITE_POOL_SIZE, max_overflow=0, pool_reset_on_return=None,
+        url, connect_args={"timeout": BUSY_SECONDS}, hide_parameters=True, pool_size=SQLITE_POOL_SIZE, max_overflow=0, pool_reset_on_return=None,
+        **one_trip,
     )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     event.listen(engine.sync_engine, "reset", _rollback_if_open)
@@ -236,6 +238,11 @@ def _statement(connection: aiosqlite.Connection, operation: Any, parameters: Any
         return description, rows, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
+
+
+# OneTripCursor stands on SQLAlchemy 2.1's asyncio cursor adapter (its slots and error handling)
+# and aiosqlite's Connection._execute; on older versions the stock cursor is used.
+ONE_TRIP_SUPPORTED = tuple(int(part) for part in sqlalchemy.__version__.split(".")[:2]) >= (2, 1) and hasattr(aiosqlite.Connection, "_execute")
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
