@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiogram import Dispatcher  # noqa: E402
 from aiogram.types import Message  # noqa: E402
 
-from bot.app import create_app, serve  # noqa: E402
+from bot.app import create_app, freeze_startup_heap, serve  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.emulator.telegram import TelegramEmulator  # noqa: E402
 from bot.platforms import telegram  # noqa: E402
@@ -166,6 +166,7 @@ async def seed_parents(settings, user_ids: list[int]) -> None:
 @contextlib.asynccontextmanager
 async def real_bot(settings):
     app = await create_app(settings)
+    freeze_startup_heap()  # as bot.app.run does
     stop = asyncio.Event()
     task = asyncio.create_task(serve(app, app.bots, stop))
     try:
@@ -195,16 +196,42 @@ async def echo_bot(settings):
         await bot.session.close()
 
 
+class CollectorTime:
+    """The time the garbage collector takes, per generation, while installed (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.seconds = [0.0, 0.0, 0.0]
+        self.started = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+        else:
+            self.seconds[info["generation"]] += time.perf_counter() - self.started
+
+    @contextlib.contextmanager
+    def installed(self):
+        gc.callbacks.append(self)
+        try:
+            yield self
+        finally:
+            gc.callbacks.remove(self)
+
+
 async def timed_burst(emulator: EmulatorProcess, bot, count: int, text: str) -> dict:
     async with bot:
         await emulator.burst(min(WARM_UP, count), text)
         gc.collect()
+        collector = CollectorTime()
         profile = cProfile.Profile() if PROFILE else None
         if profile:
             profile.enable()
         cpu = time.process_time()
-        figures = await emulator.burst(count, text)
+        with collector.installed():
+            figures = await emulator.burst(count, text)
         figures["cpu_ms_per_update"] = 1000 * (time.process_time() - cpu) / count
+        figures["gc_ms_per_update"] = 1000 * sum(collector.seconds) / count
+        log(f"gc seconds by generation {collector.seconds}")
         if profile:
             profile.disable()
             profile.dump_stats(f"{PROFILE}.{text.strip('/')}")

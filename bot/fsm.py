@@ -3,7 +3,9 @@ Redis when REDIS_URL is set. Every key names the platform: a Telegram user 123 a
 are two people, which aiogram's own key (bot, chat, user) would merge.
 
 The state is read once per update (one primary-key read, or one Redis GET), by
-ConversationMiddleware, which runs after the update's database session is open: the table storage
+ConversationMiddleware, which runs after the update's database session is open; in a registered
+person's private chat the table's row is read in the identity's statement instead (`KnownState`),
+which costs no statement of its own. The table storage
 reads and writes through that session, so a state change commits with the update's other rows,
 and on SQLite it never waits for the write lock the update itself holds. Outside an update (a
 scheduler job, a test) the table storage uses a session of its own.
@@ -24,6 +26,7 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import DEFAULT_DESTINY, BaseStorage, KeyBuilder, StateType, StorageKey
 from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.types import TelegramObject
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import ConfigError
@@ -55,19 +58,64 @@ def conversation(storage: BaseStorage, platform: str, bot_id: int, chat_id: int,
     return FSMContext(storage, PlatformKey(bot_id=bot_id, chat_id=chat_id, user_id=user_id, platform=platform))
 
 
+KNOWN_STATE = "known_state"  # in the middleware data: a KnownState
+
+
+@dataclass(frozen=True)
+class KnownState:
+    """The state of the update's conversation, read by an earlier middleware in the update's session."""
+
+    row_key: tuple[str, int, int, int, str]
+    state: str | None
+
+
+# The state, as a column of another query in the update's session (the identity's):
+# `state_row_parameters` fills it in.
+STATE_COLUMN = (
+    select(ConversationState.state)
+    .where(
+        ConversationState.platform == bindparam("state_platform"),
+        ConversationState.user_id == bindparam("state_user_id"),
+        ConversationState.chat_id == bindparam("state_chat_id"),
+        ConversationState.thread_id == bindparam("state_thread_id"),
+        ConversationState.destiny == bindparam("state_destiny"),
+    )
+    .scalar_subquery()
+)
+
+
+def state_row_key(storage: BaseStorage, data: dict[str, Any]) -> tuple[str, int, int, int, str] | None:
+    """The table row the update's conversation state is in (None: not kept in the table, or no conversation)."""
+    context = data.get("event_context")
+    if not isinstance(storage, DatabaseStorage) or context is None or context.chat_id is None or context.user_id is None:
+        return None
+    return data["platform"], context.user_id, context.chat_id, context.thread_id or 0, DEFAULT_DESTINY
+
+
+def state_row_parameters(row_key: tuple[str, int, int, int, str]) -> dict[str, Any]:
+    platform, user_id, chat_id, thread_id, destiny = row_key
+    return {"state_platform": platform, "state_user_id": user_id, "state_chat_id": chat_id, "state_thread_id": thread_id, "state_destiny": destiny}
+
+
 class ConversationMiddleware(FSMContextMiddleware):
     """aiogram's FSM middleware with the platform in the key and the update's session in reach of
-    the storage. Registered after DatabaseSessionMiddleware (data["platform"], data["session"])."""
+    the storage. Registered after DatabaseSessionMiddleware (data["platform"], data["session"]) and
+    IdentityMiddleware, whose statement may have read the state already (KNOWN_STATE)."""
 
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], event: TelegramObject, data: dict[str, Any]) -> Any:
         data["fsm_storage"] = self.storage
+        known: KnownState | None = data.pop(KNOWN_STATE, None)
         with bound(data.get("session")):
             context = self.resolve_event_context(data["bot"], data)
             if context is None:
                 return await handler(event, data)
             state = FSMContext(self.storage, PlatformKey(**vars(context.key), platform=data["platform"]))
             async with self.events_isolation.lock(key=state.key):
-                data.update(state=state, raw_state=await state.get_state())
+                if known is not None and isinstance(self.storage, DatabaseStorage) and known.row_key == self.storage.primary_key(state.key):
+                    raw_state = known.state
+                else:
+                    raw_state = await state.get_state()
+                data.update(state=state, raw_state=raw_state)
                 return await handler(event, data)
 
 

@@ -7,14 +7,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
 from bot.content import Content
+from bot.db.models import Account
 from bot.filters import in_private_chat
-from bot.services.people import RoleName, find_account, grant_role
+from bot.fsm import KNOWN_STATE, STATE_COLUMN, KnownState, state_row_key, state_row_parameters
+from bot.services.people import ACCOUNT_WITH_ROLES, RoleName, find_account, grant_role
 from bot.services.updates import UPDATE_CLAIM, ClaimState, HandledIds, RecentUpdates, UpdateClaim, UpdateKey, UpdateSession, latest_processed
 
 Handler = Callable[[Update, dict[str, Any]], Awaitable[Any]]
@@ -94,20 +97,25 @@ async def end_read_transaction(session: AsyncSession) -> None:
         await session.commit()  # nothing to write: expire_on_commit=False keeps the loaded rows
 
 
+IDENTITY_AND_STATE = ACCOUNT_WITH_ROLES.add_columns(STATE_COLUMN)
+
+
 class IdentityMiddleware(BaseMiddleware):
     """Finds the account and person behind the update and the language to answer in. Only in the
     person's private chat with the bot (bot.filters.chat_kind): group traffic reaches no personal
-    feature, so it costs no lookup (the group tier looks a writer up in the rare case it answers)."""
+    feature, so it costs no lookup (the group tier looks a writer up in the rare case it answers).
+    With the conversation state kept in the database, the same statement reads it (bot.fsm.KnownState)."""
 
-    def __init__(self, content: Content, settings: Settings) -> None:
+    def __init__(self, content: Content, settings: Settings, storage: BaseStorage | None = None) -> None:
         self.content = content
         self.settings = settings
+        self.storage = storage
 
     async def __call__(self, handler: Handler, update: Update, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         platform, session = data["platform"], data["session"]
         private = in_private_chat(data.get("event_chat"), user)
-        account = await find_account(session, platform, user.id) if user and private else None
+        account = await self.find(session, platform, user.id, data) if user and private else None
         person = account.person if account else None
         if account is not None and account.unreachable_since is not None:
             account.unreachable_since = None  # they wrote again: broadcasts reach them again
@@ -117,6 +125,18 @@ class IdentityMiddleware(BaseMiddleware):
         await end_read_transaction(session)
         data.update(account=account, person=person, l10n=self.content.texts[language])
         return await handler(update, data)
+
+    async def find(self, session: AsyncSession, platform: str, user_id: int, data: dict[str, Any]) -> Account | None:
+        row_key = state_row_key(self.storage, data) if self.storage is not None else None
+        if row_key is None:
+            return await find_account(session, platform, user_id)
+        parameters = {"platform": platform, "external_id": user_id, **state_row_parameters(row_key)}
+        found = (await session.execute(IDENTITY_AND_STATE, parameters)).unique().one_or_none()
+        if found is None:
+            return None
+        account, state = found
+        data[KNOWN_STATE] = KnownState(row_key, state)
+        return account
 
     def guess_language(self, user: User | None) -> str:
         code = (user.language_code or "").lower()[:2] if user else ""

@@ -20,7 +20,10 @@ def private_tier() -> Router:
     tier = Router(name="private")
     tier.message.filter(InPrivateChat())
     tier.callback_query.filter(InPrivateChat())
-    features = [onboarding, linking, invites, staff, menu, broadcasts]
+    # The menu first: most presses and commands are its, and each router before it costs a pass
+    # through its filters. The features match disjoint commands and callback data, so the order
+    # decides only the cost (states: the broadcasts' answers let commands through).
+    features = [menu, onboarding, linking, invites, staff, broadcasts]
     tier.include_routers(*(feature.build_router() for feature in features), fallback.build_private_router())  # the fallback last
     return tier
 

@@ -6,7 +6,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.storage.base import BaseStorage
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,13 +66,27 @@ def build_router() -> Router:
 def menu_screen(person: Person, l10n: Texts, note: str = "") -> tuple[str, InlineKeyboardMarkup]:
     """The menu; `note` (already localised) goes above it, e.g. a confirmation."""
     actor = Actor.of(person)  # as the roles are now: this update may have just given one
-    builder = InlineKeyboardBuilder()
-    for action, key, needs in MENU_ITEMS:
-        if may(actor, needs):
-            builder.button(text=l10n(key), callback_data=MenuAction(action=action))
-    builder.adjust(1)
+    shown = tuple(action for action, _key, needs in MENU_ITEMS if may(actor, needs))
     title = l10n("menu.title", roles=roles_label(person, l10n))
-    return (f"{note}\n\n{title}" if note else title), builder.as_markup()
+    return (f"{note}\n\n{title}" if note else title), menu_keyboard(l10n, shown)
+
+
+# The keyboard of each list of (screen, button text). Built once: a builder deep-copies its
+# buttons on every export, which cost more than the rest of the menu; the markup is frozen, so it
+# can be shared. Keyed by the texts themselves, so another language or content gets its own.
+_MENU_KEYBOARDS: dict[tuple[tuple[Screen, str], ...], InlineKeyboardMarkup] = {}
+MENU_KEYBOARDS_KEPT = 256
+MENU_KEYS = {action: key for action, key, _needs in MENU_ITEMS}
+
+
+def menu_keyboard(l10n: Texts, shown: tuple[Screen, ...]) -> InlineKeyboardMarkup:
+    buttons = tuple((action, l10n(MENU_KEYS[action])) for action in shown)
+    if (markup := _MENU_KEYBOARDS.get(buttons)) is None:
+        if len(_MENU_KEYBOARDS) >= MENU_KEYBOARDS_KEPT:
+            _MENU_KEYBOARDS.clear()
+        rows = [[InlineKeyboardButton(text=text, callback_data=MenuAction(action=action).pack())] for action, text in buttons]
+        markup = _MENU_KEYBOARDS[buttons] = InlineKeyboardMarkup(inline_keyboard=rows)
+    return markup
 
 
 def roles_label(person: Person, l10n: Texts) -> str:

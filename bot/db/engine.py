@@ -5,12 +5,17 @@ A failed statement's message never shows its parameters (platform ids): hide_par
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
+import sqlalchemy
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor, AsyncAdapt_aiosqlite_dbapi
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -65,13 +70,16 @@ def create_engine(database_url: str) -> AsyncEngine:
     # as they come back (the default 5 + 10) opened a new thread and connection for one update in
     # ten under load. The same 15, kept. The reset on return rolls back only an open transaction
     # (a thread round trip otherwise, after every commit).
+    one_trip = {"module": OneTripDBAPI(aiosqlite, sqlite3)} if ONE_TRIP_SUPPORTED else {}
     engine = create_async_engine(
-        url, connect_args={"timeout": BUSY_SECONDS}, hide_parameters=True, pool_size=SQLITE_POOL_SIZE, max_overflow=0, pool_reset_on_return=None
+        url, connect_args={"timeout": BUSY_SECONDS}, hide_parameters=True, pool_size=SQLITE_POOL_SIZE, max_overflow=0, pool_reset_on_return=None,
+        **one_trip,
     )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     event.listen(engine.sync_engine, "reset", _rollback_if_open)
     dialect = engine.sync_engine.dialect
     dialect.do_commit = _unless_idle(dialect.do_commit)
+    dialect.do_rollback = _unless_idle(dialect.do_rollback)  # a read-only session closed without a commit
     OneWriter(BUSY_SECONDS).attach(engine)
     return engine
 
@@ -79,15 +87,15 @@ def create_engine(database_url: str) -> AsyncEngine:
 SQLITE_POOL_SIZE = 15
 
 
-def _unless_idle(commit: Callable[[Any], None]) -> Callable[[Any], None]:
-    """sqlite3 commits nothing outside a transaction (reads run outside one); aiosqlite would still
-    make the thread round trip to find that out."""
+def _unless_idle(end: Callable[[Any], None]) -> Callable[[Any], None]:
+    """sqlite3 commits (or rolls back) nothing outside a transaction (reads run outside one);
+    aiosqlite would still make the thread round trip to find that out."""
 
-    def commit_if_open(dbapi_connection: Any) -> None:
+    def end_if_open(dbapi_connection: Any) -> None:
         if _dbapi(dbapi_connection).driver_connection.in_transaction:
-            commit(dbapi_connection)
+            end(dbapi_connection)
 
-    return commit_if_open
+    return end_if_open
 
 
 def _rollback_if_open(dbapi_connection, _record, _reset_state) -> None:
@@ -152,6 +160,101 @@ class OneWriter:
 def _dbapi(connection: Any) -> Any:
     """The driver-level connection behind a pool's proxy (or the connection itself)."""
     return getattr(connection, "dbapi_connection", connection)
+
+
+class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+    """A statement in one trip to the connection's thread. SQLAlchemy's aiosqlite cursor makes four
+    (open a cursor, execute, fetch the rows, close), and each trip wakes that thread and hands the
+    GIL over and back: under load those hand-overs cost more than the statements. Here the thread
+    runs the four steps at once and sends back the rows, description, row count and last row id."""
+
+    __slots__ = ("_description", "_rowcount", "_lastrowid", "_arraysize")
+
+    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # no aiosqlite cursor: the thread opens and closes its own
+        self._soft_closed_memoized = {}
+        self._rows = collections.deque()
+        self._description, self._rowcount, self._lastrowid, self._arraysize = None, -1, None, 1
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> Any:
+        return self._lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
+
+    async def _async_soft_close(self) -> None:
+        pass  # the rows are here already, the thread's cursor closed
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    def execute(self, operation: Any, parameters: Any = None) -> None:
+        self._run(operation, parameters, many=False)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> None:
+        self._run(operation, seq_of_parameters, many=True)
+
+    def _run(self, operation: Any, parameters: Any, many: bool) -> None:
+        try:
+            await_(self._in_thread(operation, parameters, many))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    async def _in_thread(self, operation: Any, parameters: Any, many: bool) -> None:
+        async with self._adapt_connection._execute_mutex:
+            outcome = await self._connection._execute(_statement, self._connection, operation, parameters, many)
+        self._description, rows, self._rowcount, self._lastrowid = outcome
+        self._rows = collections.deque(rows)
+
+
+def _statement(connection: aiosqlite.Connection, operation: Any, parameters: Any, many: bool) -> tuple[Any, list[Any], int, Any]:
+    """In the connection's thread: the whole of a statement."""
+    cursor = connection._conn.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else []
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+# OneTripCursor stands on SQLAlchemy 2.1's asyncio cursor adapter (its slots and error handling)
+# and aiosqlite's Connection._execute; on older versions the stock cursor is used.
+ONE_TRIP_SUPPORTED = tuple(int(part) for part in sqlalchemy.__version__.split(".")[:2]) >= (2, 1) and hasattr(aiosqlite.Connection, "_execute")
+
+
+class OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = OneTripCursor
+
+
+class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """SQLAlchemy's aiosqlite module, its connections making OneTripCursors."""
+
+    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
+        return OneTripConnection(self, super().connect(*arg, **kw)._connection)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
