@@ -35,20 +35,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import func, insert, select
 
-from bot.app import create_app  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.db.models import Account, Campaign, OutboxMessage, Person, Role, as_utc, utcnow  # noqa: E402
-from bot.delivery.engine import DeliveryEngine  # noqa: E402
-from bot.delivery.outbox import OPEN  # noqa: E402
-from bot.emulator.telegram import TelegramEmulator  # noqa: E402
-from tests.helpers import throwaway_postgres  # noqa: E402
+from bot.app import create_app
+from bot.config import load_settings
+from bot.db.models import Account, Campaign, OutboxMessage, Person, Role, as_utc, utcnow
+from bot.delivery.engine import DeliveryEngine
+from bot.delivery.outbox import OPEN
+from bot.emulator.telegram import TelegramEmulator
+from tests.helpers import throwaway_postgres
 
 TOKEN = "123456789:AAEmulatorTokenForTheVmesteTestSuite"
 TEXT = "Tomorrow's webinar starts at <b>18:00</b>"
 UNLIMITED_IDS, LIMITED_IDS = 1_000_000, 2_000_000
 WARM_UP = 200
+CAMPAIGN_TIMEOUT = 600  # seconds for one outbox run
 
 
 def log(message: str) -> None:
@@ -89,8 +90,7 @@ async def serve_emulator(conn, user_ids: range, limit: int) -> None:
     gc.freeze()
     gc.disable()
     conn.send(await emulator.start())
-    while not conn.poll():
-        await asyncio.sleep(0.05)
+    await asyncio.to_thread(conn.poll, None)  # a thread waits for the "stop" (a pipe is not awaitable)
     conn.recv()
     times = emulator.send_times
     span_rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
@@ -133,12 +133,12 @@ async def seed_parents(sessionmaker, user_ids: range, district: str) -> None:
         people = [{"language": "en", "district": district} for _ in user_ids]
         person_ids = (await session.scalars(insert(Person).returning(Person.id, sort_by_parameter_order=True), people)).all()
         await session.execute(insert(Role), [{"person_id": person_id, "role": "parent"} for person_id in person_ids])
-        accounts = [{"person_id": person_id, "platform": "telegram", "external_id": user_id} for person_id, user_id in zip(person_ids, user_ids)]
+        accounts = [{"person_id": person_id, "platform": "telegram", "external_id": user_id} for person_id, user_id in zip(person_ids, user_ids, strict=True)]
         await session.execute(insert(Account), accounts)
         await session.commit()
 
 
-async def outbox_run(sessionmaker, engine: DeliveryEngine, district: str, timeout: float = 600) -> tuple[float, dict[str, int], float]:
+async def outbox_run(sessionmaker, engine: DeliveryEngine, district: str) -> tuple[float, dict[str, int], float]:
     """Seconds from committing a campaign until the last outcome was written (its rows' latest
     sent_at), the rows by status, and the seconds until the engine started the campaign."""
     async with sessionmaker() as session:
@@ -158,8 +158,8 @@ async def outbox_run(sessionmaker, engine: DeliveryEngine, district: str, timeou
         # the engine marks the campaign "sending" in the transaction that fills its outbox
         if status != "scheduled" and left == 0:
             break
-        if time.perf_counter() - started > timeout:
-            raise TimeoutError(f"campaign {campaign.id} still {status} after {timeout} s, {left} rows open")
+        if time.perf_counter() - started > CAMPAIGN_TIMEOUT:
+            raise TimeoutError(f"campaign {campaign.id} still {status} after {CAMPAIGN_TIMEOUT} s, {left} rows open")
     async with sessionmaker() as session:
         last_written = await session.scalar(select(func.max(OutboxMessage.sent_at)).where(OutboxMessage.campaign_id == campaign.id))
         by_status = select(OutboxMessage.status, func.count()).where(OutboxMessage.campaign_id == campaign.id).group_by(OutboxMessage.status)

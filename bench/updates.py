@@ -26,11 +26,11 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
-import os
 import gc
 import json
 import logging
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
@@ -39,15 +39,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aiogram import Dispatcher  # noqa: E402
-from aiogram.types import Message  # noqa: E402
+from aiogram import Dispatcher
+from aiogram.types import Message
 
-from bot.app import create_app, freeze_startup_heap, serve  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.emulator.telegram import TelegramEmulator  # noqa: E402
-from bot.platforms import telegram  # noqa: E402
-from bot.services.people import register  # noqa: E402
-from tests.helpers import throwaway_postgres  # noqa: E402
+from bot.app import create_app, freeze_startup_heap, serve
+from bot.config import load_settings
+from bot.emulator.telegram import TelegramEmulator
+from bot.platforms import telegram
+from bot.services.people import register
+from tests.helpers import throwaway_postgres
 
 TOKEN = "123456789:AAEmulatorTokenForTheVmesteTestSuite"
 FIRST_ID = 3_000_000
@@ -110,8 +110,7 @@ async def serve_emulator(conn, user_ids: list[int]) -> None:
     gc.disable()
     conn.send(await emulator.start())
     while True:
-        while not conn.poll():
-            await asyncio.sleep(0.02)
+        await asyncio.to_thread(conn.poll, None)  # a thread waits for the next command (a pipe is not awaitable)
         command = conn.recv()
         if command == "stop":
             break
@@ -284,15 +283,14 @@ async def main(args) -> dict:
                 result = await run(emulator, f"sqlite+aiosqlite:///{folder}/vmeste.db", args.parents, args.rounds, sides)
     finally:
         rejected = emulator.close()
-    with open("/proc/loadavg") as loadavg:
-        load = loadavg.read().split()[:3]
+    load = os.getloadavg()
     return {
         **result,
         "parents": args.parents,
         "rounds": args.rounds,
         "rejected_calls": rejected,
         "database": "postgresql" if args.postgres else "sqlite",
-        "load_average": [float(value) for value in load],
+        "load_average": [round(value, 2) for value in load],
         "total_seconds": round(time.perf_counter() - started, 1),
     }
 

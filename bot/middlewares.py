@@ -8,7 +8,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.fsm.storage.base import BaseStorage
-from aiogram.types import Update, User
+from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -20,7 +20,7 @@ from bot.fsm import KNOWN_STATE, STATE_COLUMN, KnownState, state_row_key, state_
 from bot.services.people import ACCOUNT_WITH_ROLES, RoleName, find_account, grant_role
 from bot.services.updates import UPDATE_CLAIM, ClaimState, HandledIds, RecentUpdates, UpdateClaim, UpdateKey, UpdateSession, latest_processed
 
-Handler = Callable[[Update, dict[str, Any]], Awaitable[Any]]
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class DatabaseSessionMiddleware(BaseMiddleware):
@@ -40,7 +40,9 @@ class DatabaseSessionMiddleware(BaseMiddleware):
         self.loaded = False
         self.loading = asyncio.Lock()
 
-    async def __call__(self, handler: Handler, update: Update, data: dict[str, Any]) -> Any:
+    async def __call__(self, handler: Handler, update: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(update, Update):  # registered on dp.update: never, but the base class takes any event
+            return await handler(update, data)
         platform = data["platform"] = data["channel"].name
         key = (platform, update.update_id)
         if not self.loaded:
@@ -111,7 +113,7 @@ class IdentityMiddleware(BaseMiddleware):
         self.settings = settings
         self.storage = storage
 
-    async def __call__(self, handler: Handler, update: Update, data: dict[str, Any]) -> Any:
+    async def __call__(self, handler: Handler, update: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         platform, session = data["platform"], data["session"]
         private = in_private_chat(data.get("event_chat"), user)
@@ -119,7 +121,7 @@ class IdentityMiddleware(BaseMiddleware):
         person = account.person if account else None
         if account is not None and account.unreachable_since is not None:
             account.unreachable_since = None  # they wrote again: broadcasts reach them again
-        if person and (platform, user.id) in self.settings.admin_accounts:  # an ADMINS account linked since the start
+        if person and user and (platform, user.id) in self.settings.admin_accounts:  # an ADMINS account linked since the start
             await grant_role(session, person, RoleName.admin, now=data["clock"].now())
         language = person.language if person else self.guess_language(user)
         await end_read_transaction(session)

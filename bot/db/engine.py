@@ -15,11 +15,12 @@ from typing import Any
 import aiosqlite
 import sqlalchemy
 from sqlalchemy import event
+from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection, AsyncIODBAPICursor
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor, AsyncAdapt_aiosqlite_dbapi
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.util import await_
+from sqlalchemy.util import EMPTY_DICT, await_
 
 from bot.config import ConfigError
 from bot.db.migrate import upgrade
@@ -77,9 +78,11 @@ def create_engine(database_url: str) -> AsyncEngine:
     )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     event.listen(engine.sync_engine, "reset", _rollback_if_open)
+    # on this engine's own dialect instance, not the class: an instance attribute shadows the method
+    # (mypy takes any assignment to a method for a mistake, and the wrapper for a different signature)
     dialect = engine.sync_engine.dialect
-    dialect.do_commit = _unless_idle(dialect.do_commit)
-    dialect.do_rollback = _unless_idle(dialect.do_rollback)  # a read-only session closed without a commit
+    dialect.do_commit = _unless_idle(dialect.do_commit)  # type: ignore[method-assign,assignment]
+    dialect.do_rollback = _unless_idle(dialect.do_rollback)  # type: ignore[method-assign,assignment]  # a read-only session closed without a commit
     OneWriter(BUSY_SECONDS).attach(engine)
     return engine
 
@@ -125,9 +128,10 @@ class OneWriter:
             event.listen(sync_engine.pool, name, self.connection_gone)
         # the turn passes on only once the COMMIT or ROLLBACK is done; SQLAlchemy's commit and
         # rollback events fire before it, so the dialect's own calls are wrapped
+        # (on the engine's own dialect instance, shadowing the methods: see create_engine for the ignores)
         dialect = sync_engine.dialect
-        dialect.do_commit = self.ending(dialect.do_commit)
-        dialect.do_rollback = self.ending(dialect.do_rollback)
+        dialect.do_commit = self.ending(dialect.do_commit)  # type: ignore[method-assign,assignment]
+        dialect.do_rollback = self.ending(dialect.do_rollback)  # type: ignore[method-assign,assignment]
 
     def before_statement(self, conn, _cursor, statement: str, _parameters, _context, _executemany) -> None:
         connection = _dbapi(conn.connection)
@@ -168,13 +172,19 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     GIL over and back: under load those hand-overs cost more than the statements. Here the thread
     runs the four steps at once and sends back the rows, description, row count and last row id."""
 
-    __slots__ = ("_description", "_rowcount", "_lastrowid", "_arraysize")
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
 
-    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
+    _cursor: AsyncIODBAPICursor | None  # type: ignore[assignment]  # None here: the base class's aiosqlite cursor is never opened
+    _description: Any
+    _rowcount: int
+    _lastrowid: Any
+    _arraysize: int
+
+    def __init__(self, adapt_connection: AsyncAdapt_dbapi_connection) -> None:
         self._adapt_connection = adapt_connection
         self._connection = adapt_connection._connection
         self._cursor = None  # no aiosqlite cursor: the thread opens and closes its own
-        self._soft_closed_memoized = {}
+        self._soft_closed_memoized = EMPTY_DICT  # as the base class starts it
         self._rows = collections.deque()
         self._description, self._rowcount, self._lastrowid, self._arraysize = None, -1, None, 1
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Base
 
-DIALECT_INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+DIALECT_INSERTS: dict[str, Callable[[Table | type[Base]], postgresql.Insert | sqlite.Insert]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 async def insert_or_nothing(session: AsyncSession, row: Base, key: list[str]) -> bool:

@@ -9,11 +9,12 @@ lease runs out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
 from aiogram import Bot
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
@@ -83,28 +84,32 @@ class DeliveryEngine:
                 await self.watch_running()
             except Exception:
                 log.exception("delivery control tick failed")
-            await _first(self.control_wakeup.wait(), stop.wait(), timeout=CONTROL_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CONTROL_SECONDS):
+                    await _first(self.control_wakeup.wait(), stop.wait())
 
     async def start_due(self) -> None:
         """Scheduled campaigns whose time has come get their rows; the audience is taken now."""
         async with self.sessionmaker() as session:
-            due = (await session.scalars(select(Campaign.id).where(Campaign.status == CampaignStatus.scheduled, Campaign.send_at <= self.clock.now()))).all()
+            due_now = select(Campaign.id).where(Campaign.status == CampaignStatus.scheduled, Campaign.send_at <= self.clock.now())
+            due = (await session.scalars(due_now)).all()
         for campaign_id in due:
             async with self.sessionmaker() as session:
                 now = self.clock.now()
-                taken = await session.execute(
-                    update(Campaign).where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.scheduled).values(status=CampaignStatus.sending, started_at=now)
-                )
+                take = update(Campaign).where(Campaign.id == campaign_id, Campaign.status == CampaignStatus.scheduled)
+                taken = await session.execute(take.values(status=CampaignStatus.sending, started_at=now))
+                assert isinstance(taken, CursorResult)
                 if taken.rowcount != 1:
                     continue  # another instance took it
-                count = await outbox.enqueue(session, await session.get(Campaign, campaign_id), self.senders, now)
+                count = await outbox.enqueue(session, await session.get_one(Campaign, campaign_id), self.senders, now)
                 await session.commit()
             log.info("campaign %s started: %s recipients", campaign_id, count)
             self.wake()
 
     async def watch_running(self) -> None:
         async with self.sessionmaker() as session:
-            running = (await session.scalars(select(Campaign).where(Campaign.status.in_((CampaignStatus.sending, CampaignStatus.cancelled)), Campaign.finished_at.is_(None)))).all()
+            unfinished = select(Campaign).where(Campaign.status.in_((CampaignStatus.sending, CampaignStatus.cancelled)), Campaign.finished_at.is_(None))
+            running = (await session.scalars(unfinished)).all()
             if not running:
                 return
             figures = await outbox.progress(session, [campaign.id for campaign in running])
@@ -200,7 +205,7 @@ class DeliveryEngine:
     async def payload(self, campaign_id: int) -> Payload:
         if campaign_id not in self.payloads:
             async with self.sessionmaker() as session:
-                loaded = Payload.of(await session.get(Campaign, campaign_id))
+                loaded = Payload.of(await session.get_one(Campaign, campaign_id))  # its rows are in the outbox: it exists
             # another platform's claimer may have loaded it meanwhile, and learnt a file id on it already
             self.payloads.setdefault(campaign_id, loaded)
         return self.payloads[campaign_id]
@@ -221,7 +226,9 @@ class DeliveryEngine:
         async with self.sessionmaker() as session:
             due = await outbox.next_due(session, platform)
         seconds = IDLE_SECONDS if due is None else min(max((as_utc(due) - self.clock.now()).total_seconds(), 0.05), 1.0)
-        await _first(self.wakeup.wait(), stop.wait(), timeout=seconds)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await _first(self.wakeup.wait(), stop.wait())
 
     # writing outcomes
 
@@ -230,7 +237,9 @@ class DeliveryEngine:
         goes in one write), so a kill loses only the outcomes of the last moment: those messages
         go out again on restart."""
         while not stop.is_set():
-            await _first(self.outcomes_waiting.wait(), stop.wait(), timeout=FLUSH_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(FLUSH_SECONDS):
+                    await _first(self.outcomes_waiting.wait(), stop.wait())
             self.outcomes_waiting.clear()
             await self.flush()
             await sleep_unless(stop, WRITE_GAP_SECONDS)
@@ -252,8 +261,11 @@ class DeliveryEngine:
             self.outcomes = outcomes + self.outcomes
 
 
-async def _first(*awaitables: Awaitable, timeout: float) -> None:
+async def _first(*awaitables: Awaitable) -> None:
+    """Until the first of them is done (the caller bounds it with asyncio.timeout); the rest are cancelled."""
     tasks = [asyncio.ensure_future(awaitable) for awaitable in awaitables]
-    await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    for task in tasks:
-        task.cancel()
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, event, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import CursorResult, delete, event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from bot.clock import Clock
 from bot.db.models import ProcessedUpdate
+from bot.db.upsert import DIALECT_INSERTS
 
 log = logging.getLogger(__name__)
 UpdateKey = tuple[str, int]  # platform, update id
@@ -40,10 +40,9 @@ def claim_in(session: Session, key: UpdateKey, at: datetime) -> bool:
     platform, update_id = key
     insert = DIALECT_INSERTS[session.get_bind().dialect.name]
     statement = insert(ProcessedUpdate).values(platform=platform, update_id=update_id, processed_at=at)
-    return session.execute(statement.on_conflict_do_nothing(index_elements=["platform", "update_id"])).rowcount == 1
-
-
-DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    result = session.execute(statement.on_conflict_do_nothing(index_elements=["platform", "update_id"]))
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
 
 
 class ClaimState(StrEnum):
@@ -95,6 +94,7 @@ event.listen(UpdateSession, "do_orm_execute", _claim_before_writing)
 
 async def prune_processed(session: AsyncSession, older_than: timedelta, now: datetime) -> int:
     result = await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < now - older_than))
+    assert isinstance(result, CursorResult)
     return result.rowcount
 
 
@@ -184,7 +184,7 @@ class HandledIds:
         a replay of these ids after a restart (this process still knows them)."""
         try:
             async with self.sessionmaker() as session:
-                insert = DIALECT_INSERTS[session.bind.dialect.name]
+                insert = DIALECT_INSERTS[session.get_bind().dialect.name]
                 now = self.clock.now()
                 for start in range(0, len(keys), BATCH_ROWS):
                     rows = [{"platform": platform, "update_id": update_id, "processed_at": now} for platform, update_id in keys[start : start + BATCH_ROWS]]
