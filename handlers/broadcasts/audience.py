@@ -10,9 +10,9 @@ from bot.config import LANGUAGES, PLATFORMS
 from bot.content import Choice, Content, Texts
 from bot.db.models import Campaign
 from bot.services import broadcasts
-from bot.services.people import ROLES, RoleName
+from bot.services.people import ROLES
 from handlers.broadcasts.common import AudiencePick, Broadcast, BroadcastAction, Context, Criterion, context, on_draft, own_draft, pressed
-from handlers.ui import choices_keyboard, keyboard, show
+from handlers.ui import choices_keyboard, keyboard, role_name, show
 
 PLATFORM_NAMES = {"telegram": "Telegram", "vk": "VK"}
 CRITERION_KEYS = {
@@ -21,15 +21,6 @@ CRITERION_KEYS = {
     Criterion.language: "broadcast.by_language",
     Criterion.platform: "broadcast.by_platform",
 }
-ROLE_KEYS = {
-    RoleName.parent: "roles.parent",
-    RoleName.specialist: "roles.specialist",
-    RoleName.coordinator: "roles.coordinator",
-    RoleName.head: "roles.head",
-    RoleName.admin: "roles.admin",
-}
-
-
 def build_router() -> Router:
     router = Router(name="broadcasts.audience")
     router.callback_query.register(on_draft(show_audience), pressed(BroadcastAction.audience))
@@ -54,8 +45,7 @@ def value_label(criterion: str, value: str, l10n: Texts, content: Content) -> st
         found = Content.find(content.districts, value)
         return found.label(l10n.language) if found else value
     if criterion == Criterion.role:
-        key = ROLE_KEYS.get(RoleName(value)) if value in ROLES else None
-        return l10n(key) if key else value
+        return role_name(l10n, value) if value in ROLES else value
     if criterion == Criterion.language:
         return content.texts[value]("language.name") if value in content.texts else value
     return PLATFORM_NAMES.get(value, value)
