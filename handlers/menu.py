@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
@@ -71,22 +73,20 @@ def menu_screen(person: Person, l10n: Texts, note: str = "") -> tuple[str, Inlin
     return (f"{note}\n\n{title}" if note else title), menu_keyboard(l10n, shown)
 
 
-# The keyboard of each list of (screen, button text). Built once: a builder deep-copies its
-# buttons on every export, which cost more than the rest of the menu; the markup is frozen, so it
-# can be shared. Keyed by the texts themselves, so another language or content gets its own.
-_MENU_KEYBOARDS: dict[tuple[tuple[Screen, str], ...], InlineKeyboardMarkup] = {}
-MENU_KEYBOARDS_KEPT = 256
 MENU_KEYS = {action: key for action, key, _needs in MENU_ITEMS}
 
 
 def menu_keyboard(l10n: Texts, shown: tuple[Screen, ...]) -> InlineKeyboardMarkup:
-    buttons = tuple((action, l10n(MENU_KEYS[action])) for action in shown)
-    if (markup := _MENU_KEYBOARDS.get(buttons)) is None:
-        if len(_MENU_KEYBOARDS) >= MENU_KEYBOARDS_KEPT:
-            _MENU_KEYBOARDS.clear()
-        rows = [[InlineKeyboardButton(text=text, callback_data=MenuAction(action=action).pack())] for action, text in buttons]
-        markup = _MENU_KEYBOARDS[buttons] = InlineKeyboardMarkup(inline_keyboard=rows)
-    return markup
+    return keyboard_of(tuple((action, l10n(MENU_KEYS[action])) for action in shown))
+
+
+@lru_cache(maxsize=256)
+def keyboard_of(buttons: tuple[tuple[Screen, str], ...]) -> InlineKeyboardMarkup:
+    """The keyboard of a list of (screen, button text), built once: a builder deep-copies its
+    buttons on every export, which cost more than the rest of the menu; the markup is frozen, so it
+    can be shared. Keyed by the texts themselves, so another language or content gets its own."""
+    rows = [[InlineKeyboardButton(text=text, callback_data=MenuAction(action=action).pack())] for action, text in buttons]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def roles_label(person: Person, l10n: Texts) -> str:

@@ -14,14 +14,12 @@ from bot.db.models import Campaign, CampaignKind, CampaignStatus, Person, as_utc
 from bot.delivery.outbox import Progress, progress
 from bot.lengths import BUTTON_LABEL_LIMIT, TELEGRAM_LIMITS, visible_text
 from bot.services.audiences import ALL_PARENTS, count_recipients
-from bot.services.people import RoleName
 
 # Telegram's limits, stricter than VK's (UTF-16 units count an emoji as two): a broadcast fits both
 TEXT_LIMIT = TELEGRAM_LIMITS.message
 CAPTION_LIMIT = TELEGRAM_LIMITS.caption  # the text under a photo, video or document
 BUTTON_LIMIT = 3
 TIME_FORMATS = ("%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M", "%d.%m %H:%M", "%H:%M")
-SENDERS = frozenset({RoleName.coordinator, RoleName.head, RoleName.admin})
 
 
 async def start_draft(session: AsyncSession, person: Person, platform: str, chat_id: int) -> Campaign:
