@@ -185,6 +185,7 @@ async def echo_bot(settings):
         await message.answer(message.text or "?")
 
     bot = telegram.build_bot(settings)
+    freeze_startup_heap()  # started as the real bot is: what came before need not be walked by the collector
     stop = asyncio.Event()
     task = asyncio.create_task(telegram.poll(bot, dispatcher, stop))
     try:

@@ -20,6 +20,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import LANGUAGES, ConfigError, Settings
 from bot.content import Content, load_content
 from bot.db.engine import create_sessionmaker, open_database
+from bot.db.loop_reads import LoopReads
 from bot.delivery.engine import DeliveryEngine
 from bot.fsm import build_middleware, build_storage, check_reachable
 from bot.logs import install_privacy_filter
@@ -53,10 +54,13 @@ class App:
     bots: Bots
     delivery: DeliveryEngine
     clock: Clock
+    reads: LoopReads | None = None
 
     async def close(self) -> None:
         await self.bots.close()
         await self.dispatcher.storage.close()
+        if self.reads is not None:
+            self.reads.close()
         await self.engine.dispose()
 
 
@@ -73,8 +77,9 @@ async def create_app(settings: Settings, content: Content | None = None, engine:
     scheduler = build_scheduler(sessionmaker, clock)
     bots = Bots.from_settings(settings)
     delivery = DeliveryEngine(sessionmaker, bots.by_platform(), settings, clock=clock)
-    dispatcher = build_dispatcher(settings, content, sessionmaker, scheduler, delivery=delivery, bots=bots.by_platform(), clock=clock)
-    app = App(settings, content, engine, sessionmaker, dispatcher, scheduler, bots, delivery, clock)
+    reads = LoopReads.of(engine)
+    dispatcher = build_dispatcher(settings, content, sessionmaker, scheduler, clock, reads, delivery=delivery, bots=bots.by_platform())
+    app = App(settings, content, engine, sessionmaker, dispatcher, scheduler, bots, delivery, clock, reads)
     try:
         await check_reachable(dispatcher.storage)
     except ConfigError:
@@ -97,9 +102,11 @@ def build_dispatcher(
     sessionmaker: async_sessionmaker[AsyncSession],
     scheduler: AsyncIOScheduler | None = None,
     clock: Clock | None = None,
+    reads: LoopReads | None = None,
     **workflow_data: Any,
 ) -> Dispatcher:
-    """`clock` and `workflow_data` reach every handler and startup hook (delivery, bots)."""
+    """`clock` and `workflow_data` reach every handler and startup hook (delivery, bots). `reads`:
+    the identity read on the loop's thread, for a SQLite file (bot.db.loop_reads)."""
     clock = clock or SystemClock()
     storage = build_storage(settings.redis_url, sessionmaker)
     # aiogram's own FSM middleware would run first, before the update's session exists: ours
@@ -109,7 +116,7 @@ def build_dispatcher(
     if settings.flood_messages:  # before the database session: a dropped update costs no database work
         dispatcher.update.outer_middleware(FloodGate(MemoryFloodLimiter(settings.flood_messages, settings.flood_seconds)))
     dispatcher.update.outer_middleware(DatabaseSessionMiddleware(sessionmaker, clock))
-    dispatcher.update.outer_middleware(IdentityMiddleware(content, settings, storage))  # reads the FSM state too when it can
+    dispatcher.update.outer_middleware(IdentityMiddleware(content, settings, storage, reads))  # reads the FSM state too when it can
     dispatcher.update.outer_middleware(build_middleware(storage))
     dispatcher.update.outer_middleware(flood_notice)  # after the identity: the notice speaks the person's language
     dispatcher.shutdown.register(flood_notice.close)

@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
 from bot.content import Content
+from bot.db.loop_reads import LoopReads
 from bot.db.models import Account
 from bot.filters import in_private_chat
 from bot.fsm import KNOWN_STATE, STATE_COLUMN, KnownState, state_row_key, state_row_parameters
-from bot.services.people import ACCOUNT_WITH_ROLES, RoleName, find_account, grant_role
+from bot.services.people import IDENTITY_ROWS, RoleName, account_from_rows, grant_role
 from bot.services.updates import UPDATE_CLAIM, ClaimState, HandledIds, RecentUpdates, UpdateClaim, UpdateKey, UpdateSession, latest_processed
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -99,7 +100,8 @@ async def end_read_transaction(session: AsyncSession) -> None:
         await session.commit()  # nothing to write: expire_on_commit=False keeps the loaded rows
 
 
-IDENTITY_AND_STATE = ACCOUNT_WITH_ROLES.add_columns(STATE_COLUMN)
+IDENTITY_AND_STATE = IDENTITY_ROWS.add_columns(STATE_COLUMN)
+NO_STATE_ROW = ("", 0, 0, 0, "")  # the state is not kept in the table: the column reads no row
 
 
 class IdentityMiddleware(BaseMiddleware):
@@ -108,10 +110,11 @@ class IdentityMiddleware(BaseMiddleware):
     feature, so it costs no lookup (the group tier looks a writer up in the rare case it answers).
     With the conversation state kept in the database, the same statement reads it (bot.fsm.KnownState)."""
 
-    def __init__(self, content: Content, settings: Settings, storage: BaseStorage | None = None) -> None:
+    def __init__(self, content: Content, settings: Settings, storage: BaseStorage | None = None, reads: LoopReads | None = None) -> None:
         self.content = content
         self.settings = settings
         self.storage = storage
+        self.reads = reads
 
     async def __call__(self, handler: Handler, update: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
@@ -130,14 +133,13 @@ class IdentityMiddleware(BaseMiddleware):
 
     async def find(self, session: AsyncSession, platform: str, user_id: int, data: dict[str, Any]) -> Account | None:
         row_key = state_row_key(self.storage, data) if self.storage is not None else None
-        if row_key is None:
-            return await find_account(session, platform, user_id)
-        parameters = {"platform": platform, "external_id": user_id, **state_row_parameters(row_key)}
-        found = (await session.execute(IDENTITY_AND_STATE, parameters)).unique().one_or_none()
-        if found is None:
-            return None
-        account, state = found
-        data[KNOWN_STATE] = KnownState(row_key, state)
+        parameters = {"platform": platform, "external_id": user_id, **state_row_parameters(row_key or NO_STATE_ROW)}
+        rows = self.reads.rows(IDENTITY_AND_STATE, parameters) if self.reads is not None else None
+        if rows is None:
+            rows = list((await session.execute(IDENTITY_AND_STATE, parameters)).all())
+        account = account_from_rows(session.sync_session, rows)
+        if account is not None and row_key is not None:
+            data[KNOWN_STATE] = KnownState(row_key, rows[0][-1])
         return account
 
     def guess_language(self, user: User | None) -> str:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.content import ConsentText
-from bot.db.models import Account, Campaign, CampaignStatus, ConsentRecord, ConversationState, InviteCode, LinkCode, OutboxMessage, Person, Role, as_utc
+from bot.db.models import Account, Base, Campaign, CampaignStatus, ConsentRecord, ConversationState, InviteCode, LinkCode, OutboxMessage, Person, Role, as_utc
 from bot.db.upsert import insert_or_nothing
 from bot.services.events import EventKind, record_event
 
@@ -32,6 +35,7 @@ class ConsentDecision(StrEnum):
     declined = "declined"
 
 
+T = TypeVar("T")
 STAFF_ROLES = (RoleName.specialist, RoleName.coordinator, RoleName.head, RoleName.admin)
 INVITE_ROLES = STAFF_ROLES[:-1]  # ADMINS alone decides who is admin, at every start
 ROLES = tuple(RoleName)
@@ -49,6 +53,56 @@ async def find_account(session: AsyncSession, platform: str, external_id: int) -
     """The account with its person and the person's roles, in one statement."""
     found = await session.scalars(ACCOUNT_WITH_ROLES, {"platform": platform, "external_id": external_id})
     return found.unique().one_or_none()
+
+
+# The same as plain columns, for a reader that is no session (bot.db.loop_reads): an account's
+# row joined to its person's and to each of the person's roles; `account_from_rows` maps them.
+_IDENTITY_TABLES = (Account.__table__, Person.__table__, Role.__table__)
+IDENTITY_ROWS = (
+    select(*(column for table in _IDENTITY_TABLES for column in table.columns))
+    .select_from(Account.__table__.join(Person.__table__).outerjoin(Role.__table__))
+    .where(Account.platform == bindparam("platform"), Account.external_id == bindparam("external_id"))
+    .order_by(Role.id)
+)
+
+
+def account_from_rows(session: Session, rows: Sequence[Sequence[Any]]) -> Account | None:
+    """The account, person and roles of IDENTITY_ROWS' rows (extra columns after them are ignored),
+    in the session as if it had loaded them: unchanged, so only what a handler then changes is written."""
+    if not rows:
+        return None
+    widths = [len(table.columns) for table in _IDENTITY_TABLES]
+    account_values, person_values = rows[0][: widths[0]], rows[0][widths[0] : widths[0] + widths[1]]
+    account, person = _loaded(session, Account, account_values), _loaded(session, Person, person_values)
+    start = widths[0] + widths[1]
+    roles = [_loaded(session, Role, row[start : start + widths[2]]) for row in rows if row[start] is not None]
+    set_committed_value(account, "person", person)
+    set_committed_value(person, "roles", roles)
+    for role in roles:
+        set_committed_value(role, "person", person)
+    return account
+
+
+def _loaded(session: Session, model: type[T], values: Sequence[Any]) -> T:
+    keys, primary_key = _ATTRIBUTE_KEYS[model]
+    identity = inspect(model).identity_key_from_primary_key([values[position] for position in primary_key])
+    if (present := session.identity_map.get(identity)) is not None:  # loaded already: the session's copy stands
+        return present
+    instance = model(**dict(zip(keys, values, strict=True)))
+    make_transient_to_detached(instance)  # as if read from the database: no pending changes
+    session.add(instance)
+    return instance
+
+
+def _attribute_keys(model: type[Base]) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The model's attribute per column of its table, and the positions of the primary key's columns."""
+    mapper = inspect(model)
+    names = [column.name for column in mapper.local_table.columns]
+    keys = tuple(mapper.get_property_by_column(column).key for column in mapper.local_table.columns)
+    return keys, tuple(names.index(column.name) for column in mapper.primary_key)
+
+
+_ATTRIBUTE_KEYS: dict[type, tuple[tuple[str, ...], tuple[int, ...]]] = {model: _attribute_keys(model) for model in (Account, Person, Role)}
 
 
 async def accounts_of(session: AsyncSession, person: Person) -> list[Account]:

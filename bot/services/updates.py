@@ -18,8 +18,9 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import cast
 
-from sqlalchemy import CursorResult, delete, event, select
+from sqlalchemy import CursorResult, Executable, Table, delete, event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -30,7 +31,6 @@ from bot.db.upsert import DIALECT_INSERTS
 log = logging.getLogger(__name__)
 UpdateKey = tuple[str, int]  # platform, update id
 RECENT_IDS = 20_000  # far more than a poll batch or a webhook's retries in flight
-BATCH_ROWS = 500  # handled ids written in one statement
 
 
 
@@ -155,6 +155,14 @@ class HandledIds:
         self.clock = clock
         self.next: _Batch | None = None
         self.writer: asyncio.Task[None] | None = None
+        self._statements: dict[str, Executable] = {}
+
+    def _statement(self, dialect: str) -> Executable:
+        """Built once: a statement with a VALUES row per id would be compiled again for every batch size."""
+        if dialect not in self._statements:
+            insert = DIALECT_INSERTS[dialect](cast(Table, ProcessedUpdate.__table__))  # the table, not the model: no ORM bulk machinery
+            self._statements[dialect] = insert.on_conflict_do_nothing(index_elements=["platform", "update_id"])
+        return self._statements[dialect]
 
     async def record(self, key: UpdateKey) -> None:
         if self.next is None:
@@ -184,11 +192,10 @@ class HandledIds:
         a replay of these ids after a restart (this process still knows them)."""
         try:
             async with self.sessionmaker() as session:
-                insert = DIALECT_INSERTS[session.get_bind().dialect.name]
+                statement = self._statement(session.get_bind().dialect.name)
                 now = self.clock.now()
-                for start in range(0, len(keys), BATCH_ROWS):
-                    rows = [{"platform": platform, "update_id": update_id, "processed_at": now} for platform, update_id in keys[start : start + BATCH_ROWS]]
-                    await session.execute(insert(ProcessedUpdate).values(rows).on_conflict_do_nothing(index_elements=["platform", "update_id"]))
+                rows = [{"platform": platform, "update_id": update_id, "processed_at": now} for platform, update_id in keys]
+                await session.execute(statement, rows)  # executemany: one trip to the database
                 await session.commit()
         except Exception:
             log.exception("writing %d handled update ids failed", len(keys))
