@@ -233,12 +233,18 @@ async def start_web(web_app: web.Application, settings: Settings) -> web.AppRunn
     return runner
 
 
+# An update allocates a few thousand objects that die with it; at the default 700 the collector
+# ran a young collection every few updates under load, at a tenth of the CPU of /menu (bench/updates.py).
+YOUNG_COLLECTION_OBJECTS = 10_000
+
+
 def freeze_startup_heap() -> None:
     """What start-up built (content, mappers, compiled statements) lives as long as the process:
     the garbage collector's full collections need not walk it again each time (a fifth of an
     update's CPU under load, measured by bench/updates.py)."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION_OBJECTS, *gc.get_threshold()[1:])
 
 
 async def run(settings: Settings, content: Content | None = None, engine: AsyncEngine | None = None) -> None:

@@ -77,7 +77,7 @@ class LoopReads:
 
     def _prepare(self, statement: Select[Any]) -> _Prepared:
         compiled = statement.compile(dialect=self.dialect)
-        converters = tuple(column.type.result_processor(self.dialect, None) for column in statement.selected_columns)
+        converters = tuple(column.type.dialect_impl(self.dialect).result_processor(self.dialect, None) for column in statement.selected_columns)
         prepared = self.prepared[statement] = _Prepared(compiled.string, tuple(compiled.positiontup or ()), converters)
         return prepared
 
