@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, insert, select
 
-from bot.app import create_app
+from bot.app import create_app, freeze_startup_heap
 from bot.config import load_settings
 from bot.db.models import Account, Campaign, OutboxMessage, Person, Role, as_utc, utcnow
 from bot.delivery.engine import DeliveryEngine
@@ -198,7 +198,7 @@ async def with_engine(settings, user_ids: range, district: str, body):
     app = await create_app(settings)
     bots = app.bots
     await seed_parents(app.sessionmaker, user_ids, district)
-    gc.collect()  # the seeding's garbage, so that no timed part pays for it
+    freeze_startup_heap()  # as bot.app.run does after start-up (the seeding's garbage collected first), for both sides
     engine = app.delivery
     stop = asyncio.Event()
     task = asyncio.create_task(engine.run(stop))

@@ -101,8 +101,10 @@ class TelegramSession(AiohttpSession):
         for key, value in method.model_dump(warnings=False, exclude_none=True).items():
             if key == "reply_markup" and keyboard:
                 body[key] = value  # plain values already: no file, default or None can be in it
-            elif prepared := self.prepare_value(value.value if isinstance(value, Enum) else value, bot=bot, files=files, _dumps_json=False):
-                body[key] = prepared
+            else:
+                prepared = self.prepare_value(value.value if isinstance(value, Enum) else value, bot=bot, files=files, _dumps_json=False)
+                if prepared is not None and prepared != "":  # what the form leaves out (a False or 0 it sends)
+                    body[key] = prepared
         return None if files else body
 
 
