@@ -120,27 +120,31 @@ class IdentityMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         platform, session = data["platform"], data["session"]
         private = in_private_chat(data.get("event_chat"), user)
-        account = await self.find(session, platform, user.id, data) if user and private else None
+        account, connected = await self.find(session, platform, user.id, data) if user and private else (None, False)
         person = account.person if account else None
         if account is not None and account.unreachable_since is not None:
             account.unreachable_since = None  # they wrote again: broadcasts reach them again
         if person and user and (platform, user.id) in self.settings.admin_accounts:  # an ADMINS account linked since the start
             await grant_role(session, person, RoleName.admin, now=data["clock"].now())
+            connected = True
         language = person.language if person else self.guess_language(user)
-        await end_read_transaction(session)
+        if connected:  # the session holds a pooled connection: give it back before the handler's calls
+            await end_read_transaction(session)
         data.update(account=account, person=person, l10n=self.content.texts[language])
         return await handler(update, data)
 
-    async def find(self, session: AsyncSession, platform: str, user_id: int, data: dict[str, Any]) -> Account | None:
+    async def find(self, session: AsyncSession, platform: str, user_id: int, data: dict[str, Any]) -> tuple[Account | None, bool]:
+        """The account, and whether it was read through the session (which then holds a connection)."""
         row_key = state_row_key(self.storage, data) if self.storage is not None else None
         parameters = {"platform": platform, "external_id": user_id, **state_row_parameters(row_key or NO_STATE_ROW)}
         rows = self.reads.rows(IDENTITY_AND_STATE, parameters) if self.reads is not None else None
+        through_session = rows is None
         if rows is None:
             rows = list((await session.execute(IDENTITY_AND_STATE, parameters)).all())
         account = account_from_rows(session.sync_session, rows)
         if account is not None and row_key is not None:
             data[KNOWN_STATE] = KnownState(row_key, rows[0][-1])
-        return account
+        return account, through_session
 
     def guess_language(self, user: User | None) -> str:
         code = (user.language_code or "").lower()[:2] if user else ""
