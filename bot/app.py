@@ -233,8 +233,8 @@ async def start_web(web_app: web.Application, settings: Settings) -> web.AppRunn
     return runner
 
 
-# An update allocates a few thousand objects that die with it; at the default 700 the collector
-# ran a young collection every few updates under load, at a tenth of the CPU of /menu (bench/updates.py).
+# An update allocates a few thousand objects that die with it: at the default of 700 the collector
+# ran several young collections per update, about a tenth of the CPU of a /menu (bench/updates.py).
 YOUNG_COLLECTION_OBJECTS = 10_000
 
 

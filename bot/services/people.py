@@ -55,8 +55,9 @@ async def find_account(session: AsyncSession, platform: str, external_id: int) -
     return found.unique().one_or_none()
 
 
-# The same as plain columns, for a reader that is no session (bot.db.loop_reads): an account's
-# row joined to its person's and to each of the person's roles; `account_from_rows` maps them.
+# The identity as plain columns, so that it can be read on the loop's thread (bot.db.loop_reads) as
+# well as through a session: an account's row joined to its person's and to each of the person's
+# roles; `account_from_rows` maps them.
 _IDENTITY_TABLES = (Account.__table__, Person.__table__, Role.__table__)
 IDENTITY_ROWS = (
     select(*(column for table in _IDENTITY_TABLES for column in table.columns))
