@@ -78,9 +78,11 @@ async def test_an_unknown_account_maps_to_none(sessionmaker):
 
 
 async def test_when_sqlite_cannot_answer_on_the_loop_thread_the_session_does(sessionmaker, tmp_path):
-    elsewhere = LoopReads(str(tmp_path / "no-such-schema.db"), sessionmaker.kw["bind"].dialect)  # no tables there
+    gone = tmp_path / "gone.db"  # the file moved away while the bot runs
+    elsewhere = LoopReads(str(gone), sessionmaker.kw["bind"].dialect)
     assert elsewhere.rows(IDENTITY_AND_STATE, PARAMETERS) is None
     assert elsewhere.connection is None  # closed: the next read opens afresh
+    assert not gone.exists()  # read-only: no empty database is made in its place
     settings = load_settings(env_file=None, BOT_TOKEN="123456789:AAEmulatorTokenForTheVmesteTestSuite")
     middleware = IdentityMiddleware(SimpleNamespace(texts={}), settings, storage=None, reads=elsewhere)  # type: ignore[arg-type]
     async with sessionmaker() as session:

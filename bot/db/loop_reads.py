@@ -12,11 +12,14 @@ come out converted by SQLAlchemy's own column types, as a session would give the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
@@ -63,14 +66,17 @@ class LoopReads:
         return [_converted(row, prepared.converters) for row in found]
 
     def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            with contextlib.suppress(sqlite3.Error):  # e.g. closed from another thread than its own
+                connection.close()
 
     def _connect(self) -> sqlite3.Connection:
         if self.connection is None:
-            # autocommit (no transaction is ever left open), no waiting for a lock, and reads only
-            connection = sqlite3.connect(self.path, timeout=0, isolation_level=None)
+            # read-only (a file gone is an error, not a new empty database), autocommit (no
+            # transaction is ever left open) and no waiting for a lock
+            uri = f"file:{quote(str(Path(self.path).resolve()))}?mode=ro"
+            connection = sqlite3.connect(uri, uri=True, timeout=0, isolation_level=None)
             connection.execute("PRAGMA query_only=ON")
             self.connection = connection
         return self.connection

@@ -74,6 +74,8 @@ def account_from_rows(session: Session, rows: Sequence[Sequence[Any]]) -> Accoun
         return None
     widths = [len(table.columns) for table in _IDENTITY_TABLES]
     account_values, person_values = rows[0][: widths[0]], rows[0][widths[0] : widths[0] + widths[1]]
+    if (present := _present(session, Account, account_values)) is not None:  # loaded already: the session's copy stands, as it is
+        return present
     account, person = _loaded(session, Account, account_values), _loaded(session, Person, person_values)
     start = widths[0] + widths[1]
     roles = [_loaded(session, Role, row[start : start + widths[2]]) for row in rows if row[start] is not None]
@@ -84,12 +86,16 @@ def account_from_rows(session: Session, rows: Sequence[Sequence[Any]]) -> Accoun
     return account
 
 
+def _present(session: Session, model: type[T], values: Sequence[Any]) -> T | None:
+    """The session's own copy of the row, if it has loaded it already."""
+    primary_key = _ATTRIBUTE_KEYS[model][1]
+    return session.identity_map.get(inspect(model).identity_key_from_primary_key([values[position] for position in primary_key]))
+
+
 def _loaded(session: Session, model: type[T], values: Sequence[Any]) -> T:
-    keys, primary_key = _ATTRIBUTE_KEYS[model]
-    identity = inspect(model).identity_key_from_primary_key([values[position] for position in primary_key])
-    if (present := session.identity_map.get(identity)) is not None:  # loaded already: the session's copy stands
+    if (present := _present(session, model, values)) is not None:
         return present
-    instance = model(**dict(zip(keys, values, strict=True)))
+    instance = model(**dict(zip(_ATTRIBUTE_KEYS[model][0], values, strict=True)))
     make_transient_to_detached(instance)  # as if read from the database: no pending changes
     session.add(instance)
     return instance
