@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, delete, exists, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.content import ConsentText
@@ -41,24 +41,14 @@ INVITE_ROLES = STAFF_ROLES[:-1]  # ADMINS alone decides who is admin, at every s
 ROLES = tuple(RoleName)
 
 
-# built once: every update asks it, and building a statement and its cache key costs more than running it
-ACCOUNT_WITH_ROLES = (
-    select(Account)
-    .where(Account.platform == bindparam("platform"), Account.external_id == bindparam("external_id"))
-    .options(joinedload(Account.person).joinedload(Person.roles))
-)
-
-
-async def find_account(session: AsyncSession, platform: str, external_id: int) -> Account | None:
-    """The account with its person and the person's roles, in one statement."""
-    found = await session.scalars(ACCOUNT_WITH_ROLES, {"platform": platform, "external_id": external_id})
-    return found.unique().one_or_none()
-
-
 # The identity as plain columns, so that it can be read on the loop's thread (bot.db.loop_reads) as
 # well as through a session: an account's row joined to its person's and to each of the person's
-# roles; `account_from_rows` maps them.
+# roles; `account_from_rows` maps them. Built once: every update asks it, and building a statement
+# and its cache key costs more than running it.
 _IDENTITY_TABLES = (Account.__table__, Person.__table__, Role.__table__)
+_ACCOUNT_END = len(Account.__table__.columns)
+_PERSON_END = _ACCOUNT_END + len(Person.__table__.columns)
+_ROLE_END = _PERSON_END + len(Role.__table__.columns)
 IDENTITY_ROWS = (
     select(*(column for table in _IDENTITY_TABLES for column in table.columns))
     .select_from(Account.__table__.join(Person.__table__).outerjoin(Role.__table__))
@@ -67,18 +57,22 @@ IDENTITY_ROWS = (
 )
 
 
+async def find_account(session: AsyncSession, platform: str, external_id: int) -> Account | None:
+    """The account with its person and the person's roles, in one statement."""
+    rows = (await session.execute(IDENTITY_ROWS, {"platform": platform, "external_id": external_id})).all()
+    return account_from_rows(session.sync_session, rows)
+
+
 def account_from_rows(session: Session, rows: Sequence[Sequence[Any]]) -> Account | None:
     """The account, person and roles of IDENTITY_ROWS' rows (extra columns after them are ignored),
     in the session as if it had loaded them: unchanged, so only what a handler then changes is written."""
     if not rows:
         return None
-    widths = [len(table.columns) for table in _IDENTITY_TABLES]
-    account_values, person_values = rows[0][: widths[0]], rows[0][widths[0] : widths[0] + widths[1]]
+    account_values, person_values = rows[0][:_ACCOUNT_END], rows[0][_ACCOUNT_END:_PERSON_END]
     if (present := _present(session, Account, account_values)) is not None:  # loaded already: the session's copy stands, as it is
         return present
     account, person = _loaded(session, Account, account_values), _loaded(session, Person, person_values)
-    start = widths[0] + widths[1]
-    roles = [_loaded(session, Role, row[start : start + widths[2]]) for row in rows if row[start] is not None]
+    roles = [_loaded(session, Role, row[_PERSON_END:_ROLE_END]) for row in rows if row[_PERSON_END] is not None]
     set_committed_value(account, "person", person)
     set_committed_value(person, "roles", roles)
     for role in roles:
