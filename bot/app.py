@@ -24,7 +24,7 @@ from bot.db.loop_reads import LoopReads
 from bot.delivery.engine import DeliveryEngine
 from bot.fsm import build_middleware, build_storage, check_reachable
 from bot.logs import install_privacy_filter
-from bot.middlewares import DatabaseSessionMiddleware, IdentityMiddleware
+from bot.middlewares import DatabaseSessionMiddleware, IdentityMiddleware, OrmIdentity
 from bot.platforms import telegram, vk
 from bot.services.staff import apply_admins
 from bot.throttling import FloodGate, FloodNotice, MemoryFloodLimiter
@@ -120,6 +120,9 @@ def build_dispatcher(
     dispatcher.update.outer_middleware(build_middleware(storage))
     dispatcher.update.outer_middleware(flood_notice)  # after the identity: the notice speaks the person's language
     dispatcher.shutdown.register(flood_notice.close)
+    for name, observer in dispatcher.observers.items():  # inner: round every handler of every router
+        if name != "update":
+            observer.middleware(OrmIdentity())
     dispatcher.include_routers(*build_routers())
     if scheduler is not None:
         attach_scheduler(dispatcher, scheduler)

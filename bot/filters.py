@@ -10,8 +10,7 @@ from aiogram.enums import ChatType
 from aiogram.filters import Filter
 from aiogram.types import Chat, TelegramObject, User
 
-from bot.db.models import Person
-from bot.permissions import Action, Actor, may
+from bot.permissions import NOBODY, Action, Actor, may
 
 GROUP_CHATS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 
@@ -52,12 +51,11 @@ class InGroupChat(Filter):
 
 
 class Allowed(Filter):
-    """The person may do `action` (bot.permissions). Passes the `actor` on to the handlers, which
-    ask may() again with the row when the action is about one."""
+    """The person may do `action` (bot.permissions), as the update found them (the `actor` of
+    IdentityMiddleware). Handlers ask may() again with the row when the action is about one."""
 
     def __init__(self, action: Action) -> None:
         self.action = action
 
-    async def __call__(self, event: TelegramObject, person: Person | None = None) -> bool | dict[str, Actor]:
-        actor = Actor.of(person)
-        return {"actor": actor} if may(actor, self.action) else False
+    async def __call__(self, event: TelegramObject, actor: Actor = NOBODY) -> bool:
+        return may(actor, self.action)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.handler import CallableObject
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,10 +17,10 @@ from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
 from bot.content import Content
 from bot.db.loop_reads import LoopReads
-from bot.db.models import Account
 from bot.filters import in_private_chat
 from bot.fsm import KNOWN_STATE, STATE_COLUMN, KnownState, state_row_key, state_row_parameters
-from bot.services.people import IDENTITY_ROWS, RoleName, account_from_rows, grant_role
+from bot.permissions import Actor
+from bot.services.people import IDENTITY_ROWS, Identity, RoleName, grant_role
 from bot.services.updates import UPDATE_CLAIM, ClaimState, HandledIds, RecentUpdates, UpdateClaim, UpdateKey, UpdateSession, latest_processed
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -102,13 +104,15 @@ async def end_read_transaction(session: AsyncSession) -> None:
 
 IDENTITY_AND_STATE = IDENTITY_ROWS.add_columns(STATE_COLUMN)
 NO_STATE_ROW = ("", 0, 0, 0, "")  # the state is not kept in the table: the column reads no row
+IDENTITY = "identity"  # in the middleware data: the update's Identity, or None
 
 
 class IdentityMiddleware(BaseMiddleware):
-    """Finds the account and person behind the update and the language to answer in. Only in the
-    person's private chat with the bot (bot.filters.chat_kind): group traffic reaches no personal
-    feature, so it costs no lookup (the group tier looks a writer up in the rare case it answers).
-    With the conversation state kept in the database, the same statement reads it (bot.fsm.KnownState)."""
+    """Finds who is writing and the language to answer in: `actor` (bot.permissions) and `l10n`
+    for every handler, the account's rows (`identity`) for OrmIdentity. Only in the person's
+    private chat with the bot (bot.filters.chat_kind): group traffic reaches no personal feature,
+    so it costs no lookup (the group tier looks a writer up in the rare case it answers). With the
+    conversation state kept in the database, the same statement reads it (bot.fsm.KnownState)."""
 
     def __init__(self, content: Content, settings: Settings, storage: BaseStorage | None = None, reads: LoopReads | None = None) -> None:
         self.content = content
@@ -120,33 +124,65 @@ class IdentityMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         platform, session = data["platform"], data["session"]
         private = in_private_chat(data.get("event_chat"), user)
-        account, connected = await self.find(session, platform, user.id, data) if user and private else (None, False)
-        person = account.person if account else None
-        if account is not None and account.unreachable_since is not None:
-            account.unreachable_since = None  # they wrote again: broadcasts reach them again
-        if person and user and (platform, user.id) in self.settings.admin_accounts:  # an ADMINS account linked since the start
-            await grant_role(session, person, RoleName.admin, now=data["clock"].now())
-            connected = True
-        language = person.language if person else self.guess_language(user)
+        identity, connected = await self.find(session, platform, user.id, data) if user and private else (None, False)
+        actor = Actor.of_identity(identity)
+        if identity is not None and user is not None:
+            written = await self.update_account(session, identity, (platform, user.id) in self.settings.admin_accounts, data["clock"].now())
+            if written is not None:
+                actor, connected = written, True
+        language = identity.language if identity else self.guess_language(user)
         if connected:  # the session holds a pooled connection: give it back before the handler's calls
             await end_read_transaction(session)
-        data.update(account=account, person=person, l10n=self.content.texts[language])
+        data.update({IDENTITY: identity, "actor": actor, "l10n": self.content.texts[language]})
         return await handler(update, data)
 
-    async def find(self, session: AsyncSession, platform: str, user_id: int, data: dict[str, Any]) -> tuple[Account | None, bool]:
-        """The account, and whether it was read through the session (which then holds a connection)."""
+    async def find(self, session: AsyncSession, platform: str, user_id: int, data: dict[str, Any]) -> tuple[Identity | None, bool]:
+        """The account's identity, and whether it was read through the session (which then holds a connection)."""
         row_key = state_row_key(self.storage, data) if self.storage is not None else None
         parameters = {"platform": platform, "external_id": user_id, **state_row_parameters(row_key or NO_STATE_ROW)}
         rows = self.reads.rows(IDENTITY_AND_STATE, parameters) if self.reads is not None else None
         through_session = rows is None
         if rows is None:
             rows = list((await session.execute(IDENTITY_AND_STATE, parameters)).all())
-        account = account_from_rows(session.sync_session, rows)
-        if account is not None and row_key is not None:
+        if not rows:
+            return None, through_session
+        if row_key is not None:
             data[KNOWN_STATE] = KnownState(row_key, rows[0][-1])
-        return account, through_session
+        return Identity(rows), through_session
+
+    @staticmethod
+    async def update_account(session: AsyncSession, identity: Identity, listed_admin: bool, now: datetime) -> Actor | None:
+        """What writing to the bot changes (rarely anything): they wrote again, so broadcasts reach
+        them again; an ADMINS account linked since the start becomes admin. The actor as it is
+        then, or None if nothing changed."""
+        grant = listed_admin and RoleName.admin not in Actor.of_identity(identity).roles
+        if not (identity.unreachable or grant):
+            return None
+        account = identity.account(session.sync_session)
+        if identity.unreachable:
+            account.unreachable_since = None
+        if grant:
+            await grant_role(session, account.person, RoleName.admin, now=now)
+        return Actor.of(account.person)
 
     def guess_language(self, user: User | None) -> str:
         code = (user.language_code or "").lower()[:2] if user else ""
         code = {"mo": "ro"}.get(code, code)
         return code if code in LANGUAGES else self.settings.default_language
+
+
+class OrmIdentity(BaseMiddleware):
+    """Inner middleware: the update's `account` and `person` as ORM objects in its session, mapped
+    from the identity's rows only for a handler that takes them (one that writes, mostly); a
+    screen that only reads takes the `actor` and costs no mapping. Runs after the filters, which
+    therefore ask for the `actor`, never the person."""
+
+    ORM_PARAMETERS = frozenset({"account", "person"})
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        callback: CallableObject = data["handler"]
+        if callback.varkw or not self.ORM_PARAMETERS.isdisjoint(callback.params):
+            identity: Identity | None = data.get(IDENTITY)
+            account = identity.account(data["session"].sync_session) if identity is not None else None
+            data.update(account=account, person=account.person if account else None)
+        return await handler(event, data)

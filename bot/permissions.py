@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.db.models import Account, Campaign, Person, Role
-from bot.services.people import INVITE_ROLES, RoleName
+from bot.services.people import INVITE_ROLES, Identity, RoleName
 
 
 class Action(StrEnum):
@@ -30,37 +30,49 @@ class Action(StrEnum):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is asking: the person (None: not registered), their roles' names, and the specialties
-    of their specialist roles (a specialist works the questions of their own specialties)."""
+    """Who is asking: the person's id (None: not registered), their roles' names, and the
+    specialties of their specialist roles (a specialist works the questions of their own specialties)."""
 
-    person: Person | None
+    person_id: int | None
     roles: frozenset[str] = frozenset()
     specialties: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, person: Person | None) -> Actor:
-        """The actor as the person's roles are now (read per update, so a revoked role is gone)."""
+        """The actor as the person's roles are now (after this update gave or took one, say)."""
         if person is None:
-            return cls(None)
-        roles = person.roles
-        specialties = frozenset(role.specialty for role in roles if role.role == RoleName.specialist and role.specialty)
-        return cls(person, frozenset(role.role for role in roles), specialties)
+            return NOBODY
+        return cls.with_roles(person.id, [(role.role, role.specialty) for role in person.roles])
+
+    @classmethod
+    def of_identity(cls, identity: Identity | None) -> Actor:
+        """The actor as the update found them (read per update, so a revoked role is gone)."""
+        if identity is None:
+            return NOBODY
+        return cls.with_roles(identity.person_id, identity.roles)
+
+    @classmethod
+    def with_roles(cls, person_id: int, roles: list[tuple[str, str]]) -> Actor:
+        """`roles`: (role, specialty) pairs."""
+        specialties = frozenset(specialty for role, specialty in roles if role == RoleName.specialist and specialty)
+        return cls(person_id, frozenset(role for role, _specialty in roles), specialties)
 
     @property
     def registered(self) -> bool:
-        return self.person is not None
+        return self.person_id is not None
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
 
     def is_person(self, person_id: int | None) -> bool:
         """The actor is the person with this id: a row's author or owner (None: nobody's, e.g. after "delete my data")."""
-        return self.person is not None and person_id is not None and person_id == self.person.id
+        return self.person_id is not None and person_id == self.person_id
 
     def specialist_in(self, specialty: str) -> bool:
         return specialty in self.specialties
 
 
+NOBODY = Actor(None)  # someone not registered (or not in their private chat with the bot)
 Rule = Callable[[Actor, Any], bool]
 
 BROADCAST_SENDERS = frozenset({RoleName.coordinator, RoleName.head, RoleName.admin})

@@ -13,9 +13,9 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content, Texts
-from bot.db.models import MediaKind, Person
+from bot.db.models import MediaKind
 from bot.lengths import shortened
-from bot.permissions import Action, Actor, may
+from bot.permissions import NOBODY, Action, Actor, may
 from bot.platforms import Channel
 from bot.platforms.media import RELAYED_KINDS, VOICE, media_of
 from bot.services.people import find_account
@@ -65,16 +65,15 @@ HELP_COMMANDS: tuple[tuple[str, Action | None], ...] = (
 )
 
 
-async def help_command(message: Message, l10n: Texts, person: Person | None = None) -> None:
+async def help_command(message: Message, l10n: Texts, actor: Actor = NOBODY) -> None:
     """The commands the person may use; someone not registered yet is pointed to /start."""
-    actor = Actor.of(person)
     keys = [key for key, action in HELP_COMMANDS if action is None or may(actor, action)]
     lines = [l10n("help.intro", centre=l10n("centre.name")), *(l10n(key) for key in keys)]
     await message.answer("\n".join(lines))
 
 
-async def private_message(message: Message, person: Person | None, l10n: Texts) -> None:
-    if person is None:
+async def private_message(message: Message, actor: Actor, l10n: Texts) -> None:
+    if not actor.registered:
         await message.answer(l10n("fallback.not_registered"))
         return
     await message.answer(fallback_text(message, l10n), reply_markup=menu_button(l10n))

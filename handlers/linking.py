@@ -77,7 +77,7 @@ async def link_with_code(
     l10n = content.texts[linked.language]
     earlier = [account for account in await accounts_of(session, linked) if account.platform != platform or account.external_id != event_from_user.id]
     await tell_person(bots, earlier, linked, content, lambda texts: added_notice(texts, platform))
-    await show(message, *menu_screen(linked, l10n, note=l10n("link.linked")))
+    await show(message, *menu_screen(Actor.of(linked), l10n, note=l10n("link.linked")))
 
 
 def added_notice(l10n: Texts, platform: str) -> str:

@@ -18,7 +18,7 @@ from bot.db.models import Person
 from bot.filters import Allowed
 from bot.fsm import forget_conversations
 from bot.permissions import Action, Actor, may
-from bot.services.people import RoleName, accounts_of, forget, grant_role, has_role, latest_consent, role_names
+from bot.services.people import RoleName, accounts_of, forget, grant_role, has_role, latest_consent, ordered_roles, role_names
 from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, keyboard, language_keyboard, role_name, show
 
 # (action, text key, what the button lets one do: shown to those who may)
@@ -65,11 +65,11 @@ def build_router() -> Router:
     return router
 
 
-def menu_screen(person: Person, l10n: Texts, note: str = "") -> tuple[str, InlineKeyboardMarkup]:
-    """The menu; `note` (already localised) goes above it, e.g. a confirmation."""
-    actor = Actor.of(person)  # as the roles are now: this update may have just given one
+def menu_screen(actor: Actor, l10n: Texts, note: str = "") -> tuple[str, InlineKeyboardMarkup]:
+    """The menu of `actor` (after this update gave or took a role: `Actor.of(person)`); `note`
+    (already localised) goes above it, e.g. a confirmation."""
     shown = tuple(action for action, _key, needs in MENU_ITEMS if may(actor, needs))
-    title = l10n("menu.title", roles=roles_label(person, l10n))
+    title = l10n("menu.title", roles=roles_label(actor, l10n))
     return (f"{note}\n\n{title}" if note else title), menu_keyboard(l10n, shown)
 
 
@@ -89,12 +89,12 @@ def keyboard_of(buttons: tuple[tuple[Screen, str], ...]) -> InlineKeyboardMarkup
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def roles_label(person: Person, l10n: Texts) -> str:
-    return ", ".join(role_name(l10n, role) for role in role_names(person)) or l10n("staff.no_roles")
+def roles_label(actor: Actor, l10n: Texts) -> str:
+    return ", ".join(role_name(l10n, role) for role in ordered_roles(actor.roles)) or l10n("staff.no_roles")
 
 
-async def open_menu(event: Message | CallbackQuery, person: Person, l10n: Texts) -> None:
-    await show(event, *menu_screen(person, l10n))
+async def open_menu(event: Message | CallbackQuery, actor: Actor, l10n: Texts) -> None:
+    await show(event, *menu_screen(actor, l10n))
 
 
 def back_button(l10n: Texts, action: Screen = Screen.home) -> tuple[str, MenuAction]:
@@ -193,7 +193,7 @@ async def choose_age(callback: CallbackQuery, callback_data: AgeChoice, person: 
         person.child_age_group = age
     if callback_data.onboarding:
         note = l10n("menu.welcome") if role_names(person) == [RoleName.parent] else l10n("profile.saved")
-        await show(callback, *menu_screen(person, l10n, note=note))
+        await show(callback, *menu_screen(Actor.of(person), l10n, note=note))
     else:
         await open_settings(callback, person, l10n, content)
 
@@ -206,7 +206,7 @@ async def open_my_data(event: Message | CallbackQuery, session: AsyncSession, pe
         language=l10n("language.name"),
         district=label(content.districts, person.district, l10n),
         age=label(content.age_groups, person.child_age_group, l10n),
-        roles=roles_label(person, l10n),
+        roles=roles_label(Actor.of(person), l10n),
         accounts=", ".join(f"{account.platform} {account.external_id}" for account in accounts),
         version=consent.text_version if consent else "-",
         date=l10n.date_time(consent.decided_at) if consent else "-",

@@ -18,6 +18,7 @@ from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
 from bot.content import Content, Texts
 from bot.db.models import InviteCode, Person
+from bot.permissions import Actor
 from bot.services.invites import InviteProblem, check_invite, claim_invite
 from bot.services.people import RoleName, grant_role, has_role, record_decline, register
 from handlers.menu import district_keyboard, menu_screen
@@ -53,7 +54,7 @@ async def start(message: Message, command: CommandObject, session: AsyncSession,
     code = command.args or ""
     if person is not None:
         note = await join_with_invite(session, person, code, l10n, clock) if code else l10n("menu.welcome_back")
-        await show(message, *menu_screen(person, l10n, note=note))
+        await show(message, *menu_screen(Actor.of(person), l10n, note=note))
         return
     if code:
         checked = await check_invite(session, code, now=clock.now())
@@ -71,7 +72,7 @@ async def choose_language(callback: CallbackQuery, callback_data: LanguageChoice
     l10n = content.texts[callback_data.language]
     if person is not None:
         person.language = l10n.language
-        await show(callback, *menu_screen(person, l10n, note=l10n("language.changed")))
+        await show(callback, *menu_screen(Actor.of(person), l10n, note=l10n("language.changed")))
         return
     await show(callback, *consent_screen(content, l10n, callback_data.invite))
 
@@ -98,7 +99,7 @@ async def answer_consent(
 ) -> None:
     l10n, now = content.texts[callback_data.language], clock.now()
     if person is not None:
-        await show(callback, *menu_screen(person, l10n, note=l10n("consent.already")))
+        await show(callback, *menu_screen(Actor.of(person), l10n, note=l10n("consent.already")))
         return
     if callback_data.version != content.consent_version or not (callback_data.accept or callback_data.nonce):
         await show(callback, l10n("consent.outdated"))
@@ -123,7 +124,7 @@ async def answer_consent(
         await answer_below(callback, l10n("profile.district_prompt"), district_keyboard(content, l10n, onboarding=True))
     else:
         note = l10n("invite.accepted", role=role_name(l10n, invite.role)) if invite else l10n("menu.welcome")
-        await answer_below(callback, *menu_screen(person, l10n, note=note))
+        await answer_below(callback, *menu_screen(Actor.of(person), l10n, note=note))
 
 
 async def usable_invite(callback: CallbackQuery, session: AsyncSession, code: str, l10n: Texts, now: datetime) -> InviteCode | None:

@@ -86,6 +86,8 @@ async def test_when_sqlite_cannot_answer_on_the_loop_thread_the_session_does(ses
     settings = load_settings(env_file=None, BOT_TOKEN="123456789:AAEmulatorTokenForTheVmesteTestSuite")
     middleware = IdentityMiddleware(SimpleNamespace(texts={}), settings, storage=None, reads=elsewhere)  # type: ignore[arg-type]
     async with sessionmaker() as session:
-        account, through_session = await middleware.find(session, "telegram", 501, {"platform": "telegram"})
-    assert through_session and account is not None and account.external_id == 501
+        identity, through_session = await middleware.find(session, "telegram", 501, {"platform": "telegram"})
+        assert through_session and identity is not None
+        account = identity.account(session.sync_session)
+    assert account.external_id == 501
     assert sorted(role.role for role in account.person.roles) == ["coordinator", "parent"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -55,6 +56,45 @@ IDENTITY_ROWS = (
     .where(Account.platform == bindparam("platform"), Account.external_id == bindparam("external_id"))
     .order_by(Role.id)
 )
+
+
+_PERSON_ID = _ACCOUNT_END + Person.__table__.columns.keys().index("id")
+_PERSON_LANGUAGE = _ACCOUNT_END + Person.__table__.columns.keys().index("language")
+_UNREACHABLE_SINCE = Account.__table__.columns.keys().index("unreachable_since")
+_ROLE_ID, _ROLE_NAME, _ROLE_SPECIALTY = (_PERSON_END + Role.__table__.columns.keys().index(name) for name in ("id", "role", "specialty"))
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An account as IDENTITY_ROWS read it, not mapped: what most screens need (whose account, which
+    roles, which language) read off the rows as they are. Mapping them into ORM objects cost more
+    than the rest of a read-only update (bench/updates.py), so `account()` does it only for a
+    handler that asks for the account or the person (bot.middlewares.OrmIdentity)."""
+
+    rows: Sequence[Sequence[Any]]  # never empty
+
+    @property
+    def person_id(self) -> int:
+        return self.rows[0][_PERSON_ID]
+
+    @property
+    def language(self) -> str:
+        return self.rows[0][_PERSON_LANGUAGE]
+
+    @property
+    def unreachable(self) -> bool:
+        return self.rows[0][_UNREACHABLE_SINCE] is not None
+
+    @property
+    def roles(self) -> list[tuple[str, str]]:
+        """(role, specialty) of each of the person's roles."""
+        return [(row[_ROLE_NAME], row[_ROLE_SPECIALTY]) for row in self.rows if row[_ROLE_ID] is not None]
+
+    def account(self, session: Session) -> Account:
+        """The account, person and roles in the session, as if it had loaded them."""
+        account = account_from_rows(session, self.rows)
+        assert account is not None  # rows is never empty
+        return account
 
 
 async def find_account(session: AsyncSession, platform: str, external_id: int) -> Account | None:
@@ -149,7 +189,12 @@ async def grant_role(session: AsyncSession, person: Person, role: str, specialty
 
 
 def role_names(person: Person) -> list[str]:
-    return sorted({role.role for role in person.roles}, key=ROLES.index)
+    return ordered_roles(role.role for role in person.roles)
+
+
+def ordered_roles(names: Iterable[str]) -> list[str]:
+    """Role names, each once, in the order of RoleName."""
+    return sorted(set(names), key=ROLES.index)
 
 
 async def latest_consent(session: AsyncSession, person: Person) -> ConsentRecord | None:
