@@ -39,7 +39,7 @@ class DatabaseSessionMiddleware(BaseMiddleware):
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self.sessionmaker = sessionmaker
         self.recent = RecentUpdates()
-        self.handled_ids = HandledIds(sessionmaker, clock)
+        self.handled_ids = HandledIds(sessionmaker, clock, in_flight=lambda: len(self.recent.in_flight))
         self.loaded = False
         self.loading = asyncio.Lock()
 
@@ -57,6 +57,7 @@ class DatabaseSessionMiddleware(BaseMiddleware):
             handled, result = await self.handle(handler, update, data, key)
         finally:
             self.recent.leave(key, handled)
+            self.handled_ids.update_left()
         return result
 
     async def load_recent(self) -> None:

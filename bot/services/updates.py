@@ -13,8 +13,10 @@ its own. At start, the ids written lately are loaded into `RecentUpdates`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -147,14 +149,19 @@ class _Batch:
 
 class HandledIds:
     """Writes the ids of updates that wrote nothing themselves: each `record` waits until its id is
-    committed, and every id recorded while a write is under way goes into the next one, so under
-    load many updates share one transaction."""
+    committed. A write waits until every update in flight has finished and waits for its id too
+    (`in_flight` counts them), at most LINGER_SECONDS: so a poll's batch of updates costs one
+    write, not one per few updates, and its replies are not held back by writes meanwhile."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    LINGER_SECONDS = 0.1  # how long a finished update's id may wait for a slower one in flight
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, in_flight: Callable[[], int]) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
+        self.in_flight = in_flight
         self.next: _Batch | None = None
         self.writer: asyncio.Task[None] | None = None
+        self.changed = asyncio.Event()  # an update recorded its id, or left without one
         self._statements: dict[str, Executable] = {}
 
     def _statement(self, dialect: str) -> Executable:
@@ -169,13 +176,20 @@ class HandledIds:
             self.next = _Batch()
         batch = self.next
         batch.keys.append(key)
+        self.changed.set()
         if self.writer is None:
             self.writer = asyncio.create_task(self._write_batches())
         await asyncio.shield(batch.written)
 
+    def update_left(self) -> None:
+        """An update finished without recording (it wrote its id itself, or failed): one fewer to wait for."""
+        if self.writer is not None:
+            self.changed.set()
+
     async def _write_batches(self) -> None:
         try:
             while self.next is not None:
+                await self._gathered()
                 batch, self.next = self.next, None
                 try:
                     await self._write(batch.keys)
@@ -186,6 +200,14 @@ class HandledIds:
             if self.next is not None:  # cancelled (shutting down): nobody waits for a write that will not come
                 self.next.written.set_result(None)
                 self.next = None
+
+    async def _gathered(self) -> None:
+        """Until every update in flight waits in the next batch, or LINGER_SECONDS passed."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.LINGER_SECONDS):
+                while self.next is not None and len(self.next.keys) < self.in_flight():
+                    self.changed.clear()
+                    await self.changed.wait()
 
     async def _write(self, keys: list[UpdateKey]) -> None:
         """Best effort: the updates were handled; a failed write costs only the protection against

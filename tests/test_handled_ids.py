@@ -1,0 +1,97 @@
+"""The ids of read-only updates (bot.services.updates.HandledIds): a poll's batch of updates costs
+one write, not one per few updates; an update still in flight holds the others' ids back no longer
+than LINGER_SECONDS; every id is in the database before its update is done."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import ShiftedClock
+from bot.db.engine import create_engine, create_sessionmaker
+from bot.db.models import ProcessedUpdate
+from bot.services.updates import HandledIds, UpdateKey
+
+pytestmark = pytest.mark.both_databases  # the batch's INSERT differs by dialect
+
+
+class CountedIds(HandledIds):
+    """HandledIds that notes the size of each write."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.writes: list[int] = []
+
+    async def _write(self, keys: list[UpdateKey]) -> None:
+        self.writes.append(len(keys))
+        await super()._write(keys)
+
+
+@pytest.fixture
+async def sessionmaker(database_url):
+    engine = create_engine(database_url)
+    yield create_sessionmaker(engine)
+    await engine.dispose()
+
+
+class Updates:
+    """Updates in flight, as DatabaseSessionMiddleware counts them."""
+
+    def __init__(self, sessionmaker) -> None:
+        self.in_flight = 0
+        self.ids = CountedIds(sessionmaker, ShiftedClock(), in_flight=lambda: self.in_flight)
+
+    async def handle(self, update_id: int, seconds: float = 0.0, records: bool = True) -> None:
+        self.in_flight += 1
+        try:
+            await asyncio.sleep(seconds)  # the handler
+            if records:
+                await self.ids.record(("telegram", update_id))
+        finally:
+            self.in_flight -= 1
+            self.ids.update_left()
+
+
+async def written(sessionmaker) -> set[int]:
+    async with sessionmaker() as session:
+        return set(await session.scalars(select(ProcessedUpdate.update_id)))
+
+
+async def test_a_batch_of_updates_finishing_at_different_times_costs_one_write(sessionmaker):
+    updates = Updates(sessionmaker)
+    await asyncio.gather(*(updates.handle(update_id, seconds=update_id / 1000) for update_id in range(1, 51)))
+    assert updates.ids.writes == [50]
+    assert await written(sessionmaker) == set(range(1, 51))
+
+
+async def test_an_update_that_writes_its_own_id_is_not_waited_for(sessionmaker):
+    updates = Updates(sessionmaker)
+    # update 3 commits its own id (it wrote something) and finishes last: the others' write need not wait
+    await asyncio.gather(updates.handle(1), updates.handle(2), updates.handle(3, seconds=0.02, records=False))
+    assert updates.ids.writes == [2]
+    assert await written(sessionmaker) == {1, 2}
+
+
+async def test_a_slow_update_holds_the_others_ids_back_no_longer_than_the_linger(sessionmaker):
+    updates = Updates(sessionmaker)
+    slow = asyncio.create_task(updates.handle(99, seconds=5))
+    started = time.monotonic()
+    await asyncio.gather(*(updates.handle(update_id) for update_id in range(1, 11)))
+    waited = time.monotonic() - started
+    assert HandledIds.LINGER_SECONDS <= waited < HandledIds.LINGER_SECONDS + 1
+    assert await written(sessionmaker) == set(range(1, 11))  # written before their updates were done
+    slow.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await slow
+
+
+async def test_a_single_update_is_written_at_once(sessionmaker):
+    updates = Updates(sessionmaker)
+    started = time.monotonic()
+    await updates.handle(7)
+    assert time.monotonic() - started < HandledIds.LINGER_SECONDS
+    assert updates.ids.writes == [1] and await written(sessionmaker) == {7}
