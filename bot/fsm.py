@@ -109,14 +109,14 @@ class ConversationMiddleware(FSMContextMiddleware):
             context = self.resolve_event_context(data["bot"], data)
             if context is None:
                 return await handler(event, data)
+            # no lock per key (events_isolation): each platform's feeder hands a chat's updates over in order
             state = FSMContext(self.storage, PlatformKey(**vars(context.key), platform=data["platform"]))
-            async with self.events_isolation.lock(key=state.key):
-                if known is not None and isinstance(self.storage, DatabaseStorage) and known.row_key == self.storage.primary_key(state.key):
-                    raw_state = known.state
-                else:
-                    raw_state = await state.get_state()
-                data.update(state=state, raw_state=raw_state)
-                return await handler(event, data)
+            if known is not None and isinstance(self.storage, DatabaseStorage) and known.row_key == self.storage.primary_key(state.key):
+                raw_state = known.state
+            else:
+                raw_state = await state.get_state()
+            data.update(state=state, raw_state=raw_state)
+            return await handler(event, data)
 
 
 @contextmanager
@@ -237,5 +237,4 @@ async def check_reachable(storage: BaseStorage) -> None:
 
 
 def build_middleware(storage: BaseStorage) -> ConversationMiddleware:
-    # No lock per key: each platform's feeder hands a chat's updates over in order.
-    return ConversationMiddleware(storage, DisabledEventIsolation())
+    return ConversationMiddleware(storage, DisabledEventIsolation())  # ConversationMiddleware takes no lock

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
 from bot.content import Content
+from bot.db.engine import close_session
 from bot.db.loop_reads import LoopReads
 from bot.filters import in_private_chat
 from bot.fsm import KNOWN_STATE, STATE_COLUMN, KnownState, state_row_key, state_row_parameters
@@ -71,7 +72,8 @@ class DatabaseSessionMiddleware(BaseMiddleware):
     async def handle(self, handler: Handler, update: Update, data: dict[str, Any], key: UpdateKey) -> tuple[bool, Any]:
         after_commit: list[Callable[[], None]] = []
         claim = UpdateClaim(key, at=data["clock"].now())
-        async with self.sessionmaker(sync_session_class=UpdateSession) as session:
+        session = self.sessionmaker(sync_session_class=UpdateSession)
+        try:
             session.sync_session.info[UPDATE_CLAIM] = claim
             data.update(session=session, after_commit=after_commit)
             try:
@@ -84,6 +86,8 @@ class DatabaseSessionMiddleware(BaseMiddleware):
                 return True, None
             if claim.state is ClaimState.claimed or has_pending_changes(session):
                 await session.commit()
+        finally:
+            await close_session(session)
         for callback in after_commit:
             callback()
         if claim.state is ClaimState.unclaimed:

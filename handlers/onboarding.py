@@ -18,7 +18,8 @@ from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
 from bot.content import Content, Texts
 from bot.db.models import InviteCode, Person
-from bot.permissions import Actor
+from bot.filters import Allowed
+from bot.permissions import Action, Actor
 from bot.services.invites import InviteProblem, check_invite, claim_invite
 from bot.services.people import RoleName, grant_role, has_role, record_decline, register
 from handlers.menu import district_keyboard, menu_screen
@@ -43,6 +44,7 @@ class ConsentAnswer(CallbackData, prefix="consent"):
 
 def build_router() -> Router:
     router = Router(name="onboarding")
+    router.message.register(start_with_invite, CommandStart(deep_link=True), Allowed(Action.use_menu))
     router.message.register(start, CommandStart())
     router.message.register(ask_language, Command("language"))
     router.callback_query.register(choose_language, LanguageChoice.filter(F.language.in_(LANGUAGES)))
@@ -50,18 +52,23 @@ def build_router() -> Router:
     return router
 
 
-async def start(message: Message, command: CommandObject, session: AsyncSession, person: Person | None, l10n: Texts, content: Content, clock: Clock) -> None:
-    code = command.args or ""
-    if person is not None:
-        note = await join_with_invite(session, person, code, l10n, clock) if code else l10n("menu.welcome_back")
-        await show(message, *menu_screen(Actor.of(person), l10n, note=note))
+async def start(message: Message, command: CommandObject, session: AsyncSession, actor: Actor, l10n: Texts, content: Content, clock: Clock) -> None:
+    if actor.registered:
+        await show(message, *menu_screen(actor, l10n, note=l10n("menu.welcome_back")))
         return
+    code = command.args or ""
     if code:
         checked = await check_invite(session, code, now=clock.now())
         if isinstance(checked, InviteProblem):
             await message.answer(l10n(INVITE_PROBLEMS[checked]))
             code = ""
     await message.answer(l10n("language.prompt"), reply_markup=language_keyboard(content, invite=code))
+
+
+async def start_with_invite(message: Message, command: CommandObject, session: AsyncSession, person: Person, l10n: Texts, clock: Clock) -> None:
+    """Someone registered opening a staff invite link: its role joins theirs."""
+    note = await join_with_invite(session, person, command.args or "", l10n, clock)
+    await show(message, *menu_screen(Actor.of(person), l10n, note=note))
 
 
 async def ask_language(message: Message, l10n: Texts, content: Content) -> None:

@@ -278,3 +278,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def close_session(session: AsyncSession) -> None:
+    """Close the session. One that is in no transaction holds no connection, so closing it is
+    bookkeeping, done here and now: SQLAlchemy's async close spends a task and a greenlet switch on
+    it, a fair share of an update that read only on the loop's thread (bot.db.loop_reads)."""
+    if session.sync_session.in_transaction():
+        await session.close()
+    else:
+        session.sync_session.close()
