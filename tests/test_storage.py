@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text
 
-from bot.db.engine import create_engine, create_sessionmaker
+from bot.db.engine import close_session, create_engine, create_sessionmaker
 from bot.db.migrate import current_revision, upgrade
 from bot.db.models import Base, ProcessedUpdate, utcnow
 from scheduler import prune_processed_updates
@@ -48,4 +48,22 @@ async def test_old_processed_update_ids_are_pruned(database_url):
     assert await prune_processed_updates(sessionmaker) == 1
     async with sessionmaker() as session:
         assert list(await session.scalars(select(ProcessedUpdate.update_id))) == [2]
+    await engine.dispose()
+
+
+async def test_close_session_gives_the_connection_back_and_lets_go_of_what_it_loaded(database_url):
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    sessionmaker = create_sessionmaker(engine)
+    async with sessionmaker() as session:
+        session.add(ProcessedUpdate(platform="telegram", update_id=1))
+        await session.commit()
+    untouched, reading, holding = sessionmaker(), sessionmaker(), sessionmaker()
+    await reading.scalar(select(ProcessedUpdate))  # in a transaction, on a pooled connection
+    loaded = await holding.scalar(select(ProcessedUpdate))
+    await holding.commit()  # no transaction any more, the row still in the session
+    for session in (untouched, reading, holding):
+        await close_session(session)
+    assert engine.pool.checkedout() == 0
+    assert not reading.in_transaction() and loaded not in holding
     await engine.dispose()

@@ -282,9 +282,11 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 async def close_session(session: AsyncSession) -> None:
     """Close the session. One that is in no transaction holds no connection, so closing it is
-    bookkeeping, done here and now: SQLAlchemy's async close spends a task and a greenlet switch on
-    it, a fair share of an update that read only on the loop's thread (bot.db.loop_reads)."""
-    if session.sync_session.in_transaction():
+    bookkeeping, done here and now, and nothing at all if it holds no object either: SQLAlchemy's
+    async close spends a task and a greenlet switch on every session, a fair share of an update
+    that read only on the loop's thread (bot.db.loop_reads)."""
+    sync_session = session.sync_session
+    if sync_session.in_transaction():
         await session.close()
-    else:
-        session.sync_session.close()
+    elif len(sync_session.identity_map):
+        sync_session.close()
