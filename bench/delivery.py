@@ -220,18 +220,21 @@ async def unlimited_part(url: str, database, recipients: int, concurrency: int, 
         # to the same parents.
         await bare_run(bots.telegram, user_ids[:WARM_UP], concurrency)
         bare, outbox = [], []
+        cpu: dict[str, list[float]] = {"bare": [], "outbox": []}  # the bot process's CPU (every thread) per message
         for round_number in range(rounds):
             for side in ("bare", "outbox") if round_number % 2 == 0 else ("outbox", "bare"):
+                started = time.process_time()
                 if side == "bare":
                     bare.append(await bare_run(bots.telegram, user_ids, concurrency))
                     log(f"bare: {recipients / bare[-1]:.0f} msg/s")
                 else:
                     outbox.append(await outbox_run(app.sessionmaker, engine, "unlimited"))
                     log(f"outbox: {recipients / outbox[-1][0]:.0f} msg/s {outbox[-1][1]}")
-        return outbox, bare
+                cpu[side].append(1000 * (time.process_time() - started) / recipients)
+        return outbox, bare, cpu
 
     async with database("unlimited") as database_url:
-        outbox, bare = await with_engine(bot_settings(url, database_url, concurrency), user_ids, "unlimited", body)
+        outbox, bare, cpu = await with_engine(bot_settings(url, database_url, concurrency), user_ids, "unlimited", body)
     outbox_rate = recipients / statistics.median(seconds for seconds, _, _ in outbox)
     bare_rate = recipients / statistics.median(bare)
     return {
@@ -242,6 +245,8 @@ async def unlimited_part(url: str, database, recipients: int, concurrency: int, 
         "outbox_start_seconds": [round(start, 3) for _, _, start in outbox],
         "outbox_sent": [counts.get("sent", 0) for _, counts, _ in outbox],
         "bare_seconds": [round(seconds, 3) for seconds in bare],
+        "outbox_cpu_ms_per_msg": round(statistics.median(cpu["outbox"]), 3),
+        "bare_cpu_ms_per_msg": round(statistics.median(cpu["bare"]), 3),
     }
 
 

@@ -79,15 +79,14 @@ class ChatPacer:
 
     def reserve(self, chat_id: int) -> float:
         """0 and the chat's slot is taken now; otherwise the seconds until the chat is free."""
-        if not (self.private_interval or self.group_interval):
+        interval = self.group_interval if self.is_group(chat_id) else self.private_interval
+        if not interval:  # no limit for this kind of chat: it never holds a slot
             return 0.0
         now = asyncio.get_running_loop().time()
         free_at = self.next_slot.get(chat_id, 0.0)
         if free_at > now:
             return free_at - now
-        interval = self.group_interval if self.is_group(chat_id) else self.private_interval
-        if interval:
-            self.next_slot[chat_id] = now + interval
-            if len(self.next_slot) > 50_000:
-                self.next_slot = {chat: at for chat, at in self.next_slot.items() if at > now}
+        self.next_slot[chat_id] = now + interval
+        if len(self.next_slot) > 50_000:
+            self.next_slot = {chat: at for chat, at in self.next_slot.items() if at > now}
         return 0.0
