@@ -27,12 +27,13 @@ class Pacer:
 
     async def __aenter__(self) -> None:
         """Wait for an evenly spaced turn; the call is made inside the `async with` block."""
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        slot = max(self.next_slot, self.paused_until, now)
-        self.next_slot = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        if self.interval:  # else there are no turns: take() alone waits out a pause
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+            slot = max(self.next_slot, self.paused_until, now)
+            self.next_slot = slot + self.interval
+            if slot > now:
+                await asyncio.sleep(slot - now)
         await self.take()
 
     async def __aexit__(self, *_exc_info: object) -> None:
