@@ -152,24 +152,24 @@ class DeliveryEngine:
         """`concurrency` workers send the chunks the claimer fetched ahead of them (CLAIMED_AHEAD
         claims' worth at most), so the calls never wait for the database."""
         limit = min(sender.claim_size(self.concurrency), CLAIM_LIMIT)
-        chunks: asyncio.Queue[tuple[Payload, list[Claimed]] | None] = asyncio.Queue(maxsize=CLAIMED_AHEAD * max(1, limit // sender.batch_size))
-        workers = [asyncio.create_task(self.work(sender, chunks, stop)) for _ in range(self.concurrency)]
-        await self.claim_ahead(sender, limit, chunks, stop)
+        refill_below = (CLAIMED_AHEAD - 1) * max(1, limit // sender.batch_size)
+        queue = Claims(refill_below)
+        workers = [asyncio.create_task(self.work(sender, queue, stop)) for _ in range(self.concurrency)]
+        await self.claim_ahead(sender, limit, queue, stop)
         await asyncio.gather(*workers)
 
-    async def claim_ahead(self, sender: Sender, limit: int, chunks: asyncio.Queue, stop: asyncio.Event) -> None:
+    async def claim_ahead(self, sender: Sender, limit: int, queue: Claims, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            await queue.room.wait()
             rows = await self.claim(sender.platform, limit)
             if not rows:
                 await self.idle(sender.platform, stop)
-            for chunk in await self.chunks(rows, sender.batch_size):
-                await chunks.put(chunk)
-        for _ in range(self.concurrency):
-            await chunks.put(None)  # a worker's signal to end
+            queue.add(await self.chunks(rows, sender.batch_size))
+        queue.add([None] * self.concurrency)  # a worker's signal to end
 
-    async def work(self, sender: Sender, chunks: asyncio.Queue, stop: asyncio.Event) -> None:
+    async def work(self, sender: Sender, queue: Claims, stop: asyncio.Event) -> None:
         """Send chunk after chunk; once stopping, hand the rest back unsent."""
-        while (chunk := await chunks.get()) is not None:
+        while (chunk := await queue.take()) is not None:
             payload, rows = chunk
             if stop.is_set():
                 self.release(rows)
@@ -259,6 +259,33 @@ class DeliveryEngine:
         except Exception:
             log.exception("writing %s delivery outcomes failed; retrying", len(outcomes))
             self.outcomes = outcomes + self.outcomes
+
+
+Chunk = tuple[Payload, list[Claimed]]
+
+
+class Claims:
+    """The claimed chunks waiting for a worker. The claimer refills it once fewer than
+    `refill_below` wait (`room`), a whole claim at a time: a bounded queue would wake the claimer
+    for every chunk a worker takes, a loop turn per message."""
+
+    def __init__(self, refill_below: int) -> None:
+        self.chunks: asyncio.Queue[Chunk | None] = asyncio.Queue()
+        self.refill_below = refill_below
+        self.room = asyncio.Event()
+        self.room.set()
+
+    def add(self, chunks: list[Chunk] | list[None]) -> None:
+        for chunk in chunks:
+            self.chunks.put_nowait(chunk)
+        if self.chunks.qsize() >= self.refill_below:
+            self.room.clear()
+
+    async def take(self) -> Chunk | None:
+        chunk = await self.chunks.get()
+        if self.chunks.qsize() < self.refill_below:
+            self.room.set()
+        return chunk
 
 
 async def _first(*awaitables: Awaitable) -> None:
