@@ -121,7 +121,7 @@ def build_dispatcher(
     dispatcher.update.outer_middleware(flood_notice)  # after the identity: the notice speaks the person's language
     dispatcher.shutdown.register(flood_notice.close)
     for name, observer in dispatcher.observers.items():  # inner: round every handler of every router
-        if name != "update":
+        if name not in ("update", "error"):  # errors are handled after the update's session is closed
             observer.middleware(OrmIdentity())
     dispatcher.include_routers(*build_routers())
     if scheduler is not None:

@@ -40,7 +40,8 @@ class DatabaseSessionMiddleware(BaseMiddleware):
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self.sessionmaker = sessionmaker
         self.recent = RecentUpdates()
-        self.handled_ids = HandledIds(sessionmaker, clock, in_flight=lambda: len(self.recent.in_flight))
+        self.handling: dict[UpdateKey, UpdateClaim] = {}  # the updates in the handler (or waiting for their id's write)
+        self.handled_ids = HandledIds(sessionmaker, clock, may_record=self.may_record)
         self.loaded = False
         self.loading = asyncio.Lock()
 
@@ -58,7 +59,6 @@ class DatabaseSessionMiddleware(BaseMiddleware):
             handled, result = await self.handle(handler, update, data, key)
         finally:
             self.recent.leave(key, handled)
-            self.handled_ids.update_left()
         return result
 
     async def load_recent(self) -> None:
@@ -69,9 +69,20 @@ class DatabaseSessionMiddleware(BaseMiddleware):
                     self.recent.remember(await latest_processed(session))
                 self.loaded = True
 
+    def may_record(self) -> int:
+        """Updates in flight that have written nothing: each may yet record its id with HandledIds."""
+        return sum(1 for claim in self.handling.values() if claim.state is ClaimState.unclaimed)
+
     async def handle(self, handler: Handler, update: Update, data: dict[str, Any], key: UpdateKey) -> tuple[bool, Any]:
+        claim = self.handling[key] = UpdateClaim(key, at=data["clock"].now(), on_claimed=self.handled_ids.wake)
+        try:
+            return await self.handle_claimed(handler, update, data, claim)
+        finally:
+            del self.handling[key]
+            self.handled_ids.wake()
+
+    async def handle_claimed(self, handler: Handler, update: Update, data: dict[str, Any], claim: UpdateClaim) -> tuple[bool, Any]:
         after_commit: list[Callable[[], None]] = []
-        claim = UpdateClaim(key, at=data["clock"].now())
         session = self.sessionmaker(sync_session_class=UpdateSession)
         try:
             session.sync_session.info[UPDATE_CLAIM] = claim
@@ -91,7 +102,7 @@ class DatabaseSessionMiddleware(BaseMiddleware):
         for callback in after_commit:
             callback()
         if claim.state is ClaimState.unclaimed:
-            await self.handled_ids.record(key)
+            await self.handled_ids.record(claim.key)
         return True, result
 
 
@@ -132,9 +143,8 @@ class IdentityMiddleware(BaseMiddleware):
         identity, connected = await self.find(session, platform, user.id, data) if user and private else (None, False)
         actor = Actor.of_identity(identity)
         if identity is not None and user is not None:
-            written = await self.update_account(session, identity, (platform, user.id) in self.settings.admin_accounts, data["clock"].now())
-            if written is not None:
-                actor, connected = written, True
+            listed_admin = (platform, user.id) in self.settings.admin_accounts
+            actor = await self.update_account(session, identity, actor, listed_admin, data["clock"].now())
         language = identity.language if identity else self.guess_language(user)
         if connected:  # the session holds a pooled connection: give it back before the handler's calls
             await end_read_transaction(session)
@@ -156,13 +166,12 @@ class IdentityMiddleware(BaseMiddleware):
         return Identity(rows), through_session
 
     @staticmethod
-    async def update_account(session: AsyncSession, identity: Identity, listed_admin: bool, now: datetime) -> Actor | None:
+    async def update_account(session: AsyncSession, identity: Identity, actor: Actor, listed_admin: bool, now: datetime) -> Actor:
         """What writing to the bot changes (rarely anything): they wrote again, so broadcasts reach
-        them again; an ADMINS account linked since the start becomes admin. The actor as it is
-        then, or None if nothing changed."""
-        grant = listed_admin and RoleName.admin not in Actor.of_identity(identity).roles
+        them again; an ADMINS account linked since the start becomes admin. The actor as it is then."""
+        grant = listed_admin and RoleName.admin not in actor.roles
         if not (identity.unreachable or grant):
-            return None
+            return actor
         account = identity.account(session.sync_session)
         if identity.unreachable:
             account.unreachable_since = None

@@ -42,6 +42,7 @@ class Actor:
         """The actor as the person's roles are now (after this update gave or took one, say)."""
         if person is None:
             return NOBODY
+        assert person.id is not None, "a new person is flushed (given an id) before anyone asks what they may do"
         return cls.with_roles(person.id, [(role.role, role.specialty) for role in person.roles])
 
     @classmethod

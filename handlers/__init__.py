@@ -1,7 +1,7 @@
 """Dialogue handlers: one Router per feature, written once for every platform, tiered by chat type
 first. The private tier (the person's own chat with the bot) holds every personal feature; the
 group tier holds what the bot says in groups. A tier's filter is asked once per update, so group
-traffic never reaches a private feature (nor its filters, some of which read the database)."""
+traffic never reaches a private feature (nor its filters)."""
 
 from __future__ import annotations
 

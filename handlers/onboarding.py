@@ -44,7 +44,7 @@ class ConsentAnswer(CallbackData, prefix="consent"):
 
 def build_router() -> Router:
     router = Router(name="onboarding")
-    router.message.register(start_with_invite, CommandStart(deep_link=True), Allowed(Action.use_menu))
+    router.message.register(start_with_invite, CommandStart(deep_link=True), Allowed(Action.use_menu))  # use_menu: registered
     router.message.register(start, CommandStart())
     router.message.register(ask_language, Command("language"))
     router.callback_query.register(choose_language, LanguageChoice.filter(F.language.in_(LANGUAGES)))

@@ -39,21 +39,26 @@ async def sessionmaker(database_url):
 
 
 class Updates:
-    """Updates in flight, as DatabaseSessionMiddleware counts them."""
+    """Updates in flight, counted as DatabaseSessionMiddleware.may_record counts them."""
 
     def __init__(self, sessionmaker) -> None:
-        self.in_flight = 0
-        self.ids = CountedIds(sessionmaker, ShiftedClock(), in_flight=lambda: self.in_flight)
+        self.recording = 0  # updates in flight that have written nothing
+        self.ids = CountedIds(sessionmaker, ShiftedClock(), may_record=lambda: self.recording)
 
-    async def handle(self, update_id: int, seconds: float = 0.0, records: bool = True) -> None:
-        self.in_flight += 1
+    async def handle(self, update_id: int, seconds: float = 0.0, writes: bool = False) -> None:
+        self.recording += 1
+        counted = True
         try:
+            if writes:  # its first write claims its id in its own transaction: it will record none
+                self.recording, counted = self.recording - 1, False
+                self.ids.wake()
             await asyncio.sleep(seconds)  # the handler
-            if records:
+            if not writes:
                 await self.ids.record(("telegram", update_id))
         finally:
-            self.in_flight -= 1
-            self.ids.update_left()
+            if counted:
+                self.recording -= 1
+            self.ids.wake()
 
 
 async def written(sessionmaker) -> set[int]:
@@ -70,10 +75,14 @@ async def test_a_batch_of_updates_finishing_at_different_times_costs_one_write(s
 
 async def test_an_update_that_writes_its_own_id_is_not_waited_for(sessionmaker):
     updates = Updates(sessionmaker)
-    # update 3 commits its own id (it wrote something) and finishes last: the others' write need not wait
-    await asyncio.gather(updates.handle(1), updates.handle(2), updates.handle(3, seconds=0.02, records=False))
-    assert updates.ids.writes == [2]
-    assert await written(sessionmaker) == {1, 2}
+    writer = asyncio.create_task(updates.handle(3, seconds=5, writes=True))  # e.g. a long upload after its first write
+    started = time.monotonic()
+    await asyncio.gather(updates.handle(1), updates.handle(2))
+    assert time.monotonic() - started < HandledIds.LINGER_SECONDS
+    assert updates.ids.writes == [2] and await written(sessionmaker) == {1, 2}
+    writer.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await writer
 
 
 async def test_a_slow_update_holds_the_others_ids_back_no_longer_than_the_linger(sessionmaker):

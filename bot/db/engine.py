@@ -287,6 +287,7 @@ async def close_session(session: AsyncSession) -> None:
     that read only on the loop's thread (bot.db.loop_reads)."""
     sync_session = session.sync_session
     if sync_session.in_transaction():
-        await session.close()
+        async with session:  # SQLAlchemy's exit closes it to the end (the connection back), even if this task is cancelled meanwhile
+            pass
     elif len(sync_session.identity_map):
         sync_session.close()

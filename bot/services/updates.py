@@ -63,6 +63,7 @@ class UpdateClaim:
     key: UpdateKey
     at: datetime  # when the update came in, by the app's clock
     state: ClaimState = ClaimState.unclaimed
+    on_claimed: Callable[[], None] | None = None  # the update wrote its id itself (or found it taken): it will record none
 
 
 class UpdateSession(Session):
@@ -76,6 +77,8 @@ def claim_first(session: Session) -> None:
         return
     update.state = ClaimState.claiming  # the claim's own statement passes by
     update.state = ClaimState.claimed if claim_in(session, update.key, update.at) else ClaimState.taken
+    if update.on_claimed is not None:
+        update.on_claimed()
     if update.state is ClaimState.taken:
         raise AlreadyHandled
 
@@ -149,19 +152,20 @@ class _Batch:
 
 class HandledIds:
     """Writes the ids of updates that wrote nothing themselves: each `record` waits until its id is
-    committed. A write waits until every update in flight has finished and waits for its id too
-    (`in_flight` counts them), at most LINGER_SECONDS: so a poll's batch of updates costs one
-    write, not one per few updates, and its replies are not held back by writes meanwhile."""
+    committed. A write waits until every update in flight that may still record an id (`may_record`
+    counts them: being handled, having written nothing) has recorded it, at most LINGER_SECONDS: so
+    a poll's batch of updates costs one write, not one every few updates, each holding the batch's
+    last replies (and so the next poll) behind the database."""
 
     LINGER_SECONDS = 0.1  # how long a finished update's id may wait for a slower one in flight
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, in_flight: Callable[[], int]) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, may_record: Callable[[], int]) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
-        self.in_flight = in_flight
+        self.may_record = may_record
         self.next: _Batch | None = None
         self.writer: asyncio.Task[None] | None = None
-        self.changed = asyncio.Event()  # an update recorded its id, or left without one
+        self.changed = asyncio.Event()  # what may_record counts may have changed
         self._statements: dict[str, Executable] = {}
 
     def _statement(self, dialect: str) -> Executable:
@@ -176,13 +180,13 @@ class HandledIds:
             self.next = _Batch()
         batch = self.next
         batch.keys.append(key)
-        self.changed.set()
+        self.wake()
         if self.writer is None:
             self.writer = asyncio.create_task(self._write_batches())
         await asyncio.shield(batch.written)
 
-    def update_left(self) -> None:
-        """An update finished without recording (it wrote its id itself, or failed): one fewer to wait for."""
+    def wake(self) -> None:
+        """An update in flight recorded its id, wrote its own, or is done: look again at who is left to wait for."""
         if self.writer is not None:
             self.changed.set()
 
@@ -202,10 +206,10 @@ class HandledIds:
                 self.next = None
 
     async def _gathered(self) -> None:
-        """Until every update in flight waits in the next batch, or LINGER_SECONDS passed."""
+        """Until every update that may record an id waits in the next batch, or LINGER_SECONDS passed."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self.LINGER_SECONDS):
-                while self.next is not None and len(self.next.keys) < self.in_flight():
+                while self.next is not None and len(self.next.keys) < self.may_record():
                     self.changed.clear()
                     await self.changed.wait()
 
