@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 COMMANDS = {
     "start": "commands.start",
     "menu": "commands.menu",
+    "ask": "commands.ask",
+    "myquestions": "commands.myquestions",
     "language": "commands.language",
     "link": "commands.link",
     "mydata": "commands.mydata",
@@ -74,8 +76,8 @@ async def create_app(settings: Settings, content: Content | None = None, engine:
     engine = engine or await open_database(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     await apply_admins_setting(sessionmaker, settings, clock)
-    scheduler = build_scheduler(sessionmaker, clock)
     bots = Bots.from_settings(settings)
+    scheduler = build_scheduler(sessionmaker, clock, bots.by_platform(), content, settings)
     delivery = DeliveryEngine(sessionmaker, bots.by_platform(), settings, clock=clock)
     reads = LoopReads.of(engine)
     dispatcher = build_dispatcher(settings, content, sessionmaker, scheduler, clock, reads, delivery=delivery, bots=bots.by_platform())

@@ -18,6 +18,7 @@ class Channel:
     name: str  # the `platform` stored with accounts and events
     chat_link: str  # format with username
     start_link: str  # format with username and payload
+    tells_names: bool = True  # a user's name comes with their messages (VK events carry only the id)
 
     async def link_to_bot(self, bot: Bot, payload: str = "") -> str:
         username = (await bot.me()).username
@@ -25,4 +26,4 @@ class Channel:
 
 
 TELEGRAM = Channel("telegram", "https://t.me/{username}", "https://t.me/{username}?start={payload}")
-VK = Channel("vk", "https://vk.me/{username}", "https://vk.me/{username}?ref={payload}")
+VK = Channel("vk", "https://vk.me/{username}", "https://vk.me/{username}?ref={payload}", tells_names=False)

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     admins: str = Field(default="", alias="ADMINS")
     invite_ttl_hours: int = Field(default=168, gt=0, alias="INVITE_TTL_HOURS")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # A claimed question unanswered past its specialty's target is reminded; this much working time
+    # later it goes back to the queue. Unset: the target again; 0: it stays with the specialist.
+    consultation_return_minutes: int | None = Field(default=None, ge=0, alias="CONSULTATION_RETURN_MINUTES")
     # Per user: private messages and button presses beyond this many within FLOOD_SECONDS are dropped; 0 switches it off
     flood_messages: int = Field(default=10, ge=0, alias="FLOOD_MESSAGES")
     flood_seconds: float = Field(default=10, gt=0, alias="FLOOD_SECONDS")

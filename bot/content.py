@@ -16,19 +16,13 @@ from babel import Locale
 from babel.dates import format_date, format_time, get_datetime_format
 from babel.numbers import format_decimal
 
+from bot.choices import Choice
 from bot.config import LANGUAGES, ConfigError
+from bot.consultation_content import ANY_SPECIALTY, CannedAnswer, Specialty, load_canned, load_faq, load_specialties
+from bot.services.faq import FaqIndex
 
 PLURALS = "plural"  # the locale section of counted phrases, e.g. minutes = { one = "{n} minute", other = "{n} minutes" }
 IDENTIFIERS = frozenset({"id"})  # whole numbers that name a thing, not count it: "#12345", never "#12,345"
-
-
-@dataclass(frozen=True)
-class Choice:
-    id: str
-    labels: dict[str, str]
-
-    def label(self, language: str) -> str:
-        return self.labels[language]
 
 
 @dataclass(frozen=True)
@@ -113,7 +107,9 @@ class Content:
     consent: dict[str, dict[str, ConsentText]]
     districts: tuple[Choice, ...]
     age_groups: tuple[Choice, ...]
-    specialties: tuple[Choice, ...]
+    specialties: tuple[Specialty, ...]
+    faq: FaqIndex
+    canned: dict[str, tuple[CannedAnswer, ...]]  # language -> the specialists' ready answers
 
     @property
     def consent_version(self) -> str:
@@ -121,6 +117,15 @@ class Content:
 
     def consent_text(self, language: str) -> ConsentText:
         return self.consent[self.consent_version][language]
+
+    def specialty(self, specialty_id: str | None) -> Specialty | None:
+        return next((specialty for specialty in self.specialties if specialty.id == specialty_id), None)
+
+    def canned_for(self, specialty: str, language: str) -> tuple[CannedAnswer, ...]:
+        """The ready answers a specialist of `specialty` can send: their specialty's own first, then the general ones."""
+        answers = self.canned.get(language, ())
+        own = tuple(answer for answer in answers if answer.specialty == specialty != ANY_SPECIALTY)
+        return own + tuple(answer for answer in answers if answer.specialty == ANY_SPECIALTY)
 
     @staticmethod
     def find(choices: tuple[Choice, ...], choice_id: str | None) -> Choice | None:
@@ -133,12 +138,15 @@ def load_content(directory: Path, timezone: str = "UTC") -> Content:
         locales = {language: _locale_file(directory / "locales" / f"{language}.toml") for language in LANGUAGES}
         check_locales(locales)
         zone = ZoneInfo(timezone)
+        specialties = load_specialties(directory, zone)
         return Content(
             texts={language: Texts(language, file.strings, file.plurals, zone) for language, file in locales.items()},
             consent=_consent_versions(directory / "consent"),
             districts=_choices(directory / "districts.toml"),
             age_groups=_choices(directory / "age_groups.toml"),
-            specialties=_choices(directory / "specialties.toml"),
+            specialties=specialties,
+            faq=FaqIndex.build(load_faq(directory, specialties)),
+            canned=load_canned(directory, specialties),
         )
     except LocaleMistake as error:
         raise ConfigError(f"config error: CONTENT_DIR: {error}") from None

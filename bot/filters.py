@@ -59,3 +59,10 @@ class Allowed(Filter):
 
     async def __call__(self, event: TelegramObject, actor: Actor = NOBODY) -> bool:
         return may(actor, self.action)
+
+
+class NotACommand(Filter):
+    """A message that answers a question: commands (/menu) go to their own handlers meanwhile."""
+
+    async def __call__(self, event: TelegramObject) -> bool:
+        return not (getattr(event, "text", None) or "").startswith("/")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.db.models import Account, Campaign, Person, Role
+from bot.db.models import Account, Campaign, Person, Role, Ticket, TicketStatus
 from bot.services.people import INVITE_ROLES, Identity, RoleName
 
 
@@ -26,6 +26,11 @@ class Action(StrEnum):
     revoke_role = "revoke_role"  # target: the Role to take away
     compose_broadcast = "compose_broadcast"  # compose, list, and send their own drafts; target: the draft
     cancel_broadcast = "cancel_broadcast"  # target: the Campaign
+    ask_question = "ask_question"  # parents ask the centre's specialists
+    own_question = "own_question"  # target: the Ticket (the family's own)
+    work_questions = "work_questions"  # the queue of one's specialties
+    see_question = "see_question"  # target: the Ticket (of one's specialties, passed to one, or one's own)
+    answer_question = "answer_question"  # target: the Ticket (claimed by the actor)
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,39 @@ def _cancel_broadcast(actor: Actor, target: object) -> bool:
     return _broadcast_sender(actor, target)
 
 
+def _parent(actor: Actor, target: object) -> bool:
+    return actor.has(RoleName.parent)
+
+
+def _own_question(actor: Actor, target: object) -> bool:
+    if not isinstance(target, Ticket):
+        return actor.has(RoleName.parent)
+    return actor.is_person(target.person_id)
+
+
+def _specialist(actor: Actor, target: object) -> bool:
+    return actor.has(RoleName.specialist)
+
+
+def _see_question(actor: Actor, target: object) -> bool:
+    """A question of one's specialties, one passed to one by name, or one's own work (a question
+    passed by name to a colleague is theirs alone)."""
+    if not actor.has(RoleName.specialist):
+        return False
+    if not isinstance(target, Ticket):
+        return True
+    if actor.is_person(target.assignee_id) or actor.is_person(target.transferred_to):
+        return True
+    return target.transferred_to is None and actor.specialist_in(target.specialty)
+
+
+def _answer_question(actor: Actor, target: object) -> bool:
+    """The specialist who claimed it, while they are still a specialist."""
+    if not actor.has(RoleName.specialist):
+        return False
+    return not isinstance(target, Ticket) or (target.status == TicketStatus.claimed and actor.is_person(target.assignee_id))
+
+
 RULES: dict[Action, Rule] = {
     Action.use_menu: _registered,
     Action.link_accounts: _registered,
@@ -130,6 +168,11 @@ RULES: dict[Action, Rule] = {
     Action.revoke_role: _revoke_role,
     Action.compose_broadcast: _broadcast_sender,
     Action.cancel_broadcast: _cancel_broadcast,
+    Action.ask_question: _parent,
+    Action.own_question: _own_question,
+    Action.work_questions: _specialist,
+    Action.see_question: _see_question,
+    Action.answer_question: _answer_question,
 }
 
 

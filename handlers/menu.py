@@ -23,6 +23,8 @@ from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, keybo
 
 # (action, text key, what the button lets one do: shown to those who may)
 MENU_ITEMS: list[tuple[Screen, str, Action]] = [
+    (Screen.ask, "menu.ask", Action.ask_question),
+    (Screen.queue, "menu.queue", Action.work_questions),
     (Screen.settings, "menu.settings", Action.use_menu),
     (Screen.my_data, "menu.my_data", Action.use_menu),
     (Screen.link, "menu.link", Action.link_accounts),
@@ -74,6 +76,7 @@ def menu_screen(actor: Actor, l10n: Texts, note: str = "") -> tuple[str, InlineK
 
 
 MENU_KEYS = {action: key for action, key, _needs in MENU_ITEMS}
+MENU_ROWS = 6
 
 
 def menu_keyboard(l10n: Texts, shown: tuple[Screen, ...]) -> InlineKeyboardMarkup:
@@ -85,8 +88,9 @@ def keyboard_of(buttons: tuple[tuple[Screen, str], ...]) -> InlineKeyboardMarkup
     """The keyboard of a list of (screen, button text), built once: a builder deep-copies its
     buttons on every export, which cost more than the rest of the menu; the markup is frozen, so it
     can be shared. Keyed by the texts themselves, so another language or content gets its own."""
-    rows = [[InlineKeyboardButton(text=text, callback_data=MenuAction(action=action).pack())] for action, text in buttons]
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    per_row = 1 if len(buttons) <= MENU_ROWS else 2  # VK shows at most six rows
+    items = [InlineKeyboardButton(text=text, callback_data=MenuAction(action=action).pack()) for action, text in buttons]
+    return InlineKeyboardMarkup(inline_keyboard=[items[start : start + per_row] for start in range(0, len(items), per_row)])
 
 
 def roles_label(actor: Actor, l10n: Texts) -> str:

@@ -62,6 +62,8 @@ class Screen(StrEnum):
     invite = "invite"
     staff = "staff"
     broadcasts = "broadcasts"
+    ask = "ask"
+    queue = "queue"
 
 
 class MenuAction(CallbackData, prefix="menu"):

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 
+from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.content import Content
 from bot.services.updates import prune_processed
+from scheduler.consultations import watch_questions
 
 log = logging.getLogger(__name__)
 
@@ -17,12 +22,23 @@ log = logging.getLogger(__name__)
 PROCESSED_UPDATES_KEPT = timedelta(days=2)
 
 
-def build_scheduler(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> AsyncIOScheduler:
-    """APScheduler only says when to look (every hour, in real time); what is due is asked of `clock`."""
+def build_scheduler(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    bots: Mapping[str, Bot] | None = None,
+    content: Content | None = None,
+    settings: Settings | None = None,
+) -> AsyncIOScheduler:
+    """APScheduler only says when to look (in real time); what is due is asked of `clock`. The
+    watch over consultations needs the bots, the content and the settings."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
         prune_processed_updates, "interval", hours=1, args=[sessionmaker, clock], id="prune_processed_updates", coalesce=True, max_instances=1
     )
+    if bots is not None and content is not None and settings is not None:
+        scheduler.add_job(
+            watch_questions, "interval", minutes=1, args=[sessionmaker, bots, content, settings, clock], id="watch_questions", coalesce=True, max_instances=1
+        )
     return scheduler
 
 

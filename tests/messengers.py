@@ -73,6 +73,7 @@ class Messenger:
 
 class TelegramMessenger(Messenger):
     platform, channel, tells_language, can_edit = "telegram", TELEGRAM, True, True
+    voice_kind = "voice"  # what a voice note is in a chat's message list
     listen_method, send_method = "getUpdates", "sendMessage"
 
     def __init__(self) -> None:
@@ -161,6 +162,7 @@ class TelegramMessenger(Messenger):
 
 class VkMessenger(Messenger):
     platform, channel = "vk", VK
+    voice_kind = "audio_message"
     listen_method, send_method = "groups.getLongPollServer", "messages.send"
 
     def __init__(self) -> None:

@@ -40,6 +40,11 @@ MAY_AT_ALL: dict[Action, frozenset[str]] = {
     Action.revoke_role: ADMIN_ONLY,
     Action.compose_broadcast: SENDERS,
     Action.cancel_broadcast: SENDERS,
+    Action.ask_question: frozenset({RoleName.parent}),
+    Action.own_question: frozenset({RoleName.parent}),
+    Action.work_questions: frozenset({RoleName.specialist}),
+    Action.see_question: frozenset({RoleName.specialist}),
+    Action.answer_question: frozenset({RoleName.specialist}),
 }
 
 

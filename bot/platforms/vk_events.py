@@ -81,9 +81,9 @@ def message_of(message: dict[str, Any]) -> dict[str, Any]:
         "from": sender(message["from_id"]),
     }
     text = command_text(message)
-    media = next((media_of(attachment) for attachment in message.get("attachments", ()) if media_of(attachment)), {})
+    media, *extra = [found for found in map(media_of, message.get("attachments", ())) if found] or [{}]
     if media:
-        raw |= media | ({"caption": text} if text else {})
+        raw |= media | ({"caption": text} if text else {}) | ({"extra_media": extra} if extra else {})
     elif text or not message.get("attachments"):
         raw["text"] = text or " "
     else:
@@ -115,7 +115,7 @@ def media_of(attachment: dict[str, Any]) -> dict[str, Any] | None:
         return {"photo": [{"file_id": file_id, "file_unique_id": f"photo{owner_item}", "width": size.get("width", 0), "height": size.get("height", 0)}]}
     if kind == "audio_message":
         file_id = vk_file_id(f"doc{owner_item}", body.get("link_ogg") or body.get("link_mp3", ""))
-        return {"voice": {"file_id": file_id, "file_unique_id": f"doc{owner_item}", "duration": body.get("duration", 0)}}
+        return {"voice": {"file_id": file_id, "file_unique_id": f"doc{owner_item}", "duration": body.get("duration", 0)} | voice_transcript(body)}
     if kind == "doc":
         file_id = vk_file_id(f"doc{owner_item}", body.get("url", ""))
         return {"document": {"file_id": file_id, "file_unique_id": f"doc{owner_item}", "file_name": body.get("title")}}
@@ -145,6 +145,16 @@ def media_of(attachment: dict[str, Any]) -> dict[str, Any] | None:
             }
         }
     return None
+
+
+def voice_transcript(audio_message: dict[str, Any]) -> dict[str, str]:
+    """VK's speech-to-text of a voice message, as the extra field "transcript" of the Voice:
+    only a finished one (transcript_state "done", or no state but the text) and never empty.
+    VK's schema names only transcript_error; transcript and transcript_state are what the API
+    returns beside it."""
+    text, state = audio_message.get("transcript"), audio_message.get("transcript_state")
+    done = state in (None, "done") and not audio_message.get("transcript_error")
+    return {"transcript": text} if done and isinstance(text, str) and text.strip() else {}
 
 
 def message_event(obj: dict[str, Any], group_id: int) -> dict[str, Any]:

@@ -20,6 +20,17 @@ class EventKind(StrEnum):
     role_revoked = "role_revoked"
     account_linked = "account_linked"
     account_unlinked = "account_unlinked"
+    # consultations: object is the specialty; value as noted
+    question_asked = "question_asked"
+    question_claimed = "question_claimed"  # value: seconds it waited in the queue
+    question_answered = "question_answered"  # value: seconds to the first answer
+    question_closed = "question_closed"  # value: seconds to resolution
+    question_rated = "question_rated"  # value: the rating, 1-5
+    question_target_missed = "question_target_missed"  # unclaimed past the specialty's target
+    question_returned = "question_returned"  # claimed, unanswered, back in the queue
+    question_transferred = "question_transferred"  # object: the specialty it went to
+    question_reopened = "question_reopened"
+    faq_helped = "faq_helped"  # a FAQ answer was enough: no question asked
 
 
 def record_event(

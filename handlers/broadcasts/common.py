@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from aiogram import F
-from aiogram.filters import Filter
 from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -127,11 +126,4 @@ def on_draft(screen: DraftScreen) -> Callable[..., Awaitable[None]]:
 
     handle.__name__ = handle.__qualname__ = screen.__name__
     return handle
-
-
-class NotACommand(Filter):
-    """A message that answers a question: commands (/menu) go to their own handlers meanwhile."""
-
-    async def __call__(self, message: Message) -> bool:
-        return not (message.text or "").startswith("/")
 

@@ -15,11 +15,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.db.models import Campaign, MediaKind
+from bot.filters import NotACommand
 from bot.platforms.long_texts import html_of
 from bot.platforms.media import Media, media_of
 from bot.services import broadcasts
 from handlers.broadcasts import audience, listing
-from handlers.broadcasts.common import Broadcast, BroadcastAction, Composing, Context, NotACommand, context, on_draft, own_draft, pressed
+from handlers.broadcasts.common import Broadcast, BroadcastAction, Composing, Context, context, on_draft, own_draft, pressed
 from handlers.ui import keyboard, show
 
 QUESTION_KEYS = {

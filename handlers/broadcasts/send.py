@@ -13,9 +13,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.db.models import Campaign
 from bot.delivery.outbox import Progress
 from bot.delivery.senders import Payload
+from bot.filters import NotACommand
 from bot.services import broadcasts
 from handlers.broadcasts.audience import audience_size, describe
-from handlers.broadcasts.common import Broadcast, BroadcastAction, Composing, Context, NotACommand, on_draft, pressed
+from handlers.broadcasts.common import Broadcast, BroadcastAction, Composing, Context, on_draft, pressed
 from handlers.broadcasts.compose import answering, ask, card_screen
 from handlers.broadcasts.status import status_screen
 from handlers.ui import answer_below, keyboard, show

@@ -379,6 +379,27 @@ async def test_files_users_send_can_be_downloaded(emu, bot, anna):
         validate_object("Update", update)
 
 
+async def test_an_album_is_messages_sharing_a_media_group(emu, bot, anna):
+    sent = anna.send_album(count=2, caption="drawings")
+    first, second = (update.message for update in await bot.get_updates())
+    assert [m.message_id for m in (first, second)] == [m["message_id"] for m in sent]
+    assert first.media_group_id and first.media_group_id == second.media_group_id
+    assert (first.caption, second.caption) == ("drawings", None)
+    assert first.photo and second.photo and first.photo[-1].file_id != second.photo[-1].file_id
+    anna.send_album(count=3, kinds=("photo", "video"))
+    kinds = [[kind for kind in ("photo", "video") if kind in update] for update in (u["message"] for u in emu.updates[-3:])]
+    assert kinds == [["photo"], ["video"], ["photo"]]
+    assert emu.updates[-1]["message"]["media_group_id"] != first.media_group_id
+    for update in emu.updates:
+        validate_object("Update", update)
+    with pytest.raises(ValueError, match="2 to 10"):
+        anna.send_album(count=1)
+    with pytest.raises(ValueError, match="cannot mix"):
+        anna.send_album(kinds=("photo", "document"))
+    with pytest.raises(ValueError, match="cannot carry voice"):
+        anna.send_album(kinds=("voice",))
+
+
 # buttons and callback queries
 
 

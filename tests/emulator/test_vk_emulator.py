@@ -509,6 +509,32 @@ async def test_files_users_send(emu, vk, olga):
         await call(vk, "messages.send", peer_id=OLGA, random_id=2, attachment=f"photo{OLGA}_{p['id']}")
 
 
+async def test_a_voice_message_with_vks_transcript(emu, olga):
+    olga.send_voice(duration=3, transcript="When is the next session?")
+    olga.send_voice()
+    transcribed, plain = (e["object"]["message"]["attachments"][0]["audio_message"] for e in emu.updates)
+    # messages_audio_message in VK's schema names transcript_error only; the API returns these beside it
+    assert (transcribed["transcript"], transcribed["transcript_state"]) == ("When is the next session?", "done")
+    assert "transcript" not in plain and "transcript_state" not in plain
+    for event in emu.updates:
+        validate_object("callback/objects.json#/definitions/callback_message_new", event["object"])
+
+
+async def test_a_message_with_several_photos(emu, vk, olga):
+    sent = olga.send_album(count=3, caption="drawings")
+    [event] = emu.updates
+    assert event["object"]["message"] == sent and sent["text"] == "drawings"
+    photos = [attachment["photo"] for attachment in sent["attachments"]]
+    assert [a["type"] for a in sent["attachments"]] == ["photo"] * 3 and len({p["id"] for p in photos}) == 3
+    assert all(p["owner_id"] == OLGA and p["access_key"] for p in photos)
+    validate_object("callback/objects.json#/definitions/callback_message_new", event["object"])
+    attachment = ",".join(f"photo{p['owner_id']}_{p['id']}_{p['access_key']}" for p in photos)
+    await call(vk, "messages.send", peer_id=OLGA, random_id=1, attachment=attachment)  # the bot may send them on
+    assert len(olga.last.attachments) == 3
+    with pytest.raises(ValueError, match="1 to 10"):
+        olga.send_album(count=11)
+
+
 # users who cannot be written to
 
 

@@ -24,6 +24,8 @@ from bot.emulator.telegram.users import (
     EmulatedUser,
 )
 
+MIN_ALBUM, MAX_ALBUM = 2, 10
+
 
 class TelegramActing(TelegramUpdates, TelegramFiles):
     """The users and chats, and what they send the bot."""
@@ -34,6 +36,7 @@ class TelegramActing(TelegramUpdates, TelegramFiles):
         self._chats: dict[int, EmulatedChat] = {}
         self._queries: dict[str, CallbackAnswer] = {}
         self._query_numbers = itertools.count(1)
+        self._media_groups = itertools.count(13_572_468_135_792_468)
 
     # users and chats
 
@@ -118,6 +121,26 @@ class TelegramActing(TelegramUpdates, TelegramFiles):
         if caption:
             content["caption"] = caption
         return self._user_message(chat, user, content)
+
+    def _user_album(
+        self,
+        chat: EmulatedChat,
+        user: EmulatedUser,
+        count: int,
+        caption: str | None,
+        kinds: tuple[str, ...],
+    ) -> list[dict[str, Any]]:
+        chosen = [kinds[index % len(kinds)] for index in range(count)] if kinds else []
+        check_album(chosen)
+        group_id = str(next(self._media_groups))
+        sent = []
+        for index, kind in enumerate(chosen):
+            stored = self._store_file(kind, sample_data(kind, None), attributes={})
+            content = media_content(kind, stored) | {"media_group_id": group_id}
+            if caption and index == 0:
+                content["caption"] = caption
+            sent.append(self._user_message(chat, user, content))
+        return sent
 
     def _user_message(
         self, chat: EmulatedChat, user: EmulatedUser, content: dict[str, Any]
@@ -278,6 +301,19 @@ class TelegramActing(TelegramUpdates, TelegramFiles):
         elif chat.id != user_id:
             raise bad_request("user not found")
         return {"status": "member", "user": user.raw}
+
+
+def check_album(kinds: list[str]) -> None:
+    """Telegram's rules for a media group (sendMediaGroup): 2-10 items; photos and videos
+    mix, documents and audio files are grouped only with their own kind."""
+    if not MIN_ALBUM <= len(kinds) <= MAX_ALBUM:
+        raise ValueError(f"an album has {MIN_ALBUM} to {MAX_ALBUM} items")
+    groups = {"photo": "visual", "video": "visual", "document": "document", "audio": "audio"}
+    unknown = sorted(set(kinds) - groups.keys())
+    if unknown:
+        raise ValueError(f"an album cannot carry {unknown[0]}")
+    if len({groups[kind] for kind in kinds}) > 1:
+        raise ValueError(f"an album cannot mix {sorted(set(kinds))}")
 
 
 def quoted(raw: dict[str, Any]) -> dict[str, Any]:

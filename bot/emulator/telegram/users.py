@@ -162,6 +162,14 @@ class EmulatedUser(EmulatedUserBase[EmulatedChat]):
             self.chat, self, "video", data, caption, duration=duration
         )
 
+    def send_album(
+        self, count: int = 2, caption: str | None = None, kinds: tuple[str, ...] = ("photo", "photo")
+    ) -> list[dict[str, Any]]:
+        """An album: `count` messages sharing one media_group_id, each of the next of `kinds`
+        (photo and video mix; documents and audio go only with their own kind). The caption
+        goes on the first, as the app sends it."""
+        return self._emulator._user_album(self.chat, self, count, caption, kinds)
+
     def send_audio(self, duration: int = 60, data: bytes | None = None) -> dict[str, Any]:
         return self._emulator._user_media(self.chat, self, "audio", data, None, duration=duration)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.emulator.common import find_button, sample_data
 from bot.emulator.vk.chats import CHAT_PEER_START, ChatMessage, VkChat, VkGroupChat
-from bot.emulator.vk.files import VkFiles
+from bot.emulator.vk.files import MAX_ATTACHMENTS, VkFiles
 from bot.emulator.vk.longpoll import VkLongPoll
 from bot.emulator.vk.spec import api_error, param_error
 from bot.emulator.vk.users import CallbackAnswer, VkUser
@@ -146,20 +146,41 @@ class VkActing(VkLongPoll, VkFiles):
         file_name: str | None = None,
         duration: int | None = None,
         sticker_id: int | None = None,
+        transcript: str | None = None,
     ) -> dict[str, Any]:
         if kind == "sticker":
             attachment = {"type": "sticker", "sticker": self._sticker(sticker_id or 9010)}
         else:
-            data = sample_data(kind, data)
-            ext = {"photo": "jpg", "audio_message": "ogg", "video": "mp4"}.get(kind, "pdf")
-            if file_name and "." in file_name:
-                ext = file_name.rsplit(".", 1)[1].lower()
-            attributes = {"duration": duration} if duration is not None else {}
-            stored = self._store_file(
-                kind, user.id, data, title=file_name or f"{kind}.{ext}", ext=ext, **attributes
-            )
-            attachment = self._attachment(stored)
+            details = {"duration": duration, "transcript": transcript}
+            attributes = {key: value for key, value in details.items() if value is not None}
+            attachment = self._user_file(user, kind, data, file_name, attributes)
         return self._user_message(chat, user, {"text": caption, "attachments": [attachment]})
+
+    def _user_album(
+        self, chat: VkChat, user: VkUser, count: int, caption: str
+    ) -> dict[str, Any]:
+        if not 1 <= count <= MAX_ATTACHMENTS:
+            raise ValueError(f"a VK message carries 1 to {MAX_ATTACHMENTS} attachments")
+        photos = [self._user_file(user, "photo", None, None, {}) for _ in range(count)]
+        return self._user_message(chat, user, {"text": caption, "attachments": photos})
+
+    def _user_file(
+        self,
+        user: VkUser,
+        kind: str,
+        data: bytes | None,
+        file_name: str | None,
+        attributes: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The attachment of a file the user sends, stored as theirs."""
+        data = sample_data(kind, data)
+        ext = {"photo": "jpg", "audio_message": "ogg", "video": "mp4"}.get(kind, "pdf")
+        if file_name and "." in file_name:
+            ext = file_name.rsplit(".", 1)[1].lower()
+        stored = self._store_file(
+            kind, user.id, data, title=file_name or f"{kind}.{ext}", ext=ext, **attributes
+        )
+        return self._attachment(stored)
 
     def _quoted(self, chat: VkChat, conversation_message_id: int) -> dict[str, Any]:
         replied = chat.message(conversation_message_id)

@@ -160,7 +160,7 @@ class VkFiles(VkServer):
             case "audio_message":
                 duration = stored.attributes.get("duration") or max(1, len(stored.data) // 4000)
                 waveform = [(b * 7) % 32 for b in hashlib.sha1(stored.data).digest()][:20]
-                return base | {
+                return base | _transcribed(stored) | {
                     "duration": duration,
                     "waveform": waveform,
                     "link_ogg": url,
@@ -198,3 +198,12 @@ class VkFiles(VkServer):
             "images_with_background": images,
             "is_allowed": True,
         }
+
+
+def _transcribed(stored: StoredFile) -> dict[str, Any]:
+    """VK's speech-to-text of a voice message, once done. VK's schema
+    (messages_audio_message in specs/vk/messages/objects.json) names only transcript_error;
+    the API also returns transcript (the text) and transcript_state ("done" when finished),
+    which VK's clients and SDKs read (vk-io's IAudioMessageAttachmentPayload, for one)."""
+    transcript = stored.attributes.get("transcript")
+    return {"transcript": transcript, "transcript_state": "done"} if transcript is not None else {}

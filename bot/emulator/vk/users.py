@@ -98,10 +98,18 @@ class VkUser(EmulatedUserBase[VkChat]):
             self.chat, self, "doc", data, caption, file_name=file_name
         )
 
-    def send_voice(self, duration: int = 3, data: bytes | None = None) -> dict[str, Any]:
+    def send_voice(
+        self, duration: int = 3, data: bytes | None = None, transcript: str | None = None
+    ) -> dict[str, Any]:
+        """A voice message; with a transcript, VK's speech-to-text of it is done (the
+        audio_message object carries transcript and transcript_state "done")."""
         return self._emulator._user_media(
-            self.chat, self, "audio_message", data, "", duration=duration
+            self.chat, self, "audio_message", data, "", duration=duration, transcript=transcript
         )
+
+    def send_album(self, count: int = 2, caption: str = "") -> dict[str, Any]:
+        """One message with `count` photos (VK: up to 10 attachments in a message)."""
+        return self._emulator._user_album(self.chat, self, count, caption)
 
     def send_video(
         self, duration: int = 5, caption: str = "", data: bytes | None = None

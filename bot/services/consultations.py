@@ -1,0 +1,353 @@
+"""Consultations: a parent's question (a ticket) in a specialty's queue, claimed by a specialist,
+answered in pieces of any media, closed and rated. Platform-neutral: pieces name the messenger
+their file is on, and the handlers relay them.
+
+Timers are columns (bot.db.models.Ticket) counted in the specialty's working time; the scheduler
+asks `overdue` what fell due (bot.services.consultation_timers)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.consultation_content import Specialty
+from bot.db.models import Account, Person, PieceAuthor, PieceKind, Role, Ticket, TicketPiece, TicketStatus, as_utc
+from bot.services.events import EventKind, record_event
+from bot.services.people import RoleName
+
+MAX_DRAFT_PIECES = 20  # a question in the making: enough for a long story with an album, not a flood
+REOPEN_WITHIN = timedelta(days=7)  # a closed question can be reopened this long after
+ALIAS_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
+
+
+class Stage(StrEnum):
+    """Where a question stands, as its family sees it."""
+
+    queued = "queued"
+    taken = "taken"
+    answered = "answered"  # the specialist wrote last
+    closed = "closed"
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One message of a question or an answer, as it is kept (and held in a draft's conversation data)."""
+
+    kind: str  # a PieceKind
+    platform: str
+    text: str | None = None
+    file_id: str | None = None
+    file_name: str | None = None
+    transcript: str | None = None
+
+    def as_data(self) -> dict[str, Any]:
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+    @classmethod
+    def of_data(cls, data: dict[str, Any]) -> Piece:
+        return cls(**data)
+
+    @classmethod
+    def of_row(cls, row: TicketPiece) -> Piece:
+        return cls(row.kind, row.platform, row.text, row.file_id, row.file_name, row.transcript)
+
+
+def stage_of(ticket: Ticket) -> Stage:
+    if ticket.status == TicketStatus.closed:
+        return Stage.closed
+    if ticket.status == TicketStatus.waiting:
+        return Stage.queued
+    return Stage.answered if ticket.first_answer_at is not None and ticket.reply_due_at is None else Stage.taken
+
+
+def new_alias() -> str:
+    """What the specialist calls an anonymous family: random, so it says nothing about them."""
+    return secrets.choice(ALIAS_LETTERS) + "-" + "".join(secrets.choice("0123456789") for _ in range(4))
+
+
+# Asking
+
+
+async def open_ticket(
+    session: AsyncSession,
+    person: Person,
+    account: Account,
+    specialty: Specialty,
+    pieces: Sequence[Piece],
+    *,
+    anonymous: bool,
+    parent_name: str | None,
+    now: datetime,
+) -> Ticket:
+    ticket = Ticket(
+        person_id=person.id,
+        parent_account_id=account.id,
+        specialty=specialty.id,
+        status=TicketStatus.waiting,
+        anonymous=anonymous,
+        alias=new_alias(),
+        parent_name=None if anonymous else parent_name,
+        created_at=now,
+        queued_at=now,
+        due_at=specialty.hours.add(now, specialty.target),
+    )
+    session.add(ticket)
+    await session.flush()
+    _add_rows(session, ticket, PieceAuthor.parent, person.id, pieces, now)
+    record_event(session, EventKind.question_asked, at=now, person=person, platform=account.platform, object_type="specialty", object_id=specialty.id)
+    return ticket
+
+
+async def queue_position(session: AsyncSession, ticket: Ticket) -> int:
+    """1 for the next to be taken."""
+    ahead = await session.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.status == TicketStatus.waiting, Ticket.specialty == ticket.specialty, Ticket.queued_at < ticket.queued_at)
+    )
+    return (ahead or 0) + 1
+
+
+async def add_from_parent(session: AsyncSession, ticket: Ticket, pieces: Sequence[Piece], specialty: Specialty, now: datetime) -> None:
+    """The family writes more: a claimed question now waits for the specialist's reply."""
+    _add_rows(session, ticket, PieceAuthor.parent, ticket.person_id, pieces, now)
+    if ticket.status == TicketStatus.claimed and ticket.reply_due_at is None:
+        _await_reply(ticket, specialty, now)
+
+
+def _add_rows(session: AsyncSession, ticket: Ticket, author: PieceAuthor, author_id: int | None, pieces: Sequence[Piece], now: datetime) -> None:
+    for number, piece in enumerate(pieces):
+        session.add(TicketPiece(ticket_id=ticket.id, author=author, author_id=author_id, created_at=now + timedelta(microseconds=number), **asdict(piece)))
+
+
+async def tickets_of_parent(session: AsyncSession, person_id: int, limit: int = 10) -> list[Ticket]:
+    """Open questions first, then the latest closed ones."""
+    order = (Ticket.status == TicketStatus.closed, Ticket.created_at.desc())
+    return list(await session.scalars(select(Ticket).where(Ticket.person_id == person_id).order_by(*order).limit(limit)))
+
+
+async def close_by_parent(session: AsyncSession, ticket: Ticket, now: datetime) -> bool:
+    return await _close(session, ticket, now)
+
+
+def may_reopen(ticket: Ticket, now: datetime) -> bool:
+    return ticket.status == TicketStatus.closed and ticket.closed_at is not None and now - as_utc(ticket.closed_at) <= REOPEN_WITHIN
+
+
+async def reopen(session: AsyncSession, ticket: Ticket, specialty: Specialty, now: datetime) -> bool:
+    """Back to the specialist who closed it when they still work, else to the queue."""
+    if not may_reopen(ticket, now):
+        return False
+    ticket.closed_at = None
+    ticket.alerted_at = ticket.reminded_at = None
+    if ticket.assignee_id is not None:
+        ticket.status = TicketStatus.claimed
+        _await_reply(ticket, specialty, now)
+    else:
+        _requeue(ticket, specialty, now)
+    record_event(session, EventKind.question_reopened, at=now, object_type="specialty", object_id=ticket.specialty)
+    return True
+
+
+async def rate(session: AsyncSession, ticket: Ticket, rating: int, now: datetime) -> bool:
+    """The family's rating, once (a second press changes nothing)."""
+    if ticket.status != TicketStatus.closed or ticket.rating is not None or not 1 <= rating <= 5:
+        return False
+    ticket.rating = rating
+    record_event(session, EventKind.question_rated, at=now, object_type="specialty", object_id=ticket.specialty, value=rating)
+    return True
+
+
+# The specialist's side
+
+
+@dataclass(frozen=True)
+class QueueLine:
+    specialty: str
+    waiting: int
+    oldest: datetime | None
+
+
+async def queue_lines(session: AsyncSession, specialties: Sequence[str], person_id: int) -> list[QueueLine]:
+    """How many wait, and since when the longest, in each of `specialties` ("" : passed to the person by name)."""
+    rows = await session.execute(
+        select(Ticket.specialty, func.count(), func.min(Ticket.queued_at))
+        .where(Ticket.status == TicketStatus.waiting, Ticket.specialty.in_(specialties), Ticket.transferred_to.is_(None))
+        .group_by(Ticket.specialty)
+    )
+    found = {specialty: (count, oldest) for specialty, count, oldest in rows}
+    lines = [QueueLine(specialty, *found.get(specialty, (0, None))) for specialty in specialties]
+    named = (
+        await session.execute(select(func.count(), func.min(Ticket.queued_at)).where(Ticket.status == TicketStatus.waiting, Ticket.transferred_to == person_id))
+    ).one()
+    return [*lines, QueueLine("", named[0], named[1])]
+
+
+def _takeable(specialties: Sequence[str], person_id: int) -> Any:
+    mine_by_name = Ticket.transferred_to == person_id
+    return and_(Ticket.status == TicketStatus.waiting, or_(mine_by_name, and_(Ticket.specialty.in_(specialties), Ticket.transferred_to.is_(None))))
+
+
+async def claim_next(
+    session: AsyncSession, person_id: int, account_id: int, specialties: Sequence[str], only: str | None, specialty_of: dict[str, Specialty], now: datetime
+) -> Ticket | None:
+    """Take the question that has waited longest (of specialty `only`, when given; "" : those
+    passed to this person by name). One statement: two specialists pressing at once never get the
+    same question, and on PostgreSQL the second skips the row the first holds and gets the next."""
+    where = _takeable(specialties, person_id)
+    if only == "":
+        where = and_(Ticket.status == TicketStatus.waiting, Ticket.transferred_to == person_id)
+    elif only is not None:
+        where = and_(where, Ticket.specialty == only)
+    oldest = select(Ticket.id).where(where).order_by(Ticket.queued_at, Ticket.id).limit(1).with_for_update(skip_locked=True)
+    claimed = await session.scalar(
+        update(Ticket)
+        .where(Ticket.id == oldest.scalar_subquery(), Ticket.status == TicketStatus.waiting)
+        .values(status=TicketStatus.claimed, assignee_id=person_id, assignee_account_id=account_id, transferred_to=None)
+        .returning(Ticket.id)
+    )
+    if claimed is None:
+        return None
+    ticket = await session.get(Ticket, claimed, populate_existing=True)
+    assert ticket is not None
+    first = ticket.claimed_at is None
+    ticket.claimed_at = ticket.claimed_at or now
+    _await_reply(ticket, specialty_of[ticket.specialty], now)
+    if first:
+        waited = (now - as_utc(ticket.created_at)).total_seconds()
+        record_event(session, EventKind.question_claimed, at=now, object_type="specialty", object_id=ticket.specialty, value=waited)
+    return ticket
+
+
+async def open_tickets_of(session: AsyncSession, person_id: int, page: int, per_page: int) -> tuple[list[Ticket], int]:
+    """A specialist's claimed questions, those waiting for their reply first (longest first)."""
+    mine = and_(Ticket.assignee_id == person_id, Ticket.status == TicketStatus.claimed)
+    total = await session.scalar(select(func.count()).select_from(Ticket).where(mine)) or 0
+    order = (Ticket.reply_due_at.is_(None), Ticket.reply_due_at, Ticket.id)
+    tickets = await session.scalars(select(Ticket).where(mine).order_by(*order).offset(page * per_page).limit(per_page))
+    return list(tickets), total
+
+
+async def pieces_of(session: AsyncSession, ticket: Ticket) -> list[TicketPiece]:
+    return list(await session.scalars(select(TicketPiece).where(TicketPiece.ticket_id == ticket.id).order_by(TicketPiece.created_at, TicketPiece.id)))
+
+
+async def earlier_tickets(session: AsyncSession, ticket: Ticket, limit: int = 5) -> list[Ticket]:
+    """The family's other questions, latest first: never for an anonymous one."""
+    if ticket.anonymous:
+        return []
+    query = select(Ticket).where(Ticket.person_id == ticket.person_id, Ticket.id != ticket.id, Ticket.anonymous.is_(False))
+    return list(await session.scalars(query.order_by(Ticket.created_at.desc()).limit(limit)))
+
+
+async def answer(session: AsyncSession, ticket: Ticket, author_id: int, pieces: Sequence[Piece], now: datetime) -> None:
+    """The specialist's reply: the family waits no more."""
+    _add_rows(session, ticket, PieceAuthor.specialist, author_id, pieces, now)
+    if ticket.first_answer_at is None:
+        ticket.first_answer_at = now
+        since = (now - as_utc(ticket.created_at)).total_seconds()
+        record_event(session, EventKind.question_answered, at=now, object_type="specialty", object_id=ticket.specialty, value=since)
+    ticket.reply_due_at = ticket.reminded_at = ticket.return_at = None
+
+
+def add_note(session: AsyncSession, ticket: Ticket, author_id: int, text: str, now: datetime) -> None:
+    _add_rows(session, ticket, PieceAuthor.note, author_id, [Piece(PieceKind.text, "", text=text)], now)
+
+
+async def close_by_specialist(session: AsyncSession, ticket: Ticket, now: datetime) -> bool:
+    return await _close(session, ticket, now)
+
+
+async def _close(session: AsyncSession, ticket: Ticket, now: datetime) -> bool:
+    if ticket.status == TicketStatus.closed:
+        return False
+    ticket.status = TicketStatus.closed
+    ticket.closed_at = now
+    ticket.reply_due_at = ticket.return_at = None
+    since = (now - as_utc(ticket.created_at)).total_seconds()
+    record_event(session, EventKind.question_closed, at=now, object_type="specialty", object_id=ticket.specialty, value=since)
+    return True
+
+
+async def transfer(session: AsyncSession, ticket: Ticket, by: int, specialty: Specialty, colleague_id: int | None, note: str | None, now: datetime) -> None:
+    """To another specialty's queue, or to a named colleague (who alone may take it)."""
+    if note:
+        add_note(session, ticket, by, note, now)
+    ticket.specialty = specialty.id
+    ticket.transferred_to = colleague_id
+    ticket.assignee_id = ticket.assignee_account_id = None
+    ticket.status = TicketStatus.waiting
+    _requeue(ticket, specialty, now)
+    record_event(session, EventKind.question_transferred, at=now, object_type="specialty", object_id=specialty.id)
+
+
+async def colleagues(session: AsyncSession, specialty: str, except_id: int) -> list[Person]:
+    """The specialists of a specialty a question can be passed to by name."""
+    query = (
+        select(Person)
+        .join(Role, Role.person_id == Person.id)
+        .where(Role.role == RoleName.specialist, Role.specialty == specialty, Person.id != except_id)
+        .order_by(Person.display_name, Person.id)
+    )
+    return list(await session.scalars(query))
+
+
+def _requeue(ticket: Ticket, specialty: Specialty, now: datetime) -> None:
+    ticket.status = TicketStatus.waiting
+    ticket.queued_at = now
+    ticket.due_at = specialty.hours.add(now, specialty.target)
+    ticket.alerted_at = ticket.reply_due_at = ticket.reminded_at = ticket.return_at = None
+
+
+def _await_reply(ticket: Ticket, specialty: Specialty, now: datetime) -> None:
+    """The specialist owes a reply by the specialty's target (return_at is set when they are reminded)."""
+    ticket.reply_due_at = specialty.hours.add(now, specialty.target)
+    ticket.reminded_at = ticket.return_at = None
+
+
+# Nobody waits unseen: what the scheduler's tick finds due. Each row is taken by a conditional
+# UPDATE, so with several instances only one tells anybody.
+
+
+@dataclass(frozen=True)
+class Overdue:
+    unclaimed: list[Ticket]  # past due_at in the queue: the heads and the specialty are told
+    unanswered: list[Ticket]  # claimed, past reply_due_at: the specialist is reminded
+    returned: list[Ticket]  # reminded, past return_at: back in the queue
+
+
+async def overdue(session: AsyncSession, specialty_of: dict[str, Specialty], return_after: Callable[[Specialty], timedelta | None], now: datetime) -> Overdue:
+    """Take what fell due at `now`. `return_after(specialty)`: how long after the reminder a
+    question goes back to the queue (working time; None: never)."""
+    unclaimed = await _take(session, and_(Ticket.status == TicketStatus.waiting, Ticket.due_at <= now, Ticket.alerted_at.is_(None)), {"alerted_at": now})
+    for ticket in unclaimed:
+        record_event(session, EventKind.question_target_missed, at=now, object_type="specialty", object_id=ticket.specialty)
+    returned = await _take(session, and_(Ticket.status == TicketStatus.claimed, Ticket.return_at <= now), {"status": TicketStatus.waiting})
+    for ticket in returned:
+        ticket.assignee_id = ticket.assignee_account_id = None
+        _requeue(ticket, specialty_of[ticket.specialty], now)
+        ticket.alerted_at = now  # it was late already: the heads heard of it when it was
+        record_event(session, EventKind.question_returned, at=now, object_type="specialty", object_id=ticket.specialty)
+    unanswered = await _take(
+        session, and_(Ticket.status == TicketStatus.claimed, Ticket.reply_due_at <= now, Ticket.reminded_at.is_(None)), {"reminded_at": now}
+    )
+    for ticket in unanswered:
+        specialty = specialty_of[ticket.specialty]
+        period = return_after(specialty)
+        if period is not None and ticket.reply_due_at is not None:
+            ticket.return_at = specialty.hours.add(as_utc(ticket.reply_due_at), period)
+    return Overdue(unclaimed, unanswered, returned)
+
+
+async def _take(session: AsyncSession, where: Any, values: dict[str, Any]) -> list[Ticket]:
+    taken = list(await session.scalars(update(Ticket).where(where).values(**values).returning(Ticket.id)))
+    if not taken:
+        return []
+    return list(await session.scalars(select(Ticket).where(Ticket.id.in_(taken)).order_by(Ticket.id).execution_options(populate_existing=True)))

@@ -1,0 +1,27 @@
+"""Consultations: a family asks a specialist and gets the answer in the same chat.
+
+Two rooms: the family's (asking, their questions, rating) and the specialist's (the queue, the
+question's card, answering, passing on, closing); `notices` tells each side what the other did,
+and scheduler/consultations.py watches the targets so nobody waits unseen."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from bot.filters import Allowed
+from bot.permissions import Action
+from handlers.consultations import parent, specialist
+
+
+def build_router() -> Router:
+    router = Router(name="consultations")
+    family = parent.build_router()
+    family.message.filter(Allowed(Action.ask_question))
+    family.callback_query.filter(Allowed(Action.ask_question))
+    router.include_routers(family, specialist.build_router())
+    return router
+
+
+def build_catch_all_router() -> Router:
+    """Just before the fallback: a message nobody took goes to the family's one open question."""
+    return parent.build_catch_all_router()
