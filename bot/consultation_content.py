@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from bot.choices import Choice
 from bot.config import LANGUAGES, ConfigError
-from bot.hours import DAYS_IN_WEEK, Period, WorkingHours, check_day
+from bot.hours import DAYS_IN_WEEK, MIDNIGHT, Period, WorkingHours, check_day
 
 FOLDER = "consultations"
 LABEL_LIMIT = 40  # VK cuts button labels at 40 characters
@@ -143,7 +143,7 @@ def _week(path: Path, where: str, table: Any, base: tuple[tuple[Period, ...], ..
         raise ContentMistake(path, f"{where} is not a table", 'write it like [hours] with one line per day, mon = ["09:00-13:00", "14:00-18:00"]')
     week = list(base)
     for day, periods in table.items():
-        if day not in set(Weekday):
+        if day not in WEEKDAYS:
             raise ContentMistake(path, f"{where}: {day!r} is not a weekday", f"name the days {', '.join(WEEKDAYS)}")
         week[WEEKDAYS.index(Weekday(day))] = _day(path, f"{where} {day}", periods)
     return tuple(week)
@@ -165,7 +165,7 @@ def _period(path: Path, where: str, value: Any) -> Period:
     try:
         if match:
             start_hour, start_minute, end_hour, end_minute = map(int, match.groups())
-            end = time(0) if (end_hour, end_minute) == (24, 0) else time(end_hour, end_minute)
+            end = MIDNIGHT if (end_hour, end_minute) == (24, 0) else time(end_hour, end_minute)
             return time(start_hour, start_minute), end
     except ValueError:
         pass

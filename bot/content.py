@@ -1,4 +1,4 @@
-"""Texts, consent versions and choice lists from CONTENT_DIR, loaded and checked once at start."""
+"""Texts, consent versions, choice lists and the consultations' content (bot.consultation_content) from CONTENT_DIR, loaded and checked once at start."""
 
 from __future__ import annotations
 

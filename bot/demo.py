@@ -1,4 +1,7 @@
-"""`python -m bot demo`: the real bot process against the local emulator, printed as a chat transcript.
+"""`python -m bot demo`: the real bot process against the local emulator, printed as a chat transcript:
+a parent registers; the administrator invites a speech therapist; the parent asks her a question
+(text and a photo), she takes it from her queue, answers (text and a voice message) and closes it,
+and the parent rates the answer.
 
 What `python -m bot try` shares with it lives here too: the emulated messenger, the transcript with
 numbered buttons, and starting and stopping the bot process."""
@@ -13,6 +16,7 @@ import sys
 import tempfile
 import textwrap
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,59 @@ BOT_NAME = "Vmeste"
 TELEGRAM_TOKEN = "100200300:DemoTokenThatOnlyTheLocalEmulatorKnows"
 VK_TOKEN, VK_GROUP_ID = "vk1.a.demo-token-that-only-the-local-emulator-knows", 200300400
 TELEGRAM_USERNAME, VK_SCREEN_NAME = "vmeste_demo_bot", "vmeste_demo"
+
+
+@dataclass(frozen=True)
+class Persona:
+    role: str
+    user_id: int
+    name: str
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} ({self.role})"
+
+
+# The people of the demo and of `python -m bot try`: the admin's account is in ADMINS when the bot starts.
+PERSONAS = {
+    persona.role: persona
+    for persona in (
+        Persona("parent", 5001, "Olga"),
+        Persona("specialist", 5002, "Irina"),
+        Persona("coordinator", 5003, "Marina"),
+        Persona("head", 5004, "Elena"),
+        Persona("admin", 5005, "Anna"),
+    )
+}
+ADMIN = PERSONAS["admin"]
+
+# What the demo's people write, in the language the demo is played in (the bot's own texts come from its content).
+LINES = {
+    "en": {
+        "question": "My son is three and still does not talk, he only points and hums. How can we help his speech at home?",
+        "photo": "The picture cards we use at home: he points at them, but does not try to say the word.",
+        "name": "Irina Sokolova",
+        "answer": "Thank you for the photo: the cards are a good start. When he points, name the thing in one or two words, "
+        "slowly, and wait a few seconds: give him his turn. In the voice message I show how it sounds.",
+        "comment": "Very clear, we have started already. Thank you!",
+    },
+    "ru": {
+        "question": "Сыну три года, он до сих пор не говорит, только показывает пальцем и мычит. Как помочь его речи дома?",
+        "photo": "Карточки, с которыми мы занимаемся дома: он показывает на них, но не пытается сказать слово.",
+        "name": "Ирина Соколова",
+        "answer": "Спасибо за фото: карточки — хорошее начало. Когда он показывает, назовите предмет одним-двумя словами, "
+        "медленно, и подождите несколько секунд: дайте ему его очередь. В голосовом сообщении я показываю, как это звучит.",
+        "comment": "Очень понятно, уже начали заниматься. Спасибо!",
+    },
+    "ro": {
+        "question": "Fiul meu are trei ani și încă nu vorbește, doar arată cu degetul și murmură. Cum îl putem ajuta acasă să vorbească?",
+        "photo": "Cartonașele cu care lucrăm acasă: el arată spre ele, dar nu încearcă să spună cuvântul.",
+        "name": "Irina Sokolova",
+        "answer": "Mulțumesc pentru fotografie: cartonașele sunt un început bun. Când arată, numiți obiectul în unul-două cuvinte, "
+        "rar, și așteptați câteva secunde: lăsați-i rândul lui. În mesajul vocal vă arăt cum sună.",
+        "comment": "Foarte clar, am și început. Mulțumim!",
+    },
+}
 
 
 class DemoPlatform:
@@ -45,9 +102,11 @@ class DemoPlatform:
     def messenger(self) -> str:
         return "VK" if self.name == "vk" else "Telegram"
 
-    def bot_env(self, base_url: str, admins: Iterable[int] = ()) -> dict[str, str]:
+    def bot_env(self, base_url: str, admins: Iterable[int] = (), scripted: bool = True) -> dict[str, str]:
         # VK does not tell the bot a user's language, so a new VK user is greeted in the default one
         env = {"DEFAULT_LANGUAGE": self.language, "ADMINS": ",".join(f"{self.name}:{user_id}" for user_id in admins)}
+        if scripted:  # a script taps faster than anyone reads: the flood limit (10 in 10 s by default) would drop its taps
+            env["FLOOD_MESSAGES"] = "0"
         if self.name == "vk":
             return env | {"VK_TOKEN": VK_TOKEN, "VK_GROUP_ID": str(VK_GROUP_ID), "VK_API_URL": base_url}
         return env | {"BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_API_URL": base_url}
@@ -57,8 +116,11 @@ class DemoPlatform:
             return self.emulator.user(user_id, first_name=first_name)
         return self.emulator.user(user_id, first_name=first_name, language_code=self.language)
 
+    def persona(self, persona: Persona):
+        return self.person(persona.user_id, persona.name)
+
     def parent(self):
-        return self.person(5001, "Olga")
+        return self.persona(PERSONAS["parent"])
 
     def open_start_link(self, user, payload: str) -> None:
         """What opening the bot's link with a payload does: /start PAYLOAD, or VK's Start with ref."""
@@ -74,11 +136,14 @@ class DemoPlatform:
         return found.group(1) if found else None
 
 
+KIND_NAMES = {"audio_message": "voice"}  # VK's name for a voice message, as Telegram says it
+
+
 def body(message: Any) -> str:
     """A message's text as the user sees it; media as [photo] with the caption."""
     text = message.text or message.caption or ""
     if message.kind not in ("text", "service"):
-        text = f"[{message.kind}] {text}".rstrip()
+        text = f"[{KIND_NAMES.get(message.kind, message.kind)}] {text}".rstrip()
     return text
 
 
@@ -92,11 +157,21 @@ class Transcript:
         self.answers_seen = 0
         self.buttons: list[tuple[Any, str, str | None]] = []  # number - 1 -> (message, label, data or link)
 
-    async def act(self, user, who: str, description: str, action) -> None:
+    async def act(self, user, who: str, description: str, action, latest_only: bool = False) -> None:
+        """Do `action` as `who` and print what the bot shows them (`latest_only`: its latest message alone)."""
         print(f"\n👤 {who}: {description}")
         action()
         await self.emulator.settle(timeout=15)
-        self.show_bot(user)
+        if latest_only:
+            self.show_last(user, "says")
+        else:
+            self.show_bot(user)
+
+    async def quietly(self, user, action) -> None:
+        """Do `action` and print nothing of it: what the bot answers counts as seen."""
+        action()
+        await self.emulator.settle(timeout=15)
+        self.mark_seen(user)
 
     def show_bot(self, user) -> int:
         """Print the pop-ups, messages and edits not shown yet; how many messages that was."""
@@ -123,10 +198,10 @@ class Transcript:
             if self.seen.get(message.message_id) != (body(message), message.buttons)
         ]
 
-    def show_last(self, user) -> None:
+    def show_last(self, user, verb: str = "said last") -> None:
         """Only the latest message, as someone coming back to the chat sees it."""
         self.mark_seen(user)
-        self._print([(user.bot_messages[-1], "said last")] if user.bot_messages else [])
+        self._print([(user.bot_messages[-1], verb)] if user.bot_messages else [])
 
     def mark_seen(self, user) -> None:
         for message in user.bot_messages:
@@ -161,21 +236,59 @@ async def play(platform: str = "telegram", language: str = "en") -> int:
         print(f"Vmeste demo: the real bot process (python -m bot run) talking to a local {demo.messenger} emulator at {base_url}.")
         print("No token and no network are used. A parent registers:")
         with log_path.open("w") as log:
-            process = await start_bot(demo.bot_env(base_url), workdir, log)
+            process = await start_bot(demo.bot_env(base_url, admins=[ADMIN.user_id]), workdir, log)
+            problem = ""
             try:
                 if not await listening(demo, process):
                     print(f"\nThe bot did not start. Its log:\n{log_path.read_text()}", file=sys.stderr)
                     return 1
-                olga = demo.parent()
-                say = Transcript(emulator)
-                for description, action in script(olga, content, language):
-                    await say.act(olga, "Olga", description, action)
+                olga = Player(demo, PERSONAS["parent"])
+                for description, action in script(olga.user, content, language):
+                    await olga.do(description, action)
+                await consultation(demo, content, language, olga)
+            except (DemoError, AssertionError, TimeoutError) as error:  # the emulator: no such button, the bot still busy
+                problem = str(error) or type(error).__name__
             finally:
                 code = await stop_bot(process)
+            if problem:
+                print(f"\nThe demo stopped: {problem}. The bot's log:\n{log_path.read_text()}", file=sys.stderr)
         await emulator.stop()
     rejected = len(emulator.rejected)
     print(f"\nDemo finished: the bot stopped with exit code {code}; the emulator refused {rejected} of {len(emulator.calls)} API calls.")
-    return 0 if code == 0 and rejected == 0 else 1
+    return 0 if code == 0 and rejected == 0 and not problem else 1
+
+
+class DemoError(Exception):
+    """The bot did not answer as the demo's script expects."""
+
+
+class Player:
+    """One of the demo's people: their account in the emulated messenger and what they were shown."""
+
+    def __init__(self, demo: DemoPlatform, persona: Persona) -> None:
+        self.name, self.user, self.transcript = persona.name, demo.persona(persona), Transcript(demo.emulator)
+
+    async def do(self, description: str, action: Callable[[], Any], latest_only: bool = False) -> None:
+        await self.transcript.act(self.user, self.name, description, action, latest_only)
+
+    async def send(self, text: str) -> None:
+        await self.do(text, lambda: self.user.send(text))
+
+    async def tap(self, label: str, latest_only: bool = False) -> None:
+        await self.do(f"taps [{label}]", lambda: self.user.click(label), latest_only)
+
+    async def quietly(self, action: Callable[[], Any]) -> None:
+        await self.transcript.quietly(self.user, action)
+
+    async def comes_back(self) -> None:
+        """Open the chat again: what came while someone else was acting."""
+        if self.transcript.has_news(self.user):
+            await self.do("opens the chat", lambda: None)
+
+    def offered(self, label: str) -> bool:
+        """Whether the bot's latest message has this button."""
+        latest = self.user.bot_messages[-1] if self.user.bot_messages else None
+        return latest is not None and any(text == label for row in latest.buttons for text, _ in row)
 
 
 def script(olga, content: Content, language: str) -> list[tuple[str, Callable[[], Any]]]:
@@ -195,6 +308,58 @@ def script(olga, content: Content, language: str) -> list[tuple[str, Callable[[]
         tap(texts("menu.open")),
         tap(texts("menu.my_data")),
     ]
+
+
+async def consultation(demo: DemoPlatform, content: Content, language: str, olga: Player) -> None:
+    """The demo's second part: Anna, the admin, invites Irina, a speech therapist; Olga asks her a
+    question, Irina takes it from her queue, answers and closes it, and Olga rates the answer."""
+    texts, lines = content.texts[language], LINES[language]
+    speech = content.specialty("speech")
+    if speech is None:
+        raise DemoError("the content no longer has the speech therapist the demo's parent asks")
+    therapist = speech.label(language)
+    anna, irina = Player(demo, ADMIN), Player(demo, PERSONAS["specialist"])
+    language_button, consent = texts("language.name"), texts("consent.accept")
+
+    print(f"\nThe centre's administrator, {anna.name}, invites {irina.name}, a speech therapist, to the team:")
+    for action in (lambda: anna.user.send("/start"), lambda: anna.user.click(language_button), lambda: anna.user.click(consent)):
+        await anna.quietly(action)  # Anna registers as any user does; her account is in ADMINS
+    invite = f"/invite specialist {speech.id}"
+    await anna.send(invite)
+    code = demo.start_payload(anna.user.bot_messages[-1].text if anna.user.bot_messages else "")
+    if code is None:
+        raise DemoError(f"the bot gave {anna.name} no invite link for {invite}")
+    await irina.do("opens the invite link", lambda: demo.open_start_link(irina.user, code))
+    await irina.quietly(lambda: irina.user.click(language_button))
+    await irina.do(f"taps [{language_button}], then [{consent}] (the consent {olga.name} read)", lambda: irina.user.click(consent), latest_only=True)
+    await irina.tap(texts("menu.queue"))
+    await irina.tap(texts("queue.rename"))
+    await irina.send(lines["name"])
+
+    print(f"\n{olga.name} asks the speech therapist a question:")
+    await olga.tap(texts("menu.back"))  # from "My data" to the menu
+    await olga.tap(texts("menu.ask"))
+    await olga.tap(therapist)
+    await olga.send(lines["question"])
+    if olga.offered(texts("ask.still")):  # the FAQ's answers came first
+        await olga.tap(texts("ask.still"))
+    await olga.do(f"sends a photo: {lines['photo']}", lambda: olga.user.send_photo(caption=lines["photo"]))
+    await olga.tap(texts("ask.send"))
+
+    print(f"\n{irina.name} takes the question from her queue, answers it in writing and by voice, and closes it:")
+    await irina.comes_back()  # in the centre's working hours, the bot told her of the new question
+    await irina.send("/queue")
+    await irina.tap(texts("queue.take", specialty=therapist))
+    await irina.tap(texts("work.reply"))
+    await irina.send(lines["answer"])
+    await irina.do("sends a voice message", lambda: irina.user.send_voice(duration=40))
+    await irina.tap(texts("work.finish"))
+
+    print(f"\n{olga.name} reads the answer in her chat and rates it:")
+    await olga.comes_back()
+    await olga.tap(texts("ticket.stars", count=5))
+    await olga.tap(texts("ticket.comment"))
+    await olga.send(lines["comment"])
 
 
 async def start_bot(platform_env: dict[str, str], workdir: str, log) -> asyncio.subprocess.Process:

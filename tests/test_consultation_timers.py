@@ -103,3 +103,22 @@ async def test_timers_survive_a_restart(emulator, database_url):
         await emulator.settle()
         assert [ticket.id for ticket in due.unclaimed] == [1]
         assert head.last.text == shown("alert.unclaimed", id=1, specialty=SPEECH, waited=24 * 60)
+
+
+async def test_a_reminder_and_the_return_to_the_queue_survive_restarts(emulator, database_url):
+    clock = clock_on_monday()
+    settings = make_settings(emulator, database_url)
+    async with RunningBot(settings, clock=clock) as running:
+        specialist = await add_staff(running, emulator, 7241)
+        parent = emulator.user(5241, language_code="en")
+        await register(emulator, parent)
+        await ask(emulator, parent)
+        await step(emulator, lambda: specialist.send("/queue"))
+        await step(emulator, lambda: specialist.click(T("queue.take", specialty=SPEECH)))
+    clock.advance(NEXT_DAY)
+    async with RunningBot(settings, clock=clock) as running:
+        assert [ticket.id for ticket in (await tick(running)).unanswered] == [1]
+    clock.advance(NEXT_DAY)
+    async with RunningBot(settings, clock=clock) as running:
+        assert [ticket.id for ticket in (await tick(running)).returned] == [1]
+        assert (await ticket_of(running)).status == TicketStatus.waiting

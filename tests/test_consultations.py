@@ -326,3 +326,58 @@ def photo_file_id(messenger, message) -> str:
     from bot.platforms.vk_events import media_of
 
     return media_of(message.attachments[0])["photo"][0]["file_id"]
+
+
+@pytest.mark.parametrize("emulator", ["vk"], indirect=True)
+async def test_vks_transcript_of_a_parents_voice_note_is_shown_to_the_specialist(emulator, centre):
+    specialist = await add_staff(centre, emulator, 7401)
+    parent = emulator.user(5401, language_code="en")
+    await register(emulator, parent)
+    await step(emulator, lambda: parent.click(T("menu.ask")))
+    await step(emulator, lambda: parent.click(SPEECH))
+    await step(emulator, lambda: parent.send_voice(duration=6, data=b"OggS voice", transcript="he says only ma and pa"))
+    await step(emulator, lambda: parent.click(T("ask.send")))
+    assert (await pieces(centre))[0].transcript == "he says only ma and pa"
+    await step(emulator, lambda: specialist.send("/queue"))
+    await step(emulator, lambda: specialist.click(T("queue.take", specialty=SPEECH)))
+    assert "he says only ma and pa" in specialist.last.text  # on the card
+    assert any("he says only ma and pa" in message.text for message in specialist.bot_messages[:-1])  # and over the voice note
+
+
+async def test_words_that_look_like_markup_arrive_as_written(emulator, centre):
+    specialist = await add_staff(centre, emulator, 7402)
+    parent = emulator.user(5402, language_code="en")
+    await register(emulator, parent)
+    await ask(emulator, parent, text="<b>not bold</b> & <a href='x'>no link</a>")
+    await step(emulator, lambda: specialist.send("/queue"))
+    await step(emulator, lambda: specialist.click(T("queue.take", specialty=SPEECH)))
+    assert "<b>not bold</b> & <a href='x'>no link</a>" in specialist.last.text
+    await step(emulator, lambda: specialist.click(T("work.reply")))
+    await step(emulator, lambda: specialist.send("Use <3 and & freely"))
+    assert parent.last.text.endswith("\nUse <3 and & freely")
+
+
+async def test_a_question_outside_working_hours_says_when_it_will_be_seen(emulator, database_url):
+    saturday = datetime(2027, 3, 6, 12, 0, tzinfo=UTC)
+    async with RunningBot(make_settings(emulator, database_url), clock=ShiftedClock(saturday - datetime.now(UTC))):
+        parent = emulator.user(5403, language_code="en")
+        await register(emulator, parent)
+        await ask(emulator, parent)
+        opening = CONTENT.specialty("speech").hours.next_opening(saturday)
+        assert opening == datetime(2027, 3, 9, 9, 0, tzinfo=UTC)  # Tuesday morning: Monday the 8th is a holiday
+        assert shown("ask.sent_closed", specialty=SPEECH, when=T.date_time(opening)) in parent.last.text
+
+
+async def test_deleting_a_familys_data_deletes_their_questions(emulator, centre):
+    specialist = await add_staff(centre, emulator, 7404)
+    parent = emulator.user(5404, language_code="en")
+    await register(emulator, parent)
+    await ask(emulator, parent)
+    await step(emulator, lambda: specialist.send("/queue"))
+    await step(emulator, lambda: specialist.click(T("queue.take", specialty=SPEECH)))
+    await step(emulator, lambda: parent.send("/mydata"))
+    await step(emulator, lambda: parent.click(T("my_data.delete")))
+    await step(emulator, lambda: parent.click(T("my_data.delete_yes")))
+    async with centre.session() as session:
+        assert await session.scalar(select(Ticket)) is None and await session.scalar(select(TicketPiece)) is None
+        assert await session.scalar(select(Event).where(Event.kind == "question_asked")) is not None  # the counts stay

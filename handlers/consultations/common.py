@@ -155,6 +155,8 @@ async def send_piece(bots: Mapping[str, Bot], piece: Piece, account: Account, he
         return False
     chat_id = account.external_id
     words = html.escape(piece.text or "", quote=False)
+    if piece.transcript:  # VK's speech-to-text of a voice note: the specialist can read before listening
+        header = f"{header}\n«{html.escape(piece.transcript, quote=False)}»".strip()
     source = bots.get(piece.platform)
     try:
         if piece.file_id is None or source is None:  # text, or a file on a messenger not served now
