@@ -2,7 +2,9 @@
 
 Each role is a person of its own in the emulated messenger. The admin's account is in ADMINS when
 the bot starts; a specialist, coordinator or head gets the role the way staff do: the admin sends
-/invite and they open the link (registering in the chosen language, with consent)."""
+/invite and they open the link (registering in the chosen language, with consent). The specialist
+then sets the name families see her answers under, so a person can play both sides of a question:
+ask as the parent, /as specialist take it from /queue and answer, /as parent read and rate it."""
 
 from __future__ import annotations
 
@@ -10,37 +12,13 @@ import asyncio
 import sys
 import tempfile
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.config import PROJECT_ROOT
 from bot.content import Content, load_content
-from bot.demo import DemoPlatform, Transcript, listening, start_bot, stop_bot
+from bot.demo import ADMIN, LINES, PERSONAS, DemoPlatform, Persona, Transcript, listening, start_bot, stop_bot
 
-
-@dataclass(frozen=True)
-class Persona:
-    role: str
-    user_id: int
-    name: str
-
-    @property
-    def title(self) -> str:
-        return f"{self.name} ({self.role})"
-
-
-PERSONAS = {
-    persona.role: persona
-    for persona in (
-        Persona("parent", 5001, "Olga"),
-        Persona("specialist", 5002, "Irina"),
-        Persona("coordinator", 5003, "Marina"),
-        Persona("head", 5004, "Elena"),
-        Persona("admin", 5005, "Anna"),
-    )
-}
-ADMIN = PERSONAS["admin"]
 INVITED = ("specialist", "coordinator", "head")  # the admin invites them
 
 # The sample files a person can send, by terminal command: the emulator's user method for each.
@@ -53,7 +31,9 @@ Type a message and press Enter to send it to the bot. Also:
   /photo [caption]   send a sample photo (also /video, /document; /voice, /sticker)
   /as ROLE [SPEC]    speak as another person: parent (Olga), specialist (Irina), coordinator (Marina),
                      head (Elena) or admin (Anna). Anna's account is in ADMINS; the others get their role
-                     from an invite Anna makes with /invite (a specialist of SPEC, by default the first).
+                     from an invite Anna makes with /invite (a specialist of SPEC, such as speech; by
+                     default the first specialty). Play both sides of a question: as Olga ask a specialist
+                     from the menu, /as specialist take it from /queue and answer, /as parent rate it.
   /open LINK         open a link to the bot, such as an invite link
   /say TEXT          send TEXT exactly as typed (a number, or /help for the bot's own help)
   /help              this help
@@ -182,11 +162,25 @@ class Trial:
             return
         await self.act("opens the invite link", lambda: self.demo.open_start_link(self.user, invite))
         await self.register()
+        if persona.role == "specialist":
+            await self.name_for_families()
 
     async def register(self) -> None:
         """Pick the language and accept the consent, by the buttons the bot shows."""
         for label in (self.texts("language.name"), self.texts("consent.accept")):
             await self.act(f"taps [{label}]", lambda label=label: self.user.click(label))
+
+    async def name_for_families(self) -> None:
+        """Irina sets the name her answers reach families under (/queue, "My name for families"), as a
+        new specialist does; then her queue is where she is."""
+        name, rename = LINES[self.texts.language]["name"], self.texts("queue.rename")
+        print(f"\n({self.persona.name} tells the bot the name families see her answers under: /queue, [{rename}], {name})")
+        try:
+            for action in (lambda: self.user.send("/queue"), lambda: self.user.click(rename), lambda: self.user.send(name)):
+                await self.quietly(action)
+        except AssertionError as error:  # no such button: she is no specialist after all
+            print(f"   (could not: {error})")
+        self.transcript.show_last(self.user, "says")
 
     async def invite(self, role: str, specialty: str) -> str | None:
         """Anna, the admin, registers if she has not yet and asks the bot for an invite: its code."""
@@ -251,7 +245,8 @@ async def play_by_hand(platform: str = "telegram", role: str = "parent", languag
         print(f"Vmeste, by hand: the real bot process (python -m bot run) talking to a local {demo.messenger} emulator at {base_url}.")
         print("No token and no network are used. /help lists what you can do; /quit leaves.")
         with log_path.open("w") as log:
-            process = await start_bot(demo.bot_env(base_url, admins=[ADMIN.user_id]), workdir, log)
+            # typed by hand, the flood limit stays as in production; lines piped from a script come faster than anyone types
+            process = await start_bot(demo.bot_env(base_url, admins=[ADMIN.user_id], scripted=not sys.stdin.isatty()), workdir, log)
             try:
                 if not await listening(demo, process):
                     print(f"\nThe bot did not start. Its log:\n{log_path.read_text()}", file=sys.stderr)

@@ -88,8 +88,8 @@ class TelegramMessenger(Messenger):
     def group(self, title: str):
         return self.emulator.group(-1001234500, title=title)
 
-    def press(self, user, data: str) -> None:
-        user.click_data(data)
+    def press(self, user, data: str, message=None) -> None:
+        user.click_data(data, message)
 
     def press_in_group(self, group, user, data: str) -> None:
         group.click_data(user, data)
@@ -177,8 +177,8 @@ class VkMessenger(Messenger):
     def group(self, title: str):
         return self.emulator.group(1, title=title)
 
-    def press(self, user, data: str) -> None:
-        user.click_payload(json.loads(callback_payload(data)))
+    def press(self, user, data: str, message=None) -> None:
+        user.click_payload(json.loads(callback_payload(data)), message)
 
     def press_in_group(self, group, user, data: str) -> None:
         group.click_payload(user, json.loads(callback_payload(data)))

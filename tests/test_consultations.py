@@ -99,12 +99,15 @@ async def test_the_whole_loop_faq_queue_claim_voice_and_photo_answer_close_and_r
 
     await step(emulator, lambda: specialist.send("/queue"))
     assert shown("queue.line", specialty=SPEECH, count=1, oldest=T.counted(0, "minutes")) in specialist.last.text
+    queue = specialist.last
     await step(emulator, lambda: specialist.click(T("queue.take", specialty=SPEECH)))
     kinds = [message.kind for message in specialist.bot_messages[-4:]]
     assert kinds[-3:] == [emulator.voice_kind, "photo", "text"]  # the files as they came, then the card
     assert QUESTION in specialist.last.text and "#1" in specialist.last.text
     assert parent.last.text == shown("ticket.taken_notice", id=1, specialty=SPEECH)
     assert (await ticket_of(centre)).status == TicketStatus.claimed
+    await step(emulator, lambda: emulator.press(specialist, TicketAction(step=TicketStep.take, id=0, value=1).pack(), queue))  # a double tap
+    assert queue.text.startswith(shown("queue.title")) and "#1" in specialist.last.text  # the queue redrawn, the card stays
 
     await step(emulator, lambda: specialist.click(T("work.reply")))
     await step(emulator, lambda: specialist.send("Name the things he points at, slowly, and wait."))

@@ -86,6 +86,7 @@ async def queue_view(session: AsyncSession, actor: Actor, l10n: Texts, content: 
     lines = [note] if note else []
     lines.append(l10n("queue.title"))
     builder = InlineKeyboardBuilder()
+    _, open_count = await consultations.open_tickets_of(session, actor.person_id, 0, 0)
     for line in await consultations.queue_lines(session, specialties, actor.person_id):
         label = specialty_label(content, line.specialty, l10n.language) if line.specialty else l10n("queue.named")
         if not line.specialty and not line.waiting:
@@ -94,11 +95,11 @@ async def queue_view(session: AsyncSession, actor: Actor, l10n: Texts, content: 
             lines.append(l10n("queue.line", specialty=label, count=line.waiting, oldest=waited(l10n, line.oldest, now)))
             place = specialties.index(line.specialty) + 1 if line.specialty else 0
             builder.button(
-                text=shortened(l10n("queue.take", specialty=label), BUTTON_LABEL_LIMIT), callback_data=TicketAction(step=TicketStep.take, value=place)
+                text=shortened(l10n("queue.take", specialty=label), BUTTON_LABEL_LIMIT),
+                callback_data=TicketAction(step=TicketStep.take, id=open_count, value=place),  # id: see take_next
             )
         else:
             lines.append(l10n("queue.line_empty", specialty=label))
-    _, open_count = await consultations.open_tickets_of(session, actor.person_id, 0, 0)
     builder.button(text=l10n("queue.open", count=open_count), callback_data=TicketAction(step=TicketStep.open_list))
     builder.button(text=l10n("queue.rename"), callback_data=TicketAction(step=TicketStep.rename))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))
@@ -106,6 +107,9 @@ async def queue_view(session: AsyncSession, actor: Actor, l10n: Texts, content: 
 
 
 async def take_next(callback: CallbackQuery, callback_data: TicketAction, **data) -> None:
+    """Claim the oldest question. The button carries how many questions the specialist had open
+    when the queue was drawn: a double tap (or an old queue screen) finds that changed and shows the
+    queue again instead of taking a second question."""
     actor: Actor = data["actor"]
     l10n: Texts = data["l10n"]
     content: Content = data["content"]
@@ -119,6 +123,10 @@ async def take_next(callback: CallbackQuery, callback_data: TicketAction, **data
     account: Account = data["account"]
     specialty_of = {specialty.id: specialty for specialty in content.specialties}
     assert actor.person_id is not None
+    _, open_count = await consultations.open_tickets_of(session, actor.person_id, 0, 0)
+    if open_count != callback_data.id:
+        await show(callback, *await queue_view(session, actor, l10n, content, now))
+        return
     ticket = await consultations.claim_next(session, actor.person_id, account.id, specialties, only, specialty_of, now)
     if ticket is None:
         await show(callback, *await queue_view(session, actor, l10n, content, now, note=l10n("queue.nothing")))
