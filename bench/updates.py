@@ -309,7 +309,7 @@ async def seed_parents(settings, user_ids: range, asking: list[range]) -> None:
     storage = app.dispatcher.storage
     try:
         async with app.sessionmaker() as session:
-            for user_id in user_ids:
+            for user_id in [*user_ids, *(user_id for cohort in asking for user_id in cohort)]:
                 person = await register(session, "telegram", user_id, consent, now=app.clock.now())
                 person.district, person.child_age_group = "north", "4-7"
             with bound(session):  # the storage writes through this session, as it does in an update

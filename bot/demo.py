@@ -119,9 +119,6 @@ class DemoPlatform:
     def persona(self, persona: Persona):
         return self.person(persona.user_id, persona.name)
 
-    def parent(self):
-        return self.persona(PERSONAS["parent"])
-
     def open_start_link(self, user, payload: str) -> None:
         """What opening the bot's link with a payload does: /start PAYLOAD, or VK's Start with ref."""
         if self.name == "vk":

@@ -1,5 +1,6 @@
 """`python -m bot try`: a person chats with the real bot process in the terminal, against the emulator:
-types, presses buttons by number, sends a sample photo, and becomes a coordinator by the admin's invite."""
+types, presses buttons by number, sends a sample photo, becomes a coordinator by the admin's invite,
+and plays both sides of a question to a specialist."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import sys
 
 import pytest
 
-from tests.helpers import TEXTS
+from bot.demo import LINES
+from bot.platforms.vk_format import plain_text
+from tests.helpers import CONTENT, TEXTS
 
 pytestmark = pytest.mark.starts_processes
 
@@ -39,3 +42,45 @@ def test_try_lets_a_person_chat_switch_role_and_quit(platform, language, tmp_pat
     assert "never read" not in out
     assert "Bye: the bot stopped with exit code 0." in out
     assert "refused" not in out
+
+
+def test_try_lets_a_person_play_both_sides_of_a_question(tmp_path):
+    """As the parent ask the speech therapist; /as specialist (Irina, invited by Anna, names herself
+    for families) take it from the queue, answer in writing and by voice, close it; /as parent read
+    the answer and rate it. The numbers are the buttons as the bot draws them."""
+    platform, language = "vk", "ru"
+    texts, name = TEXTS[language], LINES[language]["name"]
+    speech = CONTENT.specialties[0].label(language)  # the first specialty: Irina's, by default, and the first button
+    question, answer = "Сыну три года, он не говорит. Как помочь?", "Называйте то, на что он показывает, и ждите."
+    typed = [
+        "/start", str(LANGUAGE_BUTTON[language]), "1",  # registers: language, consent
+        "/ask", "1", "/voice", question, "1",  # the first specialty; a voice message (no FAQ for it), the text; Send
+        "/as specialist", "1", "1", answer, "/voice", "2",  # take next; reply; close
+        "/as parent", "5", "1", "Спасибо!", "/quit",  # 5 stars; a comment
+    ]  # fmt: skip
+    env = {"PATH": "/usr/bin:/bin", "BOT_TOKEN": "1:would-reach-telegram-if-used", "HOME": str(tmp_path), "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    command = [sys.executable, "-m", "bot", "try", "--platform", platform, "--language", language]
+    result = subprocess.run(command, input="\n".join(typed) + "\n", cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+
+    def shown(key: str, **values) -> str:  # as the user sees it: without the HTML tags
+        return plain_text(texts(key, **values), "HTML")
+
+    asking, specialist = out.split("You are Irina (specialist) now.")
+    assert shown("ask.sent", id=1, specialty=speech, position=1) in asking
+    specialist, family = specialist.split("You are Olga (parent) now.")
+    assert texts("invite.accepted", role=texts("roles.specialist")) in specialist
+    assert shown("work.name_saved", name=name) in specialist  # the name families see, set as she joined
+    assert f"👤 Irina: taps [{texts('queue.take', specialty=speech)}]" in specialist
+    assert f"— {texts('work.family')}: {question}" in specialist  # the card
+    assert specialist.count(texts("work.sent", id=1)) == 2  # the text and the voice message
+    assert f"👤 Irina: taps [{texts('work.finish')}]" in specialist and texts("work.closed", id=1) in specialist
+    header = shown("ticket.from_specialist", name=name, title=speech, id=1)
+    assert shown("ticket.taken_notice", id=1, specialty=speech) in family  # what came while she was Irina
+    assert f"{header}\n      {answer}" in family and family.count(header) == 2
+    assert shown("ticket.closed_notice", id=1, specialty=speech) in family
+    assert f"👤 Olga: taps [{texts('ticket.stars', count=5)}]" in family and shown("ticket.rated", count=5) in family
+    assert texts("ticket.comment_saved") in family
+    assert "Bye: the bot stopped with exit code 0." in out
+    assert "refused" not in out and "could not" not in out
