@@ -19,6 +19,7 @@ class Channel:
     chat_link: str  # format with username
     start_link: str  # format with username and payload
     tells_names: bool = True  # a user's name comes with their messages (VK events carry only the id)
+    file_ids_name_owner: bool = False  # a file id names the account that uploaded it (VK's photo<owner>_<id>)
 
     async def link_to_bot(self, bot: Bot, payload: str = "") -> str:
         username = (await bot.me()).username
@@ -26,4 +27,5 @@ class Channel:
 
 
 TELEGRAM = Channel("telegram", "https://t.me/{username}", "https://t.me/{username}?start={payload}")
-VK = Channel("vk", "https://vk.me/{username}", "https://vk.me/{username}?ref={payload}", tells_names=False)
+VK = Channel("vk", "https://vk.me/{username}", "https://vk.me/{username}?ref={payload}", tells_names=False, file_ids_name_owner=True)
+CHANNELS = {channel.name: channel for channel in (TELEGRAM, VK)}

@@ -7,6 +7,7 @@ from functools import lru_cache
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -19,7 +20,7 @@ from bot.filters import Allowed
 from bot.fsm import forget_conversations
 from bot.permissions import Action, Actor, may
 from bot.services.people import RoleName, accounts_of, forget, grant_role, has_role, latest_consent, ordered_roles, role_names
-from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, keyboard, language_keyboard, role_name, show
+from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, keyboard, language_keyboard, leave_question, role_name, show
 
 # (action, text key, what the button lets one do: shown to those who may)
 MENU_ITEMS: list[tuple[Screen, str, Action]] = [
@@ -97,7 +98,8 @@ def roles_label(actor: Actor, l10n: Texts) -> str:
     return ", ".join(role_name(l10n, role) for role in ordered_roles(actor.roles)) or l10n("staff.no_roles")
 
 
-async def open_menu(event: Message | CallbackQuery, actor: Actor, l10n: Texts) -> None:
+async def open_menu(event: Message | CallbackQuery, actor: Actor, l10n: Texts, state: FSMContext) -> None:
+    await leave_question(state)
     await show(event, *menu_screen(actor, l10n))
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +24,7 @@ from bot.permissions import Action, Actor
 from bot.services.invites import InviteProblem, check_invite, claim_invite
 from bot.services.people import RoleName, grant_role, has_role, record_decline, register
 from handlers.menu import district_keyboard, menu_screen
-from handlers.ui import LanguageChoice, answer_below, keyboard, language_keyboard, role_name, show
+from handlers.ui import LanguageChoice, answer_below, keyboard, language_keyboard, leave_question, role_name, show
 
 INVITE_PROBLEMS = {InviteProblem.invalid: "invite.invalid", InviteProblem.expired: "invite.expired", InviteProblem.used: "invite.used"}
 
@@ -52,8 +53,11 @@ def build_router() -> Router:
     return router
 
 
-async def start(message: Message, command: CommandObject, session: AsyncSession, actor: Actor, l10n: Texts, content: Content, clock: Clock) -> None:
+async def start(
+    message: Message, command: CommandObject, session: AsyncSession, actor: Actor, l10n: Texts, content: Content, clock: Clock, state: FSMContext
+) -> None:
     if actor.registered:
+        await leave_question(state)
         await show(message, *menu_screen(actor, l10n, note=l10n("menu.welcome_back")))
         return
     code = command.args or ""

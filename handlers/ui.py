@@ -10,6 +10,7 @@ from typing import Annotated
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, TelegramObject
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
@@ -68,6 +69,14 @@ class Screen(StrEnum):
 
 class MenuAction(CallbackData, prefix="menu"):
     action: Screen
+
+
+async def leave_question(state: FSMContext) -> None:
+    """The person went elsewhere (the menu, /start): a question the bot was waiting an answer to
+    is dropped, so a later message is not taken as its answer. Reading the state costs nothing
+    (the identity's statement read it); only a state that is set is written."""
+    if await state.get_state() is not None:
+        await state.clear()
 
 
 def keyboard(builder: InlineKeyboardBuilder, *sizes: int) -> InlineKeyboardMarkup:

@@ -90,7 +90,8 @@ async def test_the_whole_loop_faq_queue_claim_voice_and_photo_answer_close_and_r
     await step(emulator, lambda: parent.click(T("ask.still")))
     await step(emulator, lambda: parent.send_voice(duration=5, data=b"OggS parent voice"))
     await step(emulator, lambda: parent.send_photo(data=b"\xff\xd8 a drawing"))
-    assert shown("ask.draft", specialty=SPEECH, count=3, anonymity=T("ask.anonymous_off")) in parent.last.text
+    anonymity = T("ask.anonymous_off" if emulator.channel.tells_names else "ask.anonymous_off_no_name")  # VK tells the bot no names
+    assert shown("ask.draft", specialty=SPEECH, count=3, anonymity=anonymity) in parent.last.text
     await step(emulator, lambda: parent.click(T("ask.send")))
     assert parent.last.text.startswith(shown("ask.sent", id=1, specialty=SPEECH, position=1))
     await step(emulator, lambda: emulator.press(parent, TicketAction(step=TicketStep.show, id=1).pack()))
@@ -384,3 +385,91 @@ async def test_deleting_a_familys_data_deletes_their_questions(emulator, centre)
     async with centre.session() as session:
         assert await session.scalar(select(Ticket)) is None and await session.scalar(select(TicketPiece)) is None
         assert await session.scalar(select(Event).where(Event.kind == "question_asked")) is not None  # the counts stay
+
+
+async def test_ready_answers_notes_and_a_colleague_by_name(emulator, centre):
+    speech = await add_staff(centre, emulator, 7501)
+    colleague = await add_staff(centre, emulator, 7502, name="Olga Ivanova")
+    parent = emulator.user(5501, language_code="ro")
+    await register(emulator, parent, "ro")
+    ro = TEXTS["ro"]
+    await step(emulator, lambda: parent.click(ro("menu.ask")))
+    await step(emulator, lambda: parent.click(CONTENT.specialty("speech").label("ro")))
+    await step(emulator, lambda: parent.send_photo(data=b"\xff\xd8 a photo"))
+    await step(emulator, lambda: parent.click(ro("ask.send")))
+    await step(emulator, lambda: speech.send("/queue"))
+    await step(emulator, lambda: speech.click(T("queue.take", specialty=SPEECH)))
+
+    await step(emulator, lambda: speech.click(T("work.canned")))
+    first = CONTENT.canned_for("speech", "en")[0]
+    await step(emulator, lambda: speech.click(first.title))
+    in_romanian = next(answer for answer in CONTENT.canned_for("speech", "ro") if answer.id == first.id)
+    assert parent.last.text.endswith(in_romanian.text)  # in the family's language
+    answers = len([piece for piece in await pieces(centre) if piece.author == "specialist"])
+    await step(emulator, lambda: emulator.press(speech, TicketAction(step=TicketStep.canned, id=1, value=1, seen=1).pack()))  # a double tap
+    assert len([piece for piece in await pieces(centre) if piece.author == "specialist"]) == answers == 1
+
+    await step(emulator, lambda: speech.click(T("work.note")))
+    await step(emulator, lambda: speech.send("Mother seems very tired; suggest the psychologist"))
+    assert "Mother seems very tired" in speech.last.text and "Mother seems very tired" not in parent.last.text
+
+    await step(emulator, lambda: speech.click(T("work.transfer")))
+    await step(emulator, lambda: speech.click(SPEECH))
+    await step(emulator, lambda: speech.click("Olga Ivanova"))
+    await step(emulator, lambda: speech.click(T("work.transfer_no_note")))
+    assert colleague.last.text == shown("work.passed_to_you", id=1, specialty=SPEECH)
+    await step(emulator, lambda: speech.send("/queue"))
+    assert T("queue.take", specialty=SPEECH) not in button_texts(speech.last)  # passed by name: only Olga may take it
+    await step(emulator, lambda: colleague.send("/queue"))
+    await step(emulator, lambda: colleague.click(T("queue.take", specialty=T("queue.named"))))
+    assert "Mother seems very tired" in colleague.last.text  # the note travels with the question
+
+
+async def test_leaving_a_prompt_for_the_menu_drops_it(emulator, centre):
+    specialist = await add_staff(centre, emulator, 7511, name=None)
+    await step(emulator, lambda: specialist.send("/queue"))
+    await step(emulator, lambda: specialist.click(T("queue.rename")))
+    await step(emulator, lambda: specialist.send("/menu"))
+    await step(emulator, lambda: specialist.send("hello there"))
+    async with centre.session() as session:
+        assert (await session.scalar(select(Person).join(Account).where(Account.external_id == 7511))).display_name is None
+    await step(emulator, lambda: specialist.send("/queue"))
+    await step(emulator, lambda: specialist.click(T("queue.rename")))
+    await step(emulator, lambda: specialist.send("Anna <Petrova> & Co"))
+    assert specialist.last.text.startswith(shown("work.name_saved", name="Anna <Petrova> & Co"))
+
+
+async def test_a_reply_in_progress_pauses_when_another_family_writes(emulator, centre):
+    specialist = await add_staff(centre, emulator, 7521)
+    first, second = emulator.user(5521, first_name="Ann <3", language_code="en"), emulator.user(5522, language_code="en")
+    await register(emulator, first)
+    await register(emulator, second)
+    await ask(emulator, first, text="About sleep")
+    await ask(emulator, second, text="About words")
+    for _ in range(2):
+        await step(emulator, lambda: specialist.send("/queue"))
+        await step(emulator, lambda: specialist.click(T("queue.take", specialty=SPEECH)))
+    await step(emulator, lambda: specialist.send("/queue"))
+    await step(emulator, lambda: specialist.click(T("queue.open", count=2)))  # a name like "Ann <3" is shown as written
+    await step(emulator, lambda: specialist.click("⏳ #1"))
+    await step(emulator, lambda: specialist.click(T("work.reply")))
+    await step(emulator, lambda: second.send("Also, he is 4 now"))  # family two writes meanwhile
+    assert specialist.last.text.startswith(T("work.reply_paused", other=1))
+    await step(emulator, lambda: specialist.send("Try a quiet hour before bed"))
+    assert all("quiet hour" not in (message.text or "") for message in first.bot_messages + second.bot_messages)
+
+
+@pytest.mark.parametrize("emulator", ["vk"], indirect=True)
+async def test_an_anonymous_parents_photo_reaches_a_vk_specialist_without_their_account_id(emulator, centre):
+    specialist = await add_staff(centre, emulator, 7531)
+    parent = emulator.user(5531, language_code="en")
+    await register(emulator, parent)
+    await step(emulator, lambda: parent.click(T("menu.ask")))
+    await step(emulator, lambda: parent.click(SPEECH))
+    await step(emulator, lambda: parent.send_photo(data=b"\xff\xd8 a private photo"))
+    await step(emulator, lambda: parent.click(T("ask.toggle_anonymous")))
+    await step(emulator, lambda: parent.click(T("ask.send")))
+    await step(emulator, lambda: specialist.send("/queue"))
+    await step(emulator, lambda: specialist.click(T("queue.take", specialty=SPEECH)))
+    photo = next(message for message in specialist.bot_messages if message.kind == "photo")
+    assert "5531" not in str(photo.attachments)  # uploaded again by the bot, not handed on with the parent's id in it

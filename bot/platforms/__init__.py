@@ -17,6 +17,7 @@ from aiogram.client.default import Default
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import Update
 
+from bot.channels import CHANNELS as CHANNELS
 from bot.channels import TELEGRAM as TELEGRAM  # re-exported: where handlers and adapters look
 from bot.channels import VK as VK
 from bot.channels import Channel

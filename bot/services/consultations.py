@@ -8,7 +8,7 @@ asks `overdue` what fell due (bot.services.consultation_timers)."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -19,12 +19,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.consultation_content import Specialty
 from bot.db.models import Account, Person, PieceAuthor, PieceKind, Role, Ticket, TicketPiece, TicketStatus, as_utc
+from bot.hours import WorkingHours
 from bot.services.events import EventKind, record_event
 from bot.services.people import RoleName
 
 MAX_DRAFT_PIECES = 20  # a question in the making: enough for a long story with an album, not a flood
 REOPEN_WITHIN = timedelta(days=7)  # a closed question can be reopened this long after
 ALIAS_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
+
+
+LOST_SPECIALTY_TARGET = timedelta(hours=4)
+
+
+def timing_of(specialty_of: Mapping[str, Specialty], specialty_id: str) -> Specialty:
+    """A specialty's hours and target. One the content no longer lists (removed while its questions
+    were open) counts around the clock, so its questions are still watched and nothing fails."""
+    return specialty_of.get(specialty_id) or Specialty(specialty_id, {}, WorkingHours.always(), LOST_SPECIALTY_TARGET)
 
 
 class Stage(StrEnum):
@@ -122,6 +132,14 @@ async def add_from_parent(session: AsyncSession, ticket: Ticket, pieces: Sequenc
         _await_reply(ticket, specialty, now)
 
 
+async def _event(session: AsyncSession, kind: EventKind, ticket: Ticket, now: datetime, value: float | None = None) -> None:
+    """A question's monitoring event: the family (by pseudonym and district), the messenger they asked on, the specialty."""
+    person = await session.get(Person, ticket.person_id)
+    account = await session.get(Account, ticket.parent_account_id) if ticket.parent_account_id is not None else None
+    platform = account.platform if account is not None else None
+    record_event(session, kind, at=now, person=person, platform=platform, object_type="specialty", object_id=ticket.specialty, value=value)
+
+
 def _add_rows(session: AsyncSession, ticket: Ticket, author: PieceAuthor, author_id: int | None, pieces: Sequence[Piece], now: datetime) -> None:
     for number, piece in enumerate(pieces):
         session.add(TicketPiece(ticket_id=ticket.id, author=author, author_id=author_id, created_at=now + timedelta(microseconds=number), **asdict(piece)))
@@ -142,18 +160,24 @@ def may_reopen(ticket: Ticket, now: datetime) -> bool:
 
 
 async def reopen(session: AsyncSession, ticket: Ticket, specialty: Specialty, now: datetime) -> bool:
-    """Back to the specialist who closed it when they still work, else to the queue."""
+    """Back to the specialist who had it while they still work in its specialty, else to the queue."""
     if not may_reopen(ticket, now):
         return False
     ticket.closed_at = None
     ticket.alerted_at = ticket.reminded_at = None
-    if ticket.assignee_id is not None:
+    if ticket.assignee_id is not None and await _works_in(session, ticket.assignee_id, ticket.specialty):
         ticket.status = TicketStatus.claimed
         _await_reply(ticket, specialty, now)
     else:
+        ticket.assignee_id = ticket.assignee_account_id = None
         _requeue(ticket, specialty, now)
-    record_event(session, EventKind.question_reopened, at=now, object_type="specialty", object_id=ticket.specialty)
+    await _event(session, EventKind.question_reopened, ticket, now)
     return True
+
+
+async def _works_in(session: AsyncSession, person_id: int, specialty: str) -> bool:
+    role = select(Role.id).where(Role.person_id == person_id, Role.role == RoleName.specialist, Role.specialty == specialty)
+    return await session.scalar(role.limit(1)) is not None
 
 
 async def rate(session: AsyncSession, ticket: Ticket, rating: int, now: datetime) -> bool:
@@ -161,7 +185,7 @@ async def rate(session: AsyncSession, ticket: Ticket, rating: int, now: datetime
     if ticket.status != TicketStatus.closed or ticket.rating is not None or not 1 <= rating <= 5:
         return False
     ticket.rating = rating
-    record_event(session, EventKind.question_rated, at=now, object_type="specialty", object_id=ticket.specialty, value=rating)
+    await _event(session, EventKind.question_rated, ticket, now, value=rating)
     return True
 
 
@@ -219,10 +243,10 @@ async def claim_next(
     assert ticket is not None
     first = ticket.claimed_at is None
     ticket.claimed_at = ticket.claimed_at or now
-    _await_reply(ticket, specialty_of[ticket.specialty], now)
+    _await_reply(ticket, timing_of(specialty_of, ticket.specialty), now)
     if first:
         waited = (now - as_utc(ticket.created_at)).total_seconds()
-        record_event(session, EventKind.question_claimed, at=now, object_type="specialty", object_id=ticket.specialty, value=waited)
+        await _event(session, EventKind.question_claimed, ticket, now, value=waited)
     return ticket
 
 
@@ -253,7 +277,7 @@ async def answer(session: AsyncSession, ticket: Ticket, author_id: int, pieces: 
     if ticket.first_answer_at is None:
         ticket.first_answer_at = now
         since = (now - as_utc(ticket.created_at)).total_seconds()
-        record_event(session, EventKind.question_answered, at=now, object_type="specialty", object_id=ticket.specialty, value=since)
+        await _event(session, EventKind.question_answered, ticket, now, value=since)
     ticket.reply_due_at = ticket.reminded_at = ticket.return_at = None
 
 
@@ -272,7 +296,7 @@ async def _close(session: AsyncSession, ticket: Ticket, now: datetime) -> bool:
     ticket.closed_at = now
     ticket.reply_due_at = ticket.return_at = None
     since = (now - as_utc(ticket.created_at)).total_seconds()
-    record_event(session, EventKind.question_closed, at=now, object_type="specialty", object_id=ticket.specialty, value=since)
+    await _event(session, EventKind.question_closed, ticket, now, value=since)
     return True
 
 
@@ -285,7 +309,7 @@ async def transfer(session: AsyncSession, ticket: Ticket, by: int, specialty: Sp
     ticket.assignee_id = ticket.assignee_account_id = None
     ticket.status = TicketStatus.waiting
     _requeue(ticket, specialty, now)
-    record_event(session, EventKind.question_transferred, at=now, object_type="specialty", object_id=specialty.id)
+    await _event(session, EventKind.question_transferred, ticket, now)
 
 
 async def colleagues(session: AsyncSession, specialty: str, except_id: int) -> list[Person]:
@@ -328,18 +352,17 @@ async def overdue(session: AsyncSession, specialty_of: dict[str, Specialty], ret
     question goes back to the queue (working time; None: never)."""
     unclaimed = await _take(session, and_(Ticket.status == TicketStatus.waiting, Ticket.due_at <= now, Ticket.alerted_at.is_(None)), {"alerted_at": now})
     for ticket in unclaimed:
-        record_event(session, EventKind.question_target_missed, at=now, object_type="specialty", object_id=ticket.specialty)
+        await _event(session, EventKind.question_target_missed, ticket, now)
     returned = await _take(session, and_(Ticket.status == TicketStatus.claimed, Ticket.return_at <= now), {"status": TicketStatus.waiting})
     for ticket in returned:
         ticket.assignee_id = ticket.assignee_account_id = None
-        _requeue(ticket, specialty_of[ticket.specialty], now)
-        ticket.alerted_at = now  # it was late already: the heads heard of it when it was
-        record_event(session, EventKind.question_returned, at=now, object_type="specialty", object_id=ticket.specialty)
+        _requeue(ticket, timing_of(specialty_of, ticket.specialty), now)
+        await _event(session, EventKind.question_returned, ticket, now)
     unanswered = await _take(
         session, and_(Ticket.status == TicketStatus.claimed, Ticket.reply_due_at <= now, Ticket.reminded_at.is_(None)), {"reminded_at": now}
     )
     for ticket in unanswered:
-        specialty = specialty_of[ticket.specialty]
+        specialty = timing_of(specialty_of, ticket.specialty)
         period = return_after(specialty)
         if period is not None and ticket.reply_due_at is not None:
             ticket.return_at = specialty.hours.add(as_utc(ticket.reply_due_at), period)

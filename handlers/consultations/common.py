@@ -8,6 +8,7 @@ import logging
 from collections.abc import Mapping
 from enum import StrEnum
 
+import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
@@ -17,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content, Texts
 from bot.db.models import Account, PieceKind, Ticket
+from bot.lengths import shortened
+from bot.platforms import CHANNELS
 from bot.platforms.media import MEDIA_SENDERS, VOICE, all_media_of, download, transcript_of
 from bot.services.consultations import Piece, Stage, stage_of
 from handlers.ui import CallbackInt
@@ -36,8 +39,9 @@ class AskStep(StrEnum):
 
 class Ask(CallbackData, prefix="ask"):
     step: AskStep
-    specialty: str = ""
+    specialty: str = ""  # "" with step specialty: show `page` of the specialties
     entry: str = ""
+    page: CallbackInt = 0
 
 
 class TicketStep(StrEnum):
@@ -70,6 +74,7 @@ class TicketAction(CallbackData, prefix="tk"):
     step: TicketStep
     id: CallbackInt = 0
     value: CallbackInt = 0
+    seen: CallbackInt = 0  # a ready answer: how many messages the exchange had (a double tap finds more)
 
 
 class Asking(StatesGroup):
@@ -134,14 +139,14 @@ def pieces_of(message: Message, platform: str) -> list[Piece]:
     ]
 
 
-def piece_line(l10n: Texts, piece: Piece) -> str:
-    """A piece in a card's list of the exchange (HTML: the words escaped): its text, or the kind of
-    file with its caption and VK's transcript of a voice note."""
+def piece_line(l10n: Texts, piece: Piece, limit: int = 4000) -> str:
+    """A piece in a card's list of the exchange (HTML: the words cut to `limit`, then escaped): its
+    text, or the kind of file with its caption and VK's transcript of a voice note."""
     parts = [] if piece.kind == PieceKind.text else [f"[{l10n(PIECE_KEYS[PieceKind(piece.kind)])}]"]
     if piece.transcript:
-        parts.append(l10n("ticket.transcript", text=piece.transcript))
+        parts.append(l10n("ticket.transcript", text=shortened(piece.transcript, limit)))
     if piece.text:
-        parts.append(html.escape(piece.text, quote=False))
+        parts.append(html.escape(shortened(piece.text, limit), quote=False))
     return " ".join(parts)
 
 
@@ -169,11 +174,11 @@ async def send_piece(bots: Mapping[str, Bot], piece: Piece, account: Account, he
             caption = None
         method, default_name = MEDIA_SENDERS[piece.kind]
         payload: BufferedInputFile | str = piece.file_id
-        if source is not target:
+        if source is not target or CHANNELS[piece.platform].file_ids_name_owner:  # a VK id names its uploader: never hand it on
             payload = BufferedInputFile(await download(source, piece.file_id), filename=piece.file_name or default_name)
         await getattr(target, method)(chat_id, payload, caption=caption, reply_markup=markup)
         return True
-    except TelegramAPIError as error:  # blocked, gone: the piece is kept, and the card shows it
+    except (TelegramAPIError, aiohttp.ClientError, TimeoutError) as error:  # blocked, gone, a file that expired: the card still shows it
         log.warning("a consultation message to a %s account was not delivered (%s)", account.platform, type(error).__name__)
         return False
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
@@ -16,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content, Texts
 from bot.db.models import Account, Person, Role, Ticket, TicketStatus
+from bot.fsm import conversation
 from bot.services.consultations import Piece
 from bot.services.people import RoleName
-from handlers.consultations.common import TicketAction, TicketStep, account_of, send_piece, specialty_label
+from handlers.consultations.common import TicketAction, TicketStep, Working, account_of, send_piece, specialty_label
 from handlers.ui import keyboard, tell_person
 
 log = logging.getLogger(__name__)
@@ -63,10 +65,17 @@ async def reader(session: AsyncSession, content: Content, account_id: int | None
 
 
 async def tell_assignee(
-    session: AsyncSession, bots: Mapping[str, Bot], content: Content, ticket: Ticket, pieces: Sequence[Piece], key: str = "work.family_writes"
+    session: AsyncSession,
+    bots: Mapping[str, Bot],
+    content: Content,
+    ticket: Ticket,
+    pieces: Sequence[Piece],
+    key: str = "work.family_writes",
+    storage: BaseStorage | None = None,
 ) -> None:
     """The specialist working on the question hears what the family did: their new messages as
-    they are, or `key` (closed, reopened)."""
+    they are, or `key` (closed, reopened). A specialist in the middle of replying to another
+    question stops replying there: their next words must not go to the wrong family."""
     if ticket.assignee_account_id is None:
         return
     found = await reader(session, content, ticket.assignee_account_id)
@@ -74,12 +83,28 @@ async def tell_assignee(
         return
     account, l10n = found
     header = l10n(key, id=ticket.id, family=family_label(l10n, ticket))
+    if storage is not None and pieces and account.platform in bots:
+        other = await stop_replying_elsewhere(storage, bots[account.platform], account, ticket.id)
+        if other is not None:
+            header = l10n("work.reply_paused", other=other) + "\n\n" + header
     markup = work_buttons(l10n, ticket.id) if ticket.status == TicketStatus.claimed else None
     if not pieces:
         await send_notice(bots, account, header, markup)
         return
     for number, piece in enumerate(pieces):
         await send_piece(bots, piece, account, header if number == 0 else "", markup if number == len(pieces) - 1 else None)
+
+
+async def stop_replying_elsewhere(storage: BaseStorage, bot: Bot, account: Account, ticket_id: int) -> int | None:
+    """The question the specialist was replying to, if another than `ticket_id`; their replying stops."""
+    context = conversation(storage, account.platform, bot.id, account.external_id, account.external_id)
+    if await context.get_state() != Working.replying.state:
+        return None
+    other = (await context.get_data()).get("ticket")
+    if other == ticket_id:
+        return None
+    await context.clear()
+    return other
 
 
 async def tell_parent(session: AsyncSession, bots: Mapping[str, Bot], content: Content, ticket: Ticket, key: str, markup_of: Any = None, **values: Any) -> None:

@@ -3,6 +3,7 @@ anonymously if they like), follow their questions, write more, close, reopen, ra
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 
 from aiogram import Bot, F, Router
@@ -21,7 +22,7 @@ from bot.lengths import BUTTON_LABEL_LIMIT, shortened
 from bot.permissions import Action, Actor, may
 from bot.platforms import Channel
 from bot.services import consultations
-from bot.services.consultations import MAX_DRAFT_PIECES, Piece
+from bot.services.consultations import MAX_DRAFT_PIECES, Piece, timing_of
 from bot.services.events import EventKind, record_event
 from handlers.consultations.common import (
     Ask,
@@ -39,6 +40,7 @@ from handlers.ui import MenuAction, Screen, answer_below, choices_keyboard, keyb
 
 RATINGS = range(1, 6)
 QUESTIONS_SHOWN = 4
+NAME_KEPT = 64  # Ticket.parent_name's length; Telegram's first and last names can be longer together
 
 
 def build_router() -> Router:
@@ -79,18 +81,32 @@ def build_catch_all_router() -> Router:
 
 async def choose_specialty(event: Message | CallbackQuery, l10n: Texts, content: Content, state: FSMContext) -> None:
     await state.clear()
+    await show(event, l10n("ask.choose"), specialties_keyboard(l10n, content))
+
+
+def specialties_keyboard(l10n: Texts, content: Content, page: int = 0) -> InlineKeyboardMarkup:
+    """The specialties a page at a time (a centre may list a dozen; VK shows ten buttons)."""
     extra = [(l10n("ticket.mine_button"), TicketAction(step=TicketStep.mine)), (l10n("menu.back"), MenuAction(action=Screen.home))]
-    markup = choices_keyboard(content.specialties, l10n.language, lambda specialty: Ask(step=AskStep.specialty, specialty=specialty), extra)
-    await show(event, l10n("ask.choose"), markup)
+    return choices_keyboard(
+        content.specialties,
+        l10n.language,
+        lambda specialty: Ask(step=AskStep.specialty, specialty=specialty),
+        extra,
+        page=page,
+        make_page=lambda number: Ask(step=AskStep.specialty, page=number),
+    )
 
 
-async def describe(callback: CallbackQuery, callback_data: Ask, l10n: Texts, content: Content, state: FSMContext) -> None:
+async def describe(callback: CallbackQuery, callback_data: Ask, l10n: Texts, content: Content, state: FSMContext, channel: Channel) -> None:
+    if not callback_data.specialty:  # another page of the specialties
+        await show(callback, l10n("ask.choose"), specialties_keyboard(l10n, content, callback_data.page))
+        return
     specialty = content.specialty(callback_data.specialty)
     if specialty is None:
         await callback.answer(l10n("fallback.button_outdated"))
         return
     await state.set_state(Asking.describing)
-    await state.set_data({"specialty": specialty.id, "pieces": [], "anonymous": False})
+    await state.set_data({"specialty": specialty.id, "pieces": [], "anonymous": False, "named": channel.tells_names})
     await show(callback, l10n("ask.describe", specialty=specialty.label(l10n.language)), cancel_keyboard(l10n))
 
 
@@ -114,7 +130,7 @@ async def take_description(message: Message, l10n: Texts, content: Content, stat
         text, markup = draft(l10n, content, data)
         await message.answer(text, reply_markup=markup)
         return
-    lines = [l10n("ask.faq_found")] + [f"{number}. {entry.question}" for number, entry in enumerate(found, 1)]
+    lines = [l10n("ask.faq_found")] + [f"{number}. {html.escape(entry.question, quote=False)}" for number, entry in enumerate(found, 1)]
     builder = InlineKeyboardBuilder()
     for number, entry in enumerate(found, 1):
         builder.button(text=l10n("ask.faq_read", number=number), callback_data=Ask(step=AskStep.faq, entry=entry.id))
@@ -136,6 +152,9 @@ async def read_faq(callback: CallbackQuery, callback_data: Ask, l10n: Texts, con
 
 
 async def faq_helped(callback: CallbackQuery, l10n: Texts, state: FSMContext, session: AsyncSession, clock: Clock, person: Person) -> None:
+    if await state.get_state() != Asking.collecting.state:
+        await callback.answer(l10n("fallback.button_outdated"))  # a double tap, or an old answer's button
+        return
     data = await state.get_data()
     await state.clear()
     record_event(session, EventKind.faq_helped, at=clock.now(), person=person, object_type="specialty", object_id=data.get("specialty"))
@@ -164,7 +183,7 @@ def draft(l10n: Texts, content: Content, data: dict) -> tuple[str, InlineKeyboar
         "ask.draft",
         specialty=specialty_label(content, data.get("specialty", ""), l10n.language),
         count=len(data.get("pieces", [])),
-        anonymity=l10n("ask.anonymous_on" if anonymous else "ask.anonymous_off"),
+        anonymity=l10n("ask.anonymous_on" if anonymous else "ask.anonymous_off" if data.get("named", True) else "ask.anonymous_off_no_name"),
     )
     builder = InlineKeyboardBuilder()
     builder.button(text=l10n("ask.send"), callback_data=Ask(step=AskStep.send))
@@ -209,7 +228,7 @@ async def send_question(
     await state.clear()
     now = clock.now()
     pieces = [Piece.of_data(piece) for piece in data["pieces"]]
-    name = callback.from_user.full_name if channel.tells_names and not data.get("anonymous") else None
+    name = callback.from_user.full_name[:NAME_KEPT] if channel.tells_names and not data.get("anonymous") else None
     ticket = await consultations.open_ticket(
         session, account.person, account, specialty, pieces, anonymous=bool(data.get("anonymous")), parent_name=name, now=now
     )
@@ -254,7 +273,7 @@ async def my_questions(event: Message | CallbackQuery, l10n: Texts, content: Con
     builder = InlineKeyboardBuilder()
     for number, ticket in enumerate(tickets):
         label = f"#{ticket.id} · {stage_label(l10n, ticket)} · {specialty_label(content, ticket.specialty, l10n.language)}"
-        lines.append(label)
+        lines.append(html.escape(label, quote=False))
         if number < QUESTIONS_SHOWN:
             builder.button(text=shortened(label, BUTTON_LABEL_LIMIT), callback_data=TicketAction(step=TicketStep.show, id=ticket.id))
     builder.button(text=l10n("ask.new"), callback_data=MenuAction(action=Screen.ask))
@@ -346,9 +365,9 @@ async def add_to(message: Message, ticket: Ticket, **data) -> None:
     if not pieces:
         await message.answer(l10n("ask.unsupported"))
         return
-    specialty = data["content"].specialty(ticket.specialty)
+    specialty = timing_of({}, ticket.specialty) if (found := data["content"].specialty(ticket.specialty)) is None else found
     await consultations.add_from_parent(data["session"], ticket, pieces, specialty, data["clock"].now())
-    await tell_assignee(data["session"], data["bots"], data["content"], ticket, pieces)
+    await tell_assignee(data["session"], data["bots"], data["content"], ticket, pieces, storage=data["fsm_storage"])
     await message.answer(l10n("ticket.added", id=ticket.id), reply_markup=done_adding(l10n, ticket.id))
 
 
@@ -393,7 +412,7 @@ async def start_comment(callback: CallbackQuery, callback_data: TicketAction, l1
         return
     await state.set_state(Asking.commenting)
     await state.set_data({"ticket": ticket.id})
-    await show(callback, l10n("ticket.comment_prompt"))
+    await show(callback, l10n("ticket.comment_prompt"), menu_button(l10n))  # the menu drops the comment
 
 
 async def take_comment(message: Message, l10n: Texts, session: AsyncSession, actor: Actor, state: FSMContext) -> None:

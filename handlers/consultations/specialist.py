@@ -30,7 +30,8 @@ PER_PAGE = 6  # open questions on a page: two rows of three buttons, with the ar
 CARD_PIECES = 20  # the latest messages a card lists (the files button sends them all again)
 CARD_PIECE_LIMIT = 600  # characters of one message on the card
 NAME_LIMIT = 64
-COLLEAGUES_SHOWN = 8  # with "anyone" and "back", VK's 10 buttons
+COLLEAGUES_SHOWN = 8
+CANNED_SHOWN = 8  # two to a row, with "back": VK's keyboard  # with "anyone" and "back", VK's 10 buttons
 
 
 def build_router() -> Router:
@@ -87,6 +88,7 @@ async def queue_view(session: AsyncSession, actor: Actor, l10n: Texts, content: 
     lines.append(l10n("queue.title"))
     builder = InlineKeyboardBuilder()
     _, open_count = await consultations.open_tickets_of(session, actor.person_id, 0, 0)
+    takes = 0
     for line in await consultations.queue_lines(session, specialties, actor.person_id):
         label = specialty_label(content, line.specialty, l10n.language) if line.specialty else l10n("queue.named")
         if not line.specialty and not line.waiting:
@@ -94,6 +96,7 @@ async def queue_view(session: AsyncSession, actor: Actor, l10n: Texts, content: 
         if line.waiting:
             lines.append(l10n("queue.line", specialty=label, count=line.waiting, oldest=waited(l10n, line.oldest, now)))
             place = specialties.index(line.specialty) + 1 if line.specialty else 0
+            takes += 1
             builder.button(
                 text=shortened(l10n("queue.take", specialty=label), BUTTON_LABEL_LIMIT),
                 callback_data=TicketAction(step=TicketStep.take, id=open_count, value=place),  # id: see take_next
@@ -103,7 +106,8 @@ async def queue_view(session: AsyncSession, actor: Actor, l10n: Texts, content: 
     builder.button(text=l10n("queue.open", count=open_count), callback_data=TicketAction(step=TicketStep.open_list))
     builder.button(text=l10n("queue.rename"), callback_data=TicketAction(step=TicketStep.rename))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))
-    return "\n".join(lines), keyboard(builder, 1)
+    take_rows = [1] * takes if takes <= 3 else [2] * -(-takes // 2)  # VK: at most six rows
+    return "\n".join(lines), keyboard(builder, *take_rows, 1, 1, 1)
 
 
 async def take_next(callback: CallbackQuery, callback_data: TicketAction, **data) -> None:
@@ -131,9 +135,9 @@ async def take_next(callback: CallbackQuery, callback_data: TicketAction, **data
     if ticket is None:
         await show(callback, *await queue_view(session, actor, l10n, content, now, note=l10n("queue.nothing")))
         return
-    await tell_parent(session, data["bots"], content, ticket, "ticket.taken_notice")
     await callback.answer()
     await send_card(callback, ticket, data, with_files=True)
+    await tell_parent(session, data["bots"], content, ticket, "ticket.taken_notice")
 
 
 # One question
@@ -179,7 +183,7 @@ async def card_view(ticket: Ticket, data: dict) -> tuple[str, InlineKeyboardMark
         who = {PieceAuthor.parent: l10n("work.family"), PieceAuthor.specialist: l10n("work.specialist"), PieceAuthor.note: l10n("work.note_mark")}[
             PieceAuthor(row.author)
         ]
-        lines.append(f"— {who}: {shortened(piece_line(l10n, Piece.of_row(row)), CARD_PIECE_LIMIT)}")
+        lines.append(f"— {who}: {piece_line(l10n, Piece.of_row(row), CARD_PIECE_LIMIT)}")
     earlier = await consultations.earlier_tickets(session, ticket)
     if earlier:
         listed = ", ".join(f"#{other.id} ({specialty_label(content, other.specialty, l10n.language)}, {l10n.date(other.created_at)})" for other in earlier)
@@ -238,7 +242,8 @@ async def open_list(callback: CallbackQuery, callback_data: TicketAction, actor:
     builder = InlineKeyboardBuilder()
     for ticket in tickets:
         mark = "⏳" if ticket.reply_due_at is not None else "✓"
-        lines.append(f"{mark} #{ticket.id} · {family_label(l10n, ticket)} · {specialty_label(content, ticket.specialty, l10n.language)}")
+        line = f"{mark} #{ticket.id} · {family_label(l10n, ticket)} · {specialty_label(content, ticket.specialty, l10n.language)}"
+        lines.append(html.escape(line, quote=False))
         builder.button(text=f"{mark} #{ticket.id}", callback_data=TicketAction(step=TicketStep.card, id=ticket.id))
     builder.adjust(3)
     arrows = [(text, target) for text, target in (("◀", page - 1), ("▶", page + 1)) if 0 <= target < pages]
@@ -311,22 +316,34 @@ async def stop_replying(callback: CallbackQuery, callback_data: TicketAction, st
 
 
 async def canned(callback: CallbackQuery, callback_data: TicketAction, state: FSMContext, **data) -> None:
-    """The ready answers of the question's specialty; a press sends one as the specialist's reply."""
+    """The ready answers of the question's specialty (titles in the specialist's language); a press
+    sends one, in the family's language, as the specialist's reply. The buttons carry how many
+    messages the exchange had when they were drawn: a double tap finds one more and sends nothing."""
     l10n: Texts = data["l10n"]
-    ticket = await workable(data["session"], data["actor"], callback_data.id)
+    session: AsyncSession = data["session"]
+    content: Content = data["content"]
+    ticket = await workable(session, data["actor"], callback_data.id)
     if ticket is None:
         await callback.answer(l10n("fallback.button_outdated"))
         return
-    answers = data["content"].canned_for(ticket.specialty, l10n.language)
+    answers = content.canned_for(ticket.specialty, l10n.language)[:CANNED_SHOWN]
+    exchanged = len(await consultations.pieces_of(session, ticket))
     if callback_data.value == 0 or callback_data.value > len(answers):
         builder = InlineKeyboardBuilder()
         for number, ready in enumerate(answers, 1):
-            builder.button(text=shortened(ready.title, BUTTON_LABEL_LIMIT), callback_data=TicketAction(step=TicketStep.canned, id=ticket.id, value=number))
+            pressed = TicketAction(step=TicketStep.canned, id=ticket.id, value=number, seen=exchanged)
+            builder.button(text=shortened(ready.title, BUTTON_LABEL_LIMIT), callback_data=pressed)
         builder.button(text=l10n("menu.back"), callback_data=TicketAction(step=TicketStep.card, id=ticket.id))
         await show(callback, l10n("work.canned_title", id=ticket.id), keyboard(builder, 2))
         return
+    if callback_data.seen != exchanged:
+        await callback.answer(l10n("fallback.button_outdated"))
+        return
+    parent = await session.get(Person, ticket.person_id)
     ready = answers[callback_data.value - 1]
-    delivered = await relay_answer(ticket, [Piece(PieceKind.text, data["platform"], text=ready.text)], data)
+    in_their_language = {answer.id: answer for answer in content.canned_for(ticket.specialty, parent.language)} if parent else {}
+    text = in_their_language.get(ready.id, ready).text
+    delivered = await relay_answer(ticket, [Piece(PieceKind.text, data["platform"], text=text)], data)
     await show(callback, *await card_view(ticket, data), notice=l10n("work.sent" if delivered else "work.not_delivered", id=ticket.id))
 
 
@@ -382,7 +399,7 @@ async def choose_transfer(callback: CallbackQuery, callback_data: TicketAction, 
     builder.button(
         text=l10n("work.transfer_queue", specialty=specialty.label(l10n.language)), callback_data=TicketAction(step=TicketStep.colleague, id=ticket.id)
     )
-    for colleague in await consultations.colleagues(data["session"], specialty.id, data["account"].person.id):
+    for colleague in (await consultations.colleagues(data["session"], specialty.id, data["account"].person.id))[:COLLEAGUES_SHOWN]:
         name = colleague.display_name or l10n("work.colleague_unnamed", id=colleague.id)
         builder.button(text=shortened(name, BUTTON_LABEL_LIMIT), callback_data=TicketAction(step=TicketStep.colleague, id=ticket.id, value=colleague.id))
     builder.button(text=l10n("menu.back"), callback_data=TicketAction(step=TicketStep.transfer, id=ticket.id))
@@ -404,7 +421,13 @@ async def choose_colleague(callback: CallbackQuery, callback_data: TicketAction,
             return
     await state.update_data(colleague=callback_data.value or None, prompted=True)
     without = TicketAction(step=TicketStep.transfer_go, id=ticket.id).pack()
-    markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=l10n("work.transfer_no_note"), callback_data=without)]])
+    back = TicketAction(step=TicketStep.done, id=ticket.id).pack()  # back to the card, nothing passed on
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=l10n("work.transfer_no_note"), callback_data=without)],
+            [InlineKeyboardButton(text=l10n("menu.back"), callback_data=back)],
+        ]
+    )
     await show(callback, l10n("work.transfer_note_prompt", id=ticket.id), markup)
 
 
@@ -462,8 +485,9 @@ async def finish(callback: CallbackQuery, callback_data: TicketAction, state: FS
 
 async def start_rename(callback: CallbackQuery, l10n: Texts, state: FSMContext, account: Account) -> None:
     await state.set_state(Working.naming)
-    current = html.escape(account.person.display_name or "—", quote=False)
-    await show(callback, l10n("work.name_prompt", current=current), None)
+    current = account.person.display_name or "—"
+    back = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=l10n("menu.back"), callback_data=TicketAction(step=TicketStep.queue).pack())]])
+    await show(callback, l10n("work.name_prompt", current=current), back)
 
 
 async def take_name(message: Message, state: FSMContext, **data) -> None:
