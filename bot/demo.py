@@ -15,6 +15,7 @@ import signal
 import sys
 import tempfile
 import textwrap
+import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,33 +57,9 @@ PERSONAS = {
 }
 ADMIN = PERSONAS["admin"]
 
-# What the demo's people write, in the language the demo is played in (the bot's own texts come from its content).
-LINES = {
-    "en": {
-        "question": "My son is three and still does not talk, he only points and hums. How can we help his speech at home?",
-        "photo": "The picture cards we use at home: he points at them, but does not try to say the word.",
-        "name": "Irina Sokolova",
-        "answer": "Thank you for the photo: the cards are a good start. When he points, name the thing in one or two words, "
-        "slowly, and wait a few seconds: give him his turn. In the voice message I show how it sounds.",
-        "comment": "Very clear, we have started already. Thank you!",
-    },
-    "ru": {
-        "question": "Сыну три года, он до сих пор не говорит, только показывает пальцем и мычит. Как помочь его речи дома?",
-        "photo": "Карточки, с которыми мы занимаемся дома: он показывает на них, но не пытается сказать слово.",
-        "name": "Ирина Соколова",
-        "answer": "Спасибо за фото: карточки — хорошее начало. Когда он показывает, назовите предмет одним-двумя словами, "
-        "медленно, и подождите несколько секунд: дайте ему его очередь. В голосовом сообщении я показываю, как это звучит.",
-        "comment": "Очень понятно, уже начали заниматься. Спасибо!",
-    },
-    "ro": {
-        "question": "Fiul meu are trei ani și încă nu vorbește, doar arată cu degetul și murmură. Cum îl putem ajuta acasă să vorbească?",
-        "photo": "Cartonașele cu care lucrăm acasă: el arată spre ele, dar nu încearcă să spună cuvântul.",
-        "name": "Irina Sokolova",
-        "answer": "Mulțumesc pentru fotografie: cartonașele sunt un început bun. Când arată, numiți obiectul în unul-două cuvinte, "
-        "rar, și așteptați câteva secunde: lăsați-i rândul lui. În mesajul vocal vă arăt cum sună.",
-        "comment": "Foarte clar, am și început. Mulțumim!",
-    },
-}
+# What the demo's people write, in the language the demo is played in (content/demo.toml; the
+# bot's own texts come from its locales).
+LINES: dict[str, dict[str, str]] = tomllib.loads((PROJECT_ROOT / "content" / "demo.toml").read_text(encoding="utf-8"))
 
 
 class DemoPlatform:
