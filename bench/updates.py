@@ -182,7 +182,7 @@ class BurstEmulator(TelegramEmulator):
         late = 0
 
         def release() -> None:
-            for user_id in [user_id for user_id, held in deferred.items() if not self.waiting.get(user_id)]:
+            for user_id in [user_id for user_id in deferred if not self.waiting.get(user_id)]:
                 self.queue(user_id, *steps[deferred[user_id].popleft()])
                 if not deferred[user_id]:
                     del deferred[user_id]
@@ -540,9 +540,9 @@ async def run(emulator: EmulatorProcess, database_url: str, cohorts: Cohorts, ro
         for key, value in side_figures.items():
             result["question_p99_ms" if (side, key) == ("paced", "p99_ms") else f"{prefix}_{key}"] = value
     echo_rate = figures["echo"]["updates_per_s"]
-    result["menu_vs_echo"] = round(figures["menu"]["updates_per_s"] / echo_rate, 3)
-    if "start" in figures:
-        result["start_vs_echo"] = round(figures["start"]["updates_per_s"] / echo_rate, 3)
+    for side in ("menu", "start"):
+        if side in figures:
+            result[f"{side}_vs_echo"] = round(figures[side]["updates_per_s"] / echo_rate, 3)
     if "question" in figures:
         result["question_vs_echo"] = round(figures["question"]["updates_per_s"] / echo_rate, 3)
         for kind, _ in QUESTION_STEPS:

@@ -98,8 +98,8 @@ def roles_label(actor: Actor, l10n: Texts) -> str:
     return ", ".join(role_name(l10n, role) for role in ordered_roles(actor.roles)) or l10n("staff.no_roles")
 
 
-async def open_menu(event: Message | CallbackQuery, actor: Actor, l10n: Texts, state: FSMContext) -> None:
-    await leave_question(state)
+async def open_menu(event: Message | CallbackQuery, actor: Actor, l10n: Texts, state: FSMContext, raw_state: str | None = None) -> None:
+    await leave_question(state, raw_state)
     await show(event, *menu_screen(actor, l10n))
 
 

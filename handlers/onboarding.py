@@ -54,10 +54,18 @@ def build_router() -> Router:
 
 
 async def start(
-    message: Message, command: CommandObject, session: AsyncSession, actor: Actor, l10n: Texts, content: Content, clock: Clock, state: FSMContext
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    actor: Actor,
+    l10n: Texts,
+    content: Content,
+    clock: Clock,
+    state: FSMContext,
+    raw_state: str | None = None,
 ) -> None:
     if actor.registered:
-        await leave_question(state)
+        await leave_question(state, raw_state)
         await show(message, *menu_screen(actor, l10n, note=l10n("menu.welcome_back")))
         return
     code = command.args or ""

@@ -71,11 +71,12 @@ class MenuAction(CallbackData, prefix="menu"):
     action: Screen
 
 
-async def leave_question(state: FSMContext) -> None:
+async def leave_question(state: FSMContext, raw_state: str | None) -> None:
     """The person went elsewhere (the menu, /start): a question the bot was waiting an answer to
-    is dropped, so a later message is not taken as its answer. Reading the state costs nothing
-    (the identity's statement read it); only a state that is set is written."""
-    if await state.get_state() is not None:
+    is dropped, so a later message is not taken as its answer. `raw_state` is the state the
+    conversation middleware read with the identity (asking the storage again costs a query on
+    every /menu); only a state that is set is written."""
+    if raw_state is not None:
         await state.clear()
 
 
