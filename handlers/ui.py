@@ -124,10 +124,13 @@ def choices_keyboard(
     return builder.as_markup()
 
 
+def one_button(text: str, data: CallbackData) -> InlineKeyboardMarkup:
+    """A screen's only button: the way on or back."""
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data.pack())]])
+
+
 def menu_button(l10n: Texts) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=l10n("menu.open"), callback_data=MenuAction(action=Screen.home))
-    return builder.as_markup()
+    return one_button(l10n("menu.open"), MenuAction(action=Screen.home))
 
 
 async def show(target: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None, notice: str | None = None) -> None:

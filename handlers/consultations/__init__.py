@@ -10,18 +10,19 @@ from aiogram import Router
 
 from bot.filters import Allowed
 from bot.permissions import Action
-from handlers.consultations import parent, specialist
+from handlers.consultations import parent, questions, specialist, transfer
 
 
 def build_router() -> Router:
     router = Router(name="consultations")
-    family = parent.build_router()
+    family = Router(name="consultations.family")
     family.message.filter(Allowed(Action.ask_question))
     family.callback_query.filter(Allowed(Action.ask_question))
-    router.include_routers(family, specialist.build_router())
+    family.include_routers(parent.build_router(), questions.build_router())
+    router.include_routers(family, specialist.build_router(), transfer.build_router())
     return router
 
 
 def build_catch_all_router() -> Router:
     """Just before the fallback: a message nobody took goes to the family's one open question."""
-    return parent.build_catch_all_router()
+    return questions.build_catch_all_router()

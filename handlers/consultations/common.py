@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from enum import StrEnum
 
 import aiohttp
@@ -17,7 +18,7 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content, Texts
-from bot.db.models import Account, PieceKind, Ticket
+from bot.db.models import Account, PieceKind, Ticket, as_utc
 from bot.lengths import shortened
 from bot.platforms import CHANNELS
 from bot.platforms.media import MEDIA_SENDERS, VOICE, all_media_of, download, transcript_of
@@ -111,6 +112,12 @@ PIECE_KEYS = {
 
 def stage_label(l10n: Texts, ticket: Ticket) -> str:
     return l10n(STAGE_KEYS[stage_of(ticket)])
+
+
+def waited(l10n: Texts, since: datetime | None, now: datetime) -> str:
+    """How long since `since`, in minutes, or in hours from two hours on."""
+    minutes = max(0, int((now - as_utc(since)).total_seconds() // 60)) if since else 0
+    return l10n("duration.hours", count=minutes // 60) if minutes >= 120 else l10n("duration.minutes", count=minutes)
 
 
 def specialty_label(content: Content, specialty_id: str, language: str) -> str:

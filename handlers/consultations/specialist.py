@@ -1,6 +1,6 @@
 """The specialist's side: the queue of their specialties, "take next", their open questions a page
 at a time, the question's card with the whole exchange, replies in any media, ready answers,
-private notes, passing a question on, closing it."""
+private notes, closing it (passing it on is handlers/consultations/transfer.py)."""
 
 from __future__ import annotations
 
@@ -16,22 +16,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.content import Content, Texts
-from bot.db.models import Account, Person, PieceAuthor, PieceKind, Ticket, TicketStatus, as_utc
+from bot.db.models import Account, Person, PieceAuthor, PieceKind, Ticket, TicketStatus
 from bot.filters import Allowed, NotACommand
 from bot.lengths import BUTTON_LABEL_LIMIT, shortened
 from bot.permissions import Action, Actor, may
 from bot.services import consultations
 from bot.services.consultations import Piece
-from handlers.consultations.common import TicketAction, TicketStep, Working, account_of, piece_line, pieces_of, send_piece, specialty_label
-from handlers.consultations.notices import family_label, rating_buttons, specialist_header, tell_parent, tell_staff
-from handlers.ui import MenuAction, Screen, keyboard, show
+from handlers.consultations.common import TicketAction, TicketStep, Working, account_of, piece_line, pieces_of, send_piece, specialty_label, waited
+from handlers.consultations.notices import family_label, rating_buttons, specialist_header, tell_parent
+from handlers.ui import MenuAction, Screen, keyboard, one_button, show
 
 PER_PAGE = 6  # open questions on a page: two rows of three buttons, with the arrows and the way back, fit VK's keyboard
 CARD_PIECES = 20  # the latest messages a card lists (the files button sends them all again)
 CARD_PIECE_LIMIT = 600  # characters of one message on the card
 NAME_LIMIT = 64
-COLLEAGUES_SHOWN = 8
-CANNED_SHOWN = 8  # two to a row, with "back": VK's keyboard  # with "anyone" and "back", VK's 10 buttons
+CANNED_SHOWN = 8  # two to a row, with "back": VK's keyboard
 
 
 def build_router() -> Router:
@@ -51,10 +50,6 @@ def build_router() -> Router:
     router.callback_query.register(resend_files, TicketAction.filter(F.step == TicketStep.files))
     router.callback_query.register(start_note, TicketAction.filter(F.step == TicketStep.note))
     router.message.register(take_note, StateFilter(Working.noting), NotACommand())
-    router.callback_query.register(choose_transfer, TicketAction.filter(F.step == TicketStep.transfer))
-    router.callback_query.register(choose_colleague, TicketAction.filter(F.step == TicketStep.colleague))
-    router.callback_query.register(transfer_without_note, TicketAction.filter(F.step == TicketStep.transfer_go))
-    router.message.register(take_transfer_note, StateFilter(Working.transferring), NotACommand())
     router.callback_query.register(finish, TicketAction.filter(F.step == TicketStep.finish))
     router.callback_query.register(start_rename, TicketAction.filter(F.step == TicketStep.rename))
     router.message.register(take_name, StateFilter(Working.naming), NotACommand())
@@ -64,11 +59,6 @@ def build_router() -> Router:
 def my_specialties(actor: Actor, content: Content) -> list[str]:
     """The actor's specialties in the content's order (a button names one by its place)."""
     return [specialty.id for specialty in content.specialties if actor.specialist_in(specialty.id)]
-
-
-def waited(l10n: Texts, since: datetime | None, now: datetime) -> str:
-    minutes = max(0, int((now - as_utc(since)).total_seconds() // 60)) if since else 0
-    return l10n("duration.hours", count=minutes // 60) if minutes >= 120 else l10n("duration.minutes", count=minutes)
 
 
 # The queue
@@ -359,8 +349,7 @@ async def start_note(callback: CallbackQuery, callback_data: TicketAction, state
 
 
 def back_to_card(l10n: Texts, ticket_id: int) -> InlineKeyboardMarkup:
-    back = TicketAction(step=TicketStep.done, id=ticket_id).pack()
-    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=l10n("menu.back"), callback_data=back)]])
+    return one_button(l10n("menu.back"), TicketAction(step=TicketStep.done, id=ticket_id))
 
 
 async def take_note(message: Message, state: FSMContext, **data) -> None:
@@ -372,100 +361,6 @@ async def take_note(message: Message, state: FSMContext, **data) -> None:
     consultations.add_note(data["session"], ticket, data["account"].person.id, message.text, data["clock"].now())
     text, markup = await card_view(ticket, data)
     await message.answer(text, reply_markup=markup)
-
-
-# Passing a question on
-
-
-async def choose_transfer(callback: CallbackQuery, callback_data: TicketAction, state: FSMContext, **data) -> None:
-    """First the specialty (value: its place + 1), then anyone in its queue or a colleague by name."""
-    l10n: Texts = data["l10n"]
-    content: Content = data["content"]
-    ticket = await workable(data["session"], data["actor"], callback_data.id)
-    if ticket is None:
-        await callback.answer(l10n("fallback.button_outdated"))
-        return
-    if not 0 < callback_data.value <= len(content.specialties):
-        builder = InlineKeyboardBuilder()
-        for number, specialty in enumerate(content.specialties, 1):
-            builder.button(text=specialty.label(l10n.language), callback_data=TicketAction(step=TicketStep.transfer, id=ticket.id, value=number))
-        builder.button(text=l10n("menu.back"), callback_data=TicketAction(step=TicketStep.card, id=ticket.id))
-        await show(callback, l10n("work.transfer_specialty", id=ticket.id), keyboard(builder, 2))
-        return
-    specialty = content.specialties[callback_data.value - 1]
-    await state.set_state(Working.transferring)
-    await state.set_data({"ticket": ticket.id, "specialty": specialty.id, "colleague": None})
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=l10n("work.transfer_queue", specialty=specialty.label(l10n.language)), callback_data=TicketAction(step=TicketStep.colleague, id=ticket.id)
-    )
-    for colleague in (await consultations.colleagues(data["session"], specialty.id, data["account"].person.id))[:COLLEAGUES_SHOWN]:
-        name = colleague.display_name or l10n("work.colleague_unnamed", id=colleague.id)
-        builder.button(text=shortened(name, BUTTON_LABEL_LIMIT), callback_data=TicketAction(step=TicketStep.colleague, id=ticket.id, value=colleague.id))
-    builder.button(text=l10n("menu.back"), callback_data=TicketAction(step=TicketStep.transfer, id=ticket.id))
-    await show(callback, l10n("work.transfer_whom", specialty=specialty.label(l10n.language)), keyboard(builder, 1, 2))
-
-
-async def choose_colleague(callback: CallbackQuery, callback_data: TicketAction, state: FSMContext, **data) -> None:
-    """Anyone in the specialty's queue (value 0) or a colleague by name; then a note for them, or none."""
-    l10n: Texts = data["l10n"]
-    chosen = await state.get_data()
-    ticket = await workable(data["session"], data["actor"], callback_data.id)
-    if ticket is None or chosen.get("ticket") != ticket.id:
-        await callback.answer(l10n("fallback.button_outdated"))
-        return
-    if callback_data.value:
-        named = {person.id for person in await consultations.colleagues(data["session"], chosen["specialty"], data["account"].person.id)}
-        if callback_data.value not in named:
-            await callback.answer(l10n("fallback.button_outdated"))
-            return
-    await state.update_data(colleague=callback_data.value or None, prompted=True)
-    without = TicketAction(step=TicketStep.transfer_go, id=ticket.id).pack()
-    back = TicketAction(step=TicketStep.done, id=ticket.id).pack()  # back to the card, nothing passed on
-    markup = InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=l10n("work.transfer_no_note"), callback_data=without)],
-            [InlineKeyboardButton(text=l10n("menu.back"), callback_data=back)],
-        ]
-    )
-    await show(callback, l10n("work.transfer_note_prompt", id=ticket.id), markup)
-
-
-async def transfer_without_note(callback: CallbackQuery, callback_data: TicketAction, state: FSMContext, **data) -> None:
-    chosen = await state.get_data()
-    ticket = await workable(data["session"], data["actor"], callback_data.id)
-    if ticket is None or chosen.get("ticket") != ticket.id or not chosen.get("prompted"):
-        await callback.answer(data["l10n"]("fallback.button_outdated"))
-        return
-    await transfer(callback, ticket, None, state, data)
-
-
-async def take_transfer_note(message: Message, state: FSMContext, **data) -> None:
-    chosen = await state.get_data()
-    ticket = await workable(data["session"], data["actor"], chosen.get("ticket", 0))
-    if ticket is None or not chosen.get("prompted"):
-        await state.clear()
-        await message.answer(data["l10n"]("work.not_yours"))
-        return
-    await transfer(message, ticket, message.text, state, data)
-
-
-async def transfer(event: Message | CallbackQuery, ticket: Ticket, note: str | None, state: FSMContext, data: dict) -> None:
-    chosen = await state.get_data()
-    await state.clear()
-    content: Content = data["content"]
-    l10n: Texts = data["l10n"]
-    session: AsyncSession = data["session"]
-    specialty = content.specialty(chosen["specialty"])
-    assert specialty is not None
-    await consultations.transfer(session, ticket, data["account"].person.id, specialty, chosen.get("colleague"), note, data["clock"].now())
-    await tell_parent(session, data["bots"], content, ticket, "ticket.transferred_notice")
-    if chosen.get("colleague"):
-        colleague = await session.get(Person, chosen["colleague"])
-        if colleague is not None:
-            await tell_staff(session, data["bots"], content, [colleague], "work.passed_to_you", id=ticket.id, specialty=specialty.id)
-    note_text = l10n("work.transferred", id=ticket.id, specialty=specialty.label(l10n.language))
-    await show(event, *await queue_view(session, data["actor"], l10n, content, data["clock"].now(), note=note_text))
 
 
 async def finish(callback: CallbackQuery, callback_data: TicketAction, state: FSMContext, **data) -> None:
@@ -486,8 +381,7 @@ async def finish(callback: CallbackQuery, callback_data: TicketAction, state: FS
 async def start_rename(callback: CallbackQuery, l10n: Texts, state: FSMContext, account: Account) -> None:
     await state.set_state(Working.naming)
     current = account.person.display_name or "—"
-    back = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=l10n("menu.back"), callback_data=TicketAction(step=TicketStep.queue).pack())]])
-    await show(callback, l10n("work.name_prompt", current=current), back)
+    await show(callback, l10n("work.name_prompt", current=current), one_button(l10n("menu.back"), TicketAction(step=TicketStep.queue)))
 
 
 async def take_name(message: Message, state: FSMContext, **data) -> None:
