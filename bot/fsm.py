@@ -9,6 +9,11 @@ which costs no statement of its own. The table storage
 reads and writes through that session, so a state change commits with the update's other rows,
 and on SQLite it never waits for the write lock the update itself holds. Outside an update (a
 scheduler job, a test) the table storage uses a session of its own.
+
+Within a session the storage keeps the row it read (or that there is none), so the update's
+further reads cost no statement, and its changes are written once, with the update's commit;
+before the first change the update's id is claimed (bot.services.updates), so a copy of the update
+handled elsewhere stops before it answers.
 """
 
 from __future__ import annotations
@@ -28,9 +33,11 @@ from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.types import TelegramObject
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import make_transient_to_detached
 
 from bot.config import ConfigError
 from bot.db.models import ConversationState
+from bot.services.updates import claim_first
 
 KEY_PREFIX = "fsm"  # Redis keys: fsm:<platform>:<user>:<chat>[:<thread>]:<destiny>:<part>
 # A question left unanswered this long is forgotten in Redis (keys name messenger ids: not kept forever)
@@ -59,6 +66,7 @@ def conversation(storage: BaseStorage, platform: str, bot_id: int, chat_id: int,
 
 
 KNOWN_STATE = "known_state"  # in the middleware data: a KnownState
+ROWS = "conversation_rows"  # in a session's info: DatabaseStorage's rows
 
 
 @dataclass(frozen=True)
@@ -67,21 +75,26 @@ class KnownState:
 
     row_key: tuple[str, int, int, int, str]
     state: str | None
+    data: dict[str, Any] | None  # None: there is no row
 
 
-# The state, as a column of another query in the update's session (the identity's):
-# `state_row_parameters` fills it in.
-STATE_COLUMN = (
-    select(ConversationState.state)
-    .where(
-        ConversationState.platform == bindparam("state_platform"),
-        ConversationState.user_id == bindparam("state_user_id"),
-        ConversationState.chat_id == bindparam("state_chat_id"),
-        ConversationState.thread_id == bindparam("state_thread_id"),
-        ConversationState.destiny == bindparam("state_destiny"),
+def _state_row_column(column: Any) -> Any:
+    return (
+        select(column)
+        .where(
+            ConversationState.platform == bindparam("state_platform"),
+            ConversationState.user_id == bindparam("state_user_id"),
+            ConversationState.chat_id == bindparam("state_chat_id"),
+            ConversationState.thread_id == bindparam("state_thread_id"),
+            ConversationState.destiny == bindparam("state_destiny"),
+        )
+        .scalar_subquery()
     )
-    .scalar_subquery()
-)
+
+
+# The state and data, as two columns of another query in the update's session (the identity's):
+# `state_row_parameters` fills them in.
+STATE_COLUMNS = (_state_row_column(ConversationState.state), _state_row_column(ConversationState.data))
 
 
 def state_row_key(storage: BaseStorage, data: dict[str, Any]) -> tuple[str, int, int, int, str] | None:
@@ -111,7 +124,9 @@ class ConversationMiddleware(FSMContextMiddleware):
                 return await handler(event, data)
             # no lock per key (events_isolation): each platform's feeder hands a chat's updates over in order
             state = FSMContext(self.storage, PlatformKey(**vars(context.key), platform=data["platform"]))
-            if known is not None and isinstance(self.storage, DatabaseStorage) and known.row_key == self.storage.primary_key(state.key):
+            session = data.get("session")
+            if known is not None and session is not None and isinstance(self.storage, DatabaseStorage) and known.row_key == self.storage.primary_key(state.key):
+                self.storage.remember(session, known)
                 raw_state = known.state
             else:
                 raw_state = await state.get_state()
@@ -148,14 +163,43 @@ class DatabaseStorage(BaseStorage):
     def primary_key(key: StorageKey) -> tuple[str, int, int, int, str]:
         return platform_of(key), key.user_id, key.chat_id, key.thread_id or 0, key.destiny
 
+    def remember(self, session: AsyncSession, known: KnownState) -> None:
+        """The row as an earlier statement of the session read it: the update reads it no more."""
+        rows = self.rows_of(session)
+        if known.row_key in rows:
+            return
+        if known.data is None:
+            rows[known.row_key] = None
+            return
+        platform, user_id, chat_id, thread_id, destiny = known.row_key
+        row = ConversationState(platform=platform, user_id=user_id, chat_id=chat_id, thread_id=thread_id, destiny=destiny, state=known.state, data=known.data)
+        make_transient_to_detached(row)  # as if loaded: the session writes only what changes
+        session.add(row)
+        rows[known.row_key] = row
+
+    @staticmethod
+    def rows_of(session: AsyncSession) -> dict[tuple[str, int, int, int, str], ConversationState | None]:
+        """The rows this session has read or written, by key (None: there is none)."""
+        return session.info.setdefault(ROWS, {})
+
+    async def row(self, session: AsyncSession, key: StorageKey) -> ConversationState | None:
+        primary_key = self.primary_key(key)
+        rows = self.rows_of(session)
+        if primary_key in rows:
+            row = rows[primary_key]
+            if row is None or row in session:  # not deleted by a statement of the update's (people.forget)
+                return row
+        row = rows[primary_key] = await session.get(ConversationState, primary_key)
+        return row
+
     async def get_state(self, key: StorageKey) -> str | None:
         async with self.session() as session:
-            row = await session.get(ConversationState, self.primary_key(key))
+            row = await self.row(session, key)
             return row.state if row else None
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         async with self.session() as session:
-            row = await session.get(ConversationState, self.primary_key(key))
+            row = await self.row(session, key)
             return dict(row.data) if row else {}
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
@@ -167,22 +211,32 @@ class DatabaseStorage(BaseStorage):
 
     async def change(self, key: StorageKey, **values: Any) -> None:
         async with self.session() as session:
-            row = await session.get(ConversationState, self.primary_key(key))
+            row = await self.row(session, key)
+            if unchanged(row, values):  # e.g. clearing where there is nothing
+                return
+            await session.run_sync(claim_first)
             if row is None:
                 platform, user_id, chat_id, thread_id, destiny = self.primary_key(key)
                 row = ConversationState(platform=platform, user_id=user_id, chat_id=chat_id, thread_id=thread_id, destiny=destiny, state=None, data={})
                 session.add(row)
             for name, value in values.items():
                 setattr(row, name, value)
+            self.rows_of(session)[self.primary_key(key)] = row
             if row.state is None and not row.data:  # nothing left to remember: no row
                 if row in session.new:
                     session.expunge(row)
                 else:
                     await session.delete(row)
-            await session.flush()
+                self.rows_of(session)[self.primary_key(key)] = None
 
     async def close(self) -> None:
         pass
+
+
+def unchanged(row: ConversationState | None, values: Mapping[str, Any]) -> bool:
+    if row is None:
+        return not any(values.values())
+    return all(getattr(row, name) == value for name, value in values.items())
 
 
 class PlatformKeyBuilder(KeyBuilder):

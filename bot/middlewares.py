@@ -19,7 +19,7 @@ from bot.content import Content
 from bot.db.engine import close_session
 from bot.db.loop_reads import LoopReads
 from bot.filters import in_private_chat
-from bot.fsm import KNOWN_STATE, STATE_COLUMN, KnownState, state_row_key, state_row_parameters
+from bot.fsm import KNOWN_STATE, STATE_COLUMNS, KnownState, state_row_key, state_row_parameters
 from bot.permissions import Actor
 from bot.services.people import IDENTITY_ROWS, Identity, RoleName, grant_role
 from bot.services.updates import UPDATE_CLAIM, ClaimState, HandledIds, RecentUpdates, UpdateClaim, UpdateKey, UpdateSession, latest_processed
@@ -118,7 +118,7 @@ async def end_read_transaction(session: AsyncSession) -> None:
         await session.commit()  # nothing to write: expire_on_commit=False keeps the loaded rows
 
 
-IDENTITY_AND_STATE = IDENTITY_ROWS.add_columns(STATE_COLUMN)
+IDENTITY_AND_STATE = IDENTITY_ROWS.add_columns(*STATE_COLUMNS)
 NO_STATE_ROW = ("", 0, 0, 0, "")  # the state is not kept in the table: the column reads no row
 IDENTITY = "identity"  # in the middleware data: the update's Identity, or None
 
@@ -162,7 +162,7 @@ class IdentityMiddleware(BaseMiddleware):
         if not rows:
             return None, through_session
         if row_key is not None:
-            data[KNOWN_STATE] = KnownState(row_key, rows[0][-1])
+            data[KNOWN_STATE] = KnownState(row_key, *rows[0][-2:])
         return Identity(rows), through_session
 
     @staticmethod
