@@ -78,9 +78,10 @@ from bot.clock import ShiftedClock
 from bot.config import load_settings
 from bot.db.models import Account, ConversationState, Ticket, TicketPiece
 from bot.emulator.telegram import TelegramEmulator
-from bot.fsm import bound, conversation
+from bot.fsm import conversation
 from bot.platforms import telegram
 from bot.services.people import register
+from bot.services.updates import handling
 from handlers.consultations.common import Ask, Asking, AskStep
 from tests.helpers import throwaway_postgres
 
@@ -312,7 +313,7 @@ async def seed_parents(settings, user_ids: range, asking: list[range]) -> None:
             for user_id in [*user_ids, *(user_id for cohort in asking for user_id in cohort)]:
                 person = await register(session, "telegram", user_id, consent, now=app.clock.now())
                 person.district, person.child_age_group = "north", "4-7"
-            with bound(session):  # the storage writes through this session, as it does in an update
+            with handling(session):  # the storage writes through this session, as it does in an update
                 for cohort in asking:
                     for user_id in cohort:
                         state = conversation(storage, "telegram", BOT_ID, user_id, user_id)

@@ -18,9 +18,8 @@ handled elsewhere stops before it answers.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -37,14 +36,11 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from bot.config import ConfigError
 from bot.db.models import ConversationState
-from bot.services.updates import claim_first
+from bot.services.updates import update_session
 
 KEY_PREFIX = "fsm"  # Redis keys: fsm:<platform>:<user>:<chat>[:<thread>]:<destiny>:<part>
 # A question left unanswered this long is forgotten in Redis (keys name messenger ids: not kept forever)
 REDIS_TTL = timedelta(days=30)
-
-# The session of the update being handled, set by ConversationMiddleware around the handlers
-update_session: ContextVar[AsyncSession | None] = ContextVar("update_session", default=None)
 
 
 @dataclass(frozen=True)
@@ -111,36 +107,25 @@ def state_row_parameters(row_key: tuple[str, int, int, int, str]) -> dict[str, A
 
 
 class ConversationMiddleware(FSMContextMiddleware):
-    """aiogram's FSM middleware with the platform in the key and the update's session in reach of
-    the storage. Registered after DatabaseSessionMiddleware (data["platform"], data["session"]) and
+    """aiogram's FSM middleware with the platform in the key. Registered after DatabaseSessionMiddleware (data["platform"], data["session"]) and
     IdentityMiddleware, whose statement may have read the state already (KNOWN_STATE)."""
 
     async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]], event: TelegramObject, data: dict[str, Any]) -> Any:
         data["fsm_storage"] = self.storage
         known: KnownState | None = data.pop(KNOWN_STATE, None)
-        with bound(data.get("session")):
-            context = self.resolve_event_context(data["bot"], data)
-            if context is None:
-                return await handler(event, data)
-            # no lock per key (events_isolation): each platform's feeder hands a chat's updates over in order
-            state = FSMContext(self.storage, PlatformKey(**vars(context.key), platform=data["platform"]))
-            session = data.get("session")
-            if known is not None and session is not None and isinstance(self.storage, DatabaseStorage) and known.row_key == self.storage.primary_key(state.key):
-                self.storage.remember(session, known)
-                raw_state = known.state
-            else:
-                raw_state = await state.get_state()
-            data.update(state=state, raw_state=raw_state)
+        context = self.resolve_event_context(data["bot"], data)
+        if context is None:
             return await handler(event, data)
-
-
-@contextmanager
-def bound(session: AsyncSession | None) -> Iterator[None]:
-    token = update_session.set(session)
-    try:
-        yield
-    finally:
-        update_session.reset(token)
+        # no lock per key (events_isolation): each platform's feeder hands a chat's updates over in order
+        state = FSMContext(self.storage, PlatformKey(**vars(context.key), platform=data["platform"]))
+        session = data.get("session")
+        if known is not None and session is not None and isinstance(self.storage, DatabaseStorage) and known.row_key == self.storage.primary_key(state.key):
+            self.storage.remember(session, known)
+            raw_state = known.state
+        else:
+            raw_state = await state.get_state()
+        data.update(state=state, raw_state=raw_state)
+        return await handler(event, data)
 
 
 class DatabaseStorage(BaseStorage):
@@ -152,7 +137,7 @@ class DatabaseStorage(BaseStorage):
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """The update's session (committed with the update), else one of our own, committed here."""
-        if (current := update_session.get()) is not None:
+        if (current := update_session()) is not None:
             yield current
             return
         async with self.sessionmaker() as own:
@@ -214,7 +199,6 @@ class DatabaseStorage(BaseStorage):
             row = await self.row(session, key)
             if unchanged(row, values):  # e.g. clearing where there is nothing
                 return
-            await session.run_sync(claim_first)
             if row is None:
                 platform, user_id, chat_id, thread_id, destiny = self.primary_key(key)
                 row = ConversationState(platform=platform, user_id=user_id, chat_id=chat_id, thread_id=thread_id, destiny=destiny, state=None, data={})

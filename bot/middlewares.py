@@ -22,7 +22,19 @@ from bot.filters import in_private_chat
 from bot.fsm import KNOWN_STATE, STATE_COLUMNS, KnownState, state_row_key, state_row_parameters
 from bot.permissions import Actor
 from bot.services.people import IDENTITY_ROWS, Identity, RoleName, grant_role
-from bot.services.updates import UPDATE_CLAIM, ClaimState, HandledIds, RecentUpdates, UpdateClaim, UpdateKey, UpdateSession, latest_processed
+from bot.services.updates import (
+    UPDATE_CLAIM,
+    ClaimState,
+    HandledIds,
+    RecentUpdates,
+    UpdateClaim,
+    UpdateKey,
+    UpdateSession,
+    commit_writes,
+    handling,
+    has_pending_changes,
+    latest_processed,
+)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -88,15 +100,15 @@ class DatabaseSessionMiddleware(BaseMiddleware):
             session.sync_session.info[UPDATE_CLAIM] = claim
             data.update(session=session, after_commit=after_commit)
             try:
-                result = await handler(update, data)
+                with handling(session):
+                    result = await handler(update, data)
             except Exception:
                 if claim.state is ClaimState.taken:  # another process had it: its writes stand, ours never happened
                     return True, None
                 raise
             if claim.state is ClaimState.taken:
                 return True, None
-            if claim.state is ClaimState.claimed or has_pending_changes(session):
-                await session.commit()
+            await commit_writes(session)
         finally:
             await close_session(session)
         for callback in after_commit:
@@ -104,10 +116,6 @@ class DatabaseSessionMiddleware(BaseMiddleware):
         if claim.state is ClaimState.unclaimed:
             await self.handled_ids.record(claim.key)
         return True, result
-
-
-def has_pending_changes(session: AsyncSession) -> bool:
-    return bool(session.new or session.dirty or session.deleted)
 
 
 async def end_read_transaction(session: AsyncSession) -> None:

@@ -26,6 +26,7 @@ from bot.config import Settings, required
 from bot.lengths import TELEGRAM_LIMITS
 from bot.platforms import TELEGRAM, feed_batch, secret_matches, sleep_unless, unless_stopped
 from bot.platforms.long_texts import SplitLongTexts
+from bot.services.updates import CommitBeforeTelling
 
 log = logging.getLogger(__name__)
 # aiogram reads every answer as Response[<type>]; pydantic caches such generic classes only weakly,
@@ -111,6 +112,7 @@ class TelegramSession(AiohttpSession):
 def build_bot(settings: Settings) -> Bot:
     session = TelegramSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)) if settings.telegram_api_url else TelegramSession()
     session.middleware(SplitLongTexts(TELEGRAM_LIMITS))
+    session.middleware(CommitBeforeTelling())
     return Bot(
         required(settings.bot_token, "BOT_TOKEN").get_secret_value(),
         session=session,

@@ -26,6 +26,7 @@ from bot.platforms.long_texts import SplitLongTexts
 from bot.platforms.vk_events import VkEvents
 from bot.platforms.vk_session import VK_API_VERSION, VkSession, vk_session
 from bot.services.state import get_state, set_state
+from bot.services.updates import CommitBeforeTelling
 
 log = logging.getLogger(__name__)
 CALLBACK_PATH = "/vk-callback"
@@ -73,6 +74,7 @@ def build_bot(settings: Settings) -> Bot:
     api = build_api(required(settings.vk_token, "VK_TOKEN").get_secret_value(), settings.vk_api_url, settings.delivery_timeout_seconds)
     session = VkSession(api, group_id, settings.delivery_vk_rate)
     session.middleware(SplitLongTexts(VK_LIMITS))
+    session.middleware(CommitBeforeTelling())
     # aiogram wants a Telegram-shaped token; the bot's id is the community id, the real token lives in the session.
     return Bot(f"{group_id}:vk-bridge", session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 

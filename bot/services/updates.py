@@ -8,6 +8,11 @@ write (`claim`, so its writes and its id commit together, and a copy another pro
 meanwhile finds the id there); an update that only reads has its id written after it was handled,
 in one batch with the others finished meanwhile (`HandledIds`), and costs no write transaction of
 its own. At start, the ids written lately are loaded into `RecentUpdates`.
+
+What an update wrote commits before the bot tells anyone anything (`commit_before_telling`, a
+request middleware of every bot): a reply never announces what might yet roll back, a copy of the
+update handled elsewhere stops at its claim before it answers, and on SQLite the one writer's turn
+is never held across a call to the messenger.
 """
 
 from __future__ import annotations
@@ -16,12 +21,16 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import cast
+from typing import Any, cast
 
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.methods import Response, TelegramMethod
 from sqlalchemy import CursorResult, Executable, Table, delete, event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -93,6 +102,44 @@ def _claim_before_writing(state: ORMExecuteState) -> None:
 
 
 UPDATE_CLAIM = "update_claim"  # in UpdateSession.info
+# The session of the update being handled, and the task handling it (a task it starts copies the
+# context, but not the session's ownership)
+_in_hand: ContextVar[tuple[AsyncSession, asyncio.Task[Any] | None] | None] = ContextVar("update_in_hand", default=None)
+
+
+@contextlib.contextmanager
+def handling(session: AsyncSession) -> Iterator[None]:
+    """The update's session, for the conversation storage and for commit_before_telling."""
+    token = _in_hand.set((session, asyncio.current_task()))
+    try:
+        yield
+    finally:
+        _in_hand.reset(token)
+
+
+def update_session() -> AsyncSession | None:
+    """The session of the update this task handles, if it handles one."""
+    in_hand = _in_hand.get()
+    return in_hand[0] if in_hand is not None and in_hand[1] is asyncio.current_task() else None
+
+
+def has_pending_changes(session: AsyncSession) -> bool:
+    return bool(session.new or session.dirty or session.deleted)
+
+
+async def commit_writes(session: AsyncSession) -> None:
+    """Commit what the update wrote so far (nothing if it only read)."""
+    claim: UpdateClaim | None = session.sync_session.info.get(UPDATE_CLAIM)
+    wrote = claim is not None and claim.state is ClaimState.claimed and session.in_transaction()
+    if wrote or has_pending_changes(session):
+        await session.commit()  # expire_on_commit=False: the handler's rows stay loaded
+
+
+class CommitBeforeTelling(BaseRequestMiddleware):
+    async def __call__(self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: TelegramMethod[Any]) -> Response[Any]:
+        if (session := update_session()) is not None:
+            await commit_writes(session)
+        return await make_request(bot, method)
 event.listen(UpdateSession, "before_flush", _claim_before_flush)
 event.listen(UpdateSession, "do_orm_execute", _claim_before_writing)
 
