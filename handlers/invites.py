@@ -8,7 +8,6 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -21,7 +20,7 @@ from bot.platforms import Channel
 from bot.services.invites import create_invite
 from bot.services.people import INVITE_ROLES, STAFF_ROLES, RoleName
 from handlers.menu import back_button
-from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, keyboard, role_name, show
+from handlers.ui import Buttons, CallbackInt, MenuAction, Screen, choices_keyboard, keyboard, role_name, show
 
 
 class InviteFor(CallbackData, prefix="invite"):
@@ -42,7 +41,7 @@ def build_router() -> Router:
 
 
 async def choose_role(callback: CallbackQuery, l10n: Texts) -> None:
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     for role in INVITE_ROLES:
         builder.button(text=role_name(l10n, role), callback_data=InviteFor(role=role))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))

@@ -10,7 +10,6 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message, User
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -21,7 +20,7 @@ from bot.permissions import Action, Actor, may
 from bot.services.linking import LINK_CODE_TTL, LinkRefusal, create_link_code, link_account, own_account, unlink_account
 from bot.services.people import accounts_of
 from handlers.menu import menu_screen
-from handlers.ui import CallbackInt, MenuAction, Screen, keyboard, show, tell_person
+from handlers.ui import Buttons, CallbackInt, MenuAction, Screen, keyboard, show, tell_person
 
 LINK_REFUSALS = {LinkRefusal.refused: "linking.refused", LinkRefusal.too_many: "linking.too_many"}
 MESSENGER_NAMES = {"telegram": "linking.messenger_telegram", "vk": "linking.messenger_vk"}
@@ -51,7 +50,7 @@ def build_router() -> Router:
 
 async def show_code(event: Message | CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, platform: str, clock: Clock) -> None:
     link = await create_link_code(session, person, platform, now=clock.now())
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))
     minutes = int(LINK_CODE_TTL.total_seconds() // 60)
     await show(event, l10n("link.code", code=link.code, minutes=minutes), builder.as_markup())
@@ -95,7 +94,7 @@ def account_label(l10n: Texts, account: Account) -> str:
 async def list_accounts(callback: CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, notice: str | None = None) -> None:
     accounts = await accounts_of(session, person)
     lines = "\n".join(f"• {account_label(l10n, account)}" for account in accounts)
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     if len(accounts) > 1:
         for account in accounts:
             builder.button(text=l10n("linking.unlink", account=account_label(l10n, account)), callback_data=LinkedAccount(step=AccountStep.ask, id=account.id))
@@ -110,7 +109,7 @@ async def ask_unlink(callback: CallbackQuery, callback_data: LinkedAccount, sess
     if account is None or not may(actor, Action.unlink_account, account):
         await callback.answer(l10n("fallback.button_outdated"))
         return
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     builder.button(text=l10n("linking.unlink_yes"), callback_data=LinkedAccount(step=AccountStep.confirm, id=account.id))
     builder.button(text=l10n("linking.unlink_no"), callback_data=MenuAction(action=Screen.accounts))
     await show(callback, l10n("linking.unlink_confirm", account=account_label(l10n, account)), keyboard(builder, 2))

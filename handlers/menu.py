@@ -10,7 +10,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -20,7 +19,7 @@ from bot.filters import Allowed
 from bot.fsm import forget_conversations
 from bot.permissions import Action, Actor, may
 from bot.services.people import RoleName, accounts_of, forget, grant_role, has_role, latest_consent, ordered_roles, role_names
-from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, keyboard, language_keyboard, leave_question, role_name, show
+from handlers.ui import Buttons, CallbackInt, MenuAction, Screen, choices_keyboard, keyboard, language_keyboard, leave_question, role_name, show
 
 # (action, text key, what the button lets one do: shown to those who may)
 MENU_ITEMS: list[tuple[Screen, str, Action]] = [
@@ -115,7 +114,7 @@ def label(choices: tuple[Choice, ...], choice_id: str | None, l10n: Texts, other
 
 
 async def open_settings(callback: CallbackQuery, person: Person, l10n: Texts, content: Content) -> None:
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     if has_role(person, RoleName.parent):
         text = l10n(
             "settings.title",
@@ -217,7 +216,7 @@ async def open_my_data(event: Message | CallbackQuery, session: AsyncSession, pe
         version=consent.text_version if consent else "-",
         date=l10n.date_time(consent.decided_at) if consent else "-",
     )
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     builder.button(text=l10n("linking.accounts_button"), callback_data=MenuAction(action=Screen.accounts))
     builder.button(text=l10n("my_data.delete"), callback_data=MenuAction(action=Screen.delete))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))
@@ -225,7 +224,7 @@ async def open_my_data(event: Message | CallbackQuery, session: AsyncSession, pe
 
 
 async def confirm_delete(callback: CallbackQuery, l10n: Texts) -> None:
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     builder.button(text=l10n("my_data.delete_yes"), callback_data=MenuAction(action=Screen.delete_yes))
     builder.button(text=l10n("my_data.delete_no"), callback_data=MenuAction(action=Screen.my_data))
     await show(callback, l10n("my_data.delete_confirm"), keyboard(builder, 2))

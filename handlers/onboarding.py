@@ -12,7 +12,6 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -24,7 +23,7 @@ from bot.permissions import Action, Actor
 from bot.services.invites import InviteProblem, check_invite, claim_invite
 from bot.services.people import RoleName, grant_role, has_role, record_decline, register
 from handlers.menu import district_keyboard, menu_screen
-from handlers.ui import LanguageChoice, answer_below, keyboard, language_keyboard, leave_question, role_name, show
+from handlers.ui import Buttons, LanguageChoice, answer_below, keyboard, language_keyboard, leave_question, role_name, show
 
 INVITE_PROBLEMS = {InviteProblem.invalid: "invite.invalid", InviteProblem.expired: "invite.expired", InviteProblem.used: "invite.used"}
 
@@ -98,7 +97,7 @@ async def choose_language(callback: CallbackQuery, callback_data: LanguageChoice
 
 def consent_screen(content: Content, l10n: Texts, invite: str) -> tuple[str, InlineKeyboardMarkup]:
     consent = content.consent_text(l10n.language)
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     nonce = secrets.token_urlsafe(12)
     for accept, key in ((True, "consent.accept"), (False, "consent.decline")):
         data = ConsentAnswer(accept=accept, language=l10n.language, version=consent.version, invite=invite, nonce=nonce)

@@ -8,7 +8,6 @@ from enum import StrEnum
 from aiogram import Bot, F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -19,7 +18,7 @@ from bot.lengths import BUTTON_LABEL_LIMIT, shortened
 from bot.permissions import Action, Actor, may
 from bot.services.people import accounts_of, role_names
 from bot.services.staff import find_person, find_role, revoke_role, staff_members
-from handlers.ui import CallbackInt, MenuAction, Screen, choices_keyboard, keyboard, role_name, show, tell_person
+from handlers.ui import Buttons, CallbackInt, MenuAction, Screen, choices_keyboard, keyboard, role_name, show, tell_person
 
 
 class StaffStep(StrEnum):
@@ -97,7 +96,7 @@ async def member_screen(session: AsyncSession, actor: Actor, person: Person, l10
     lines = "\n".join(l10n("staff.role_line", role=role_label(role, l10n, content), date=l10n.date(role.granted_at)) for role in roles)
     messengers = ", ".join(sorted({account.platform for account in await accounts_of(session, person)}))
     text = l10n("staff.member", id=person.id, roles=lines or l10n("staff.no_roles"), messengers=messengers)
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     for role in (role for role in roles if may(actor, Action.revoke_role, role)):
         data = StaffScreen(step=StaffStep.revoke, person=person.id, role=role.id)
         builder.button(text=fit(l10n("staff.revoke", role=role_label(role, l10n, content))), callback_data=data)
@@ -118,7 +117,7 @@ async def confirm_revoke(callback: CallbackQuery, callback_data: StaffScreen, se
         await callback.answer(l10n("fallback.button_outdated"))
         return
     person, role = found
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     builder.button(text=l10n("staff.revoke_yes"), callback_data=StaffScreen(step=StaffStep.confirm, person=person.id, role=role.id))
     builder.button(text=l10n("menu.back"), callback_data=StaffScreen(step=StaffStep.person, person=person.id))
     await show(callback, l10n("staff.revoke_confirm", role=role_label(role, l10n, content), id=person.id), keyboard(builder, 1))

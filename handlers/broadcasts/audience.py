@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.types import CallbackQuery
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import LANGUAGES, PLATFORMS
 from bot.content import Choice, Content, Texts
@@ -12,7 +11,7 @@ from bot.db.models import Campaign
 from bot.services import broadcasts
 from bot.services.people import ROLES
 from handlers.broadcasts.common import AudiencePick, Broadcast, BroadcastAction, Context, Criterion, context, on_draft, own_draft, pressed
-from handlers.ui import choices_keyboard, keyboard, role_name, show
+from handlers.ui import Buttons, choices_keyboard, keyboard, role_name, show
 
 PLATFORM_NAMES = {"telegram": "Telegram", "vk": "VK"}
 CRITERION_KEYS = {
@@ -59,7 +58,7 @@ def describe(audience: dict[str, list[str]], l10n: Texts, content: Content) -> s
 async def show_audience(callback: CallbackQuery, draft: Campaign, ctx: Context) -> None:
     await ctx.state.clear()
     count = await audience_size(draft, ctx)
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     for criterion, key in CRITERION_KEYS.items():
         builder.button(text=ctx.l10n(key), callback_data=AudiencePick(id=draft.id, criterion=criterion))
     builder.button(text=ctx.l10n("broadcast.audience_done"), callback_data=Broadcast(action=BroadcastAction.card, id=draft.id))

@@ -12,7 +12,6 @@ from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import StateFilter
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.db.models import Campaign, MediaKind
 from bot.filters import NotACommand
@@ -21,7 +20,7 @@ from bot.platforms.media import Media, media_of
 from bot.services import broadcasts
 from handlers.broadcasts import audience, listing
 from handlers.broadcasts.common import Broadcast, BroadcastAction, Composing, Context, context, on_draft, own_draft, pressed
-from handlers.ui import keyboard, show
+from handlers.ui import Buttons, keyboard, show
 
 QUESTION_KEYS = {
     Composing.text: "broadcast.ask_text",
@@ -82,7 +81,7 @@ async def ask(callback: CallbackQuery, draft: Campaign, ctx: Context, question: 
     """Ask for the next piece of the draft; the answer comes as a message (see answering)."""
     await ctx.state.set_state(question)
     await ctx.state.set_data({"draft_id": draft.id})
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     if question == Composing.media and draft.media_kind:
         builder.button(text=ctx.l10n("broadcast.media_remove"), callback_data=Broadcast(action=BroadcastAction.media_clear, id=draft.id))
     if question == Composing.button and draft.buttons:
@@ -166,7 +165,7 @@ async def card_screen(draft: Campaign, ctx: Context) -> tuple[str, InlineKeyboar
         media=l10n(media_key) if media_key else l10n("broadcast.media_none"),
         buttons=", ".join(label for label, _ in draft.buttons) or l10n("broadcast.media_none"),
     )
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     for action, key in CARD_ACTIONS.items():
         builder.button(text=l10n(key), callback_data=Broadcast(action=action, id=draft.id))
     return text, keyboard(builder, 2)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -15,7 +14,7 @@ from bot.delivery.outbox import Progress
 from bot.services import broadcasts
 from handlers.broadcasts.audience import describe
 from handlers.broadcasts.common import Broadcast, BroadcastAction
-from handlers.ui import MenuAction, keyboard, show
+from handlers.ui import Buttons, MenuAction, keyboard, show
 
 STATE_KEYS = {
     CampaignStatus.scheduled: "broadcast.state_scheduled",
@@ -35,7 +34,7 @@ def build_router() -> Router:
 async def list_broadcasts(event: Message | CallbackQuery, session: AsyncSession, l10n: Texts, content: Content, settings: Settings) -> None:
     lines = [summary_line(campaign, figures, l10n, content, settings) for campaign, figures in await broadcasts.recent(session)]
     text = l10n("broadcast.list_title") + "\n\n" + ("\n".join(lines) if lines else l10n("broadcast.list_empty"))
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     builder.button(text=l10n("broadcast.new"), callback_data=Broadcast(action=BroadcastAction.new))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action="home"))
     await show(event, text, keyboard(builder, 1))

@@ -8,7 +8,6 @@ from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.db.models import Campaign
 from bot.delivery.outbox import Progress
@@ -19,7 +18,7 @@ from handlers.broadcasts.audience import audience_size, describe
 from handlers.broadcasts.common import Broadcast, BroadcastAction, Composing, Context, on_draft, pressed
 from handlers.broadcasts.compose import answering, ask, card_screen
 from handlers.broadcasts.status import status_screen
-from handlers.ui import answer_below, keyboard, show
+from handlers.ui import Buttons, answer_below, keyboard, show
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ async def ask_when(callback: CallbackQuery, draft: Campaign, ctx: Context) -> No
     if not (draft.text or draft.media_kind):
         await callback.answer(ctx.l10n("broadcast.text_empty"), show_alert=True)
         return
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     builder.button(text=ctx.l10n("broadcast.do_now"), callback_data=Broadcast(action=BroadcastAction.now, id=draft.id))
     builder.button(text=ctx.l10n("broadcast.do_schedule"), callback_data=Broadcast(action=BroadcastAction.schedule, id=draft.id))
     builder.button(text=ctx.l10n("menu.back"), callback_data=Broadcast(action=BroadcastAction.card, id=draft.id))
@@ -82,7 +81,7 @@ async def take_time(message: Message, draft: Campaign, ctx: Context) -> str | No
 async def confirm_screen(draft: Campaign, ctx: Context) -> tuple[str, InlineKeyboardMarkup]:
     count = await audience_size(draft, ctx)
     when = ctx.l10n.date_time(draft.send_at) if draft.send_at else ctx.l10n("broadcast.now")
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     if count:
         builder.button(text=ctx.l10n("broadcast.do_confirm"), callback_data=Broadcast(action=BroadcastAction.confirm, id=draft.id))
     builder.button(text=ctx.l10n("menu.back"), callback_data=Broadcast(action=BroadcastAction.card, id=draft.id))

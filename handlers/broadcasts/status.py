@@ -9,7 +9,6 @@ from datetime import datetime
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -21,7 +20,7 @@ from bot.delivery.outbox import Progress
 from bot.permissions import Action, may
 from bot.services import broadcasts
 from handlers.broadcasts.common import Broadcast, BroadcastAction, context, pressed
-from handlers.ui import show
+from handlers.ui import Buttons, show
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +65,7 @@ def status_screen(
         return (l10n("broadcast.status_cancelled", **over) if campaign.status == CampaignStatus.cancelled else l10n("broadcast.status_done", **over)), None
     if campaign.status == CampaignStatus.cancelled:
         return l10n("broadcast.status_cancelling", **values), None
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     builder.button(text=l10n("broadcast.do_cancel"), callback_data=Broadcast(action=BroadcastAction.cancel, id=campaign.id))
     if campaign.started_at is None and campaign.send_at and as_utc(campaign.send_at) > now:
         return l10n("broadcast.status_scheduled", id=campaign.id, when=l10n.date_time(campaign.send_at)), builder.as_markup()

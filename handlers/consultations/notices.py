@@ -11,7 +11,6 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +20,7 @@ from bot.fsm import conversation
 from bot.services.consultations import Piece
 from bot.services.people import RoleName
 from handlers.consultations.common import TicketAction, TicketStep, Working, account_of, send_piece, specialty_label
-from handlers.ui import keyboard, tell_person
+from handlers.ui import Buttons, keyboard, tell_person
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +42,14 @@ def specialist_header(l10n: Texts, content: Content, ticket: Ticket, specialist:
 
 
 def work_buttons(l10n: Texts, ticket_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     builder.button(text=l10n("work.reply"), callback_data=TicketAction(step=TicketStep.reply, id=ticket_id))
     builder.button(text=l10n("work.open"), callback_data=TicketAction(step=TicketStep.card, id=ticket_id))
     return keyboard(builder, 2)
 
 
 def rating_buttons(l10n: Texts, ticket_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     for rating in range(1, 6):
         builder.button(text=l10n("ticket.stars", count=rating), callback_data=TicketAction(step=TicketStep.rate, id=ticket_id, value=rating))
     return keyboard(builder, 5)

@@ -10,7 +10,6 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -32,7 +31,7 @@ from handlers.consultations.common import (
     specialty_label,
 )
 from handlers.consultations.notices import specialists_of, tell_staff
-from handlers.ui import MenuAction, Screen, answer_below, choices_keyboard, keyboard, menu_button, one_button, show
+from handlers.ui import Buttons, MenuAction, Screen, answer_below, choices_keyboard, keyboard, menu_button, one_button, show
 
 NAME_KEPT = 64  # Ticket.parent_name's length; Telegram's first and last names can be longer together
 
@@ -108,7 +107,7 @@ async def take_description(message: Message, l10n: Texts, content: Content, stat
         await message.answer(text, reply_markup=markup)
         return
     lines = [l10n("ask.faq_found")] + [f"{number}. {html.escape(entry.question, quote=False)}" for number, entry in enumerate(found, 1)]
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     for number, entry in enumerate(found, 1):
         builder.button(text=l10n("ask.faq_read", number=number), callback_data=Ask(step=AskStep.faq, entry=entry.id))
     builder.button(text=l10n("ask.still"), callback_data=Ask(step=AskStep.still))
@@ -122,7 +121,7 @@ async def read_faq(callback: CallbackQuery, callback_data: Ask, l10n: Texts, con
         await callback.answer(l10n("fallback.button_outdated"))
         return
     await callback.answer()
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     builder.button(text=l10n("ask.still"), callback_data=Ask(step=AskStep.still))
     builder.button(text=l10n("ask.helped"), callback_data=Ask(step=AskStep.helped))
     await answer_below(callback, l10n("ask.faq_entry", question=entry.question, answer=entry.answer), keyboard(builder, 1))
@@ -162,7 +161,7 @@ def draft(l10n: Texts, content: Content, data: dict) -> tuple[str, InlineKeyboar
         count=len(data.get("pieces", [])),
         anonymity=l10n("ask.anonymous_on" if anonymous else "ask.anonymous_off" if data.get("named", True) else "ask.anonymous_off_no_name"),
     )
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     builder.button(text=l10n("ask.send"), callback_data=Ask(step=AskStep.send))
     builder.button(text=l10n("ask.toggle_named" if anonymous else "ask.toggle_anonymous"), callback_data=Ask(step=AskStep.anonymous))
     builder.button(text=l10n("ask.cancel"), callback_data=Ask(step=AskStep.cancel))
@@ -224,7 +223,7 @@ async def send_question(
 
 
 def question_list_button(l10n: Texts) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     builder.button(text=l10n("ticket.mine_button"), callback_data=TicketAction(step=TicketStep.mine))
     builder.button(text=l10n("menu.open"), callback_data=MenuAction(action=Screen.home))
     return keyboard(builder, 1)

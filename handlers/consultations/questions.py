@@ -10,7 +10,6 @@ from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -31,7 +30,7 @@ from handlers.consultations.common import (
     stage_label,
 )
 from handlers.consultations.notices import tell_assignee
-from handlers.ui import MenuAction, Screen, keyboard, menu_button, one_button, show
+from handlers.ui import Buttons, MenuAction, Screen, keyboard, menu_button, one_button, show
 
 RATINGS = range(1, 6)
 QUESTIONS_SHOWN = 4
@@ -66,7 +65,7 @@ async def my_questions(event: Message | CallbackQuery, l10n: Texts, content: Con
     assert actor.person_id is not None
     tickets = await consultations.tickets_of_parent(session, actor.person_id)
     lines = [l10n("ticket.mine_title") if tickets else l10n("ticket.mine_empty")]
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     for number, ticket in enumerate(tickets):
         label = f"#{ticket.id} · {stage_label(l10n, ticket)} · {specialty_label(content, ticket.specialty, l10n.language)}"
         lines.append(html.escape(label, quote=False))
@@ -104,7 +103,7 @@ async def parent_card(session: AsyncSession, ticket: Ticket, l10n: Texts, conten
             continue
         who = l10n("ticket.you") if row.author == PieceAuthor.parent else l10n("ticket.specialist")
         lines.append(f"— {who}: {piece_line(l10n, Piece.of_row(row))}")
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     sizes = []
     if ticket.status != TicketStatus.closed:
         builder.button(text=l10n("ticket.add"), callback_data=TicketAction(step=TicketStep.add, id=ticket.id))
@@ -194,7 +193,7 @@ async def rate_answer(callback: CallbackQuery, callback_data: TicketAction, l10n
     if ticket is None or not await consultations.rate(session, ticket, callback_data.value, clock.now()):
         await callback.answer(l10n("fallback.button_outdated"))  # rated already: a second press counts nothing
         return
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     builder.button(text=l10n("ticket.comment"), callback_data=TicketAction(step=TicketStep.comment, id=ticket.id))
     builder.button(text=l10n("menu.open"), callback_data=MenuAction(action=Screen.home))
     await show(callback, l10n("ticket.rated", count=callback_data.value), keyboard(builder, 1))

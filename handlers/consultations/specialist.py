@@ -11,7 +11,6 @@ from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -24,7 +23,7 @@ from bot.services import consultations
 from bot.services.consultations import Piece
 from handlers.consultations.common import TicketAction, TicketStep, Working, account_of, piece_line, pieces_of, send_piece, specialty_label, waited
 from handlers.consultations.notices import family_label, rating_buttons, specialist_header, tell_parent
-from handlers.ui import MenuAction, Screen, keyboard, one_button, show
+from handlers.ui import Buttons, MenuAction, Screen, keyboard, one_button, show
 
 PER_PAGE = 6  # open questions on a page: two rows of three buttons, with the arrows and the way back, fit VK's keyboard
 CARD_PIECES = 20  # the latest messages a card lists (the files button sends them all again)
@@ -76,7 +75,7 @@ async def queue_view(session: AsyncSession, actor: Actor, l10n: Texts, content: 
     specialties = my_specialties(actor, content)
     lines = [note] if note else []
     lines.append(l10n("queue.title"))
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     _, open_count = await consultations.open_tickets_of(session, actor.person_id, 0, 0)
     takes = 0
     for line in await consultations.queue_lines(session, specialties, actor.person_id):
@@ -184,7 +183,7 @@ async def card_view(ticket: Ticket, data: dict) -> tuple[str, InlineKeyboardMark
 
 
 def card_buttons(l10n: Texts, ticket: Ticket, mine: bool, files: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     sizes = []
     if mine:
         for step, key in (
@@ -229,7 +228,7 @@ async def open_list(callback: CallbackQuery, callback_data: TicketAction, actor:
     page = min(callback_data.value, pages - 1)
     tickets, total = await consultations.open_tickets_of(session, actor.person_id, page, PER_PAGE)
     lines = [l10n("work.open_title", count=total, page=page + 1, pages=pages) if total else l10n("work.open_empty")]
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     for ticket in tickets:
         mark = "⏳" if ticket.reply_due_at is not None else "✓"
         line = f"{mark} #{ticket.id} · {family_label(l10n, ticket)} · {specialty_label(content, ticket.specialty, l10n.language)}"
@@ -260,7 +259,7 @@ async def start_reply(callback: CallbackQuery, callback_data: TicketAction, stat
 
 
 def replying_buttons(l10n: Texts, ticket_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     builder.button(text=l10n("work.done"), callback_data=TicketAction(step=TicketStep.done, id=ticket_id))
     builder.button(text=l10n("work.finish"), callback_data=TicketAction(step=TicketStep.finish, id=ticket_id))
     return keyboard(builder, 2)
@@ -319,7 +318,7 @@ async def canned(callback: CallbackQuery, callback_data: TicketAction, state: FS
     answers = content.canned_for(ticket.specialty, l10n.language)[:CANNED_SHOWN]
     exchanged = len(await consultations.pieces_of(session, ticket))
     if callback_data.value == 0 or callback_data.value > len(answers):
-        builder = InlineKeyboardBuilder()
+        builder = Buttons()
         for number, ready in enumerate(answers, 1):
             pressed = TicketAction(step=TicketStep.canned, id=ticket.id, value=number, seen=exchanged)
             builder.button(text=shortened(ready.title, BUTTON_LABEL_LIMIT), callback_data=pressed)

@@ -7,7 +7,6 @@ from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content, Texts
@@ -19,7 +18,7 @@ from bot.services import consultations
 from handlers.consultations.common import TicketAction, TicketStep, Working
 from handlers.consultations.notices import tell_parent, tell_staff
 from handlers.consultations.specialist import queue_view, workable
-from handlers.ui import keyboard, show
+from handlers.ui import Buttons, keyboard, show
 
 COLLEAGUES_SHOWN = 8  # with "anyone" and "back", VK's 10 buttons
 
@@ -44,7 +43,7 @@ async def choose_transfer(callback: CallbackQuery, callback_data: TicketAction, 
         await callback.answer(l10n("fallback.button_outdated"))
         return
     if not 0 < callback_data.value <= len(content.specialties):
-        builder = InlineKeyboardBuilder()
+        builder = Buttons()
         for number, specialty in enumerate(content.specialties, 1):
             builder.button(text=specialty.label(l10n.language), callback_data=TicketAction(step=TicketStep.transfer, id=ticket.id, value=number))
         builder.button(text=l10n("menu.back"), callback_data=TicketAction(step=TicketStep.card, id=ticket.id))
@@ -53,7 +52,7 @@ async def choose_transfer(callback: CallbackQuery, callback_data: TicketAction, 
     specialty = content.specialties[callback_data.value - 1]
     await state.set_state(Working.transferring)
     await state.set_data({"ticket": ticket.id, "specialty": specialty.id, "colleague": None})
-    builder = InlineKeyboardBuilder()
+    builder = Buttons()
     builder.button(
         text=l10n("work.transfer_queue", specialty=specialty.label(l10n.language)), callback_data=TicketAction(step=TicketStep.colleague, id=ticket.id)
     )
