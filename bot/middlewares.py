@@ -31,6 +31,7 @@ from bot.services.updates import (
     UpdateKey,
     UpdateSession,
     commit_writes,
+    deferred_state_writes,
     handling,
     has_pending_changes,
     latest_processed,
@@ -109,12 +110,13 @@ class DatabaseSessionMiddleware(BaseMiddleware):
             if claim.state is ClaimState.taken:
                 return True, None
             await commit_writes(session)
+            states = deferred_state_writes(session) if claim.state is ClaimState.unclaimed else []
         finally:
             await close_session(session)
         for callback in after_commit:
             callback()
         if claim.state is ClaimState.unclaimed:
-            await self.handled_ids.record(claim.key)
+            await self.handled_ids.record(claim.key, states)
         return True, result
 
 

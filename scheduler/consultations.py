@@ -51,16 +51,14 @@ async def watch_questions(
         await session.commit()  # taken: another instance's tick finds nothing of it
         for ticket in due.unclaimed:
             minutes = int((now - as_utc(ticket.created_at)).total_seconds() // 60)
-            await tell_staff(
-                session, bots, content, await staff_to_alert(session, ticket), "alert.unclaimed", id=ticket.id, specialty=ticket.specialty, waited=minutes
-            )
+            await tell_staff(session, bots, content, staff_to_alert(ticket), "alert.unclaimed", id=ticket.id, specialty=ticket.specialty, waited=minutes)
         for ticket in due.unanswered:
             found = await reader(session, content, ticket.assignee_account_id)
             if found is not None:
                 account, l10n = found
                 await send_notice(bots, account, l10n("alert.remind", id=ticket.id, family=family_label(l10n, ticket)))
         for ticket in due.returned:
-            await tell_staff(session, bots, content, await staff_to_alert(session, ticket), "alert.returned", id=ticket.id, specialty=ticket.specialty)
+            await tell_staff(session, bots, content, staff_to_alert(ticket), "alert.returned", id=ticket.id, specialty=ticket.specialty)
     if due.unclaimed or due.unanswered or due.returned:
         log.info("questions overdue: %d unclaimed, %d reminded, %d back in the queue", len(due.unclaimed), len(due.unanswered), len(due.returned))
     return due

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from bot.clock import ShiftedClock
 from bot.db.engine import create_engine, create_sessionmaker
-from bot.db.models import ProcessedUpdate
-from bot.services.updates import HandledIds, UpdateKey
+from bot.db.models import ConversationState, ProcessedUpdate
+from bot.services.updates import HandledIds
 
 pytestmark = pytest.mark.both_databases  # the batch's INSERT differs by dialect
 
@@ -26,9 +26,9 @@ class CountedIds(HandledIds):
         super().__init__(*args, **kwargs)
         self.writes: list[int] = []
 
-    async def _write(self, keys: list[UpdateKey]) -> None:
-        self.writes.append(len(keys))
-        await super()._write(keys)
+    async def _write(self, batch) -> None:
+        self.writes.append(len(batch.keys))
+        await super()._write(batch)
 
 
 @pytest.fixture
@@ -104,3 +104,22 @@ async def test_a_single_update_is_written_at_once(sessionmaker):
     await updates.handle(7)
     assert time.monotonic() - started < HandledIds.LINGER_SECONDS
     assert updates.ids.writes == [1] and await written(sessionmaker) == {7}
+
+
+async def test_conversation_states_changed_by_updates_that_wrote_nothing_else_go_with_their_ids(sessionmaker):
+    """A step of a dialogue (bot.services.updates.deferred_state_writes): kept, changed or dropped in the ids' batch."""
+    key = {"platform": "telegram", "chat_id": 7, "thread_id": 0, "destiny": "default"}
+    async with sessionmaker() as session:
+        session.add(ConversationState(**key, user_id=2, state="Old:state", data={"old": True}))
+        await session.commit()
+    ids = CountedIds(sessionmaker, ShiftedClock(), may_record=lambda: 0)
+    kept = ({**key, "user_id": 1, "state": "Asking:describing", "data": {"pieces": [{"kind": "text", "text": "hello"}]}}, False)
+    await ids.record(("telegram", 1), [kept])
+    changed = ({**key, "user_id": 1, "state": "Asking:collecting", "data": {"pieces": []}}, False)
+    dropped = ({**key, "user_id": 2, "state": None, "data": {}}, True)
+    await asyncio.gather(ids.record(("telegram", 2), [changed]), ids.record(("telegram", 3), [dropped]))
+    async with sessionmaker() as session:
+        rows = {row.user_id: (row.state, row.data) for row in await session.scalars(select(ConversationState))}
+    assert rows == {1: ("Asking:collecting", {"pieces": []})}
+    assert await written(sessionmaker) == {1, 2, 3}
+    assert ids.writes == [1, 2]

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.consultation_content import Specialty
@@ -110,7 +110,7 @@ async def open_ticket(
     )
     session.add(ticket)
     await session.flush()
-    _add_rows(session, ticket, PieceAuthor.parent, person.id, pieces, now)
+    await _add_rows(session, ticket, PieceAuthor.parent, person.id, pieces, now)
     record_event(session, EventKind.question_asked, at=now, person=person, platform=account.platform, object_type="specialty", object_id=specialty.id)
     return ticket
 
@@ -127,7 +127,7 @@ async def queue_position(session: AsyncSession, ticket: Ticket) -> int:
 
 async def add_from_parent(session: AsyncSession, ticket: Ticket, pieces: Sequence[Piece], specialty: Specialty, now: datetime) -> None:
     """The family writes more: a claimed question now waits for the specialist's reply."""
-    _add_rows(session, ticket, PieceAuthor.parent, ticket.person_id, pieces, now)
+    await _add_rows(session, ticket, PieceAuthor.parent, ticket.person_id, pieces, now)
     if ticket.status == TicketStatus.claimed and ticket.reply_due_at is None:
         _await_reply(ticket, specialty, now)
 
@@ -140,9 +140,13 @@ async def _event(session: AsyncSession, kind: EventKind, ticket: Ticket, now: da
     record_event(session, kind, at=now, person=person, platform=platform, object_type="specialty", object_id=ticket.specialty, value=value)
 
 
-def _add_rows(session: AsyncSession, ticket: Ticket, author: PieceAuthor, author_id: int | None, pieces: Sequence[Piece], now: datetime) -> None:
-    for number, piece in enumerate(pieces):
-        session.add(TicketPiece(ticket_id=ticket.id, author=author, author_id=author_id, created_at=now + timedelta(microseconds=number), **asdict(piece)))
+async def _add_rows(session: AsyncSession, ticket: Ticket, author: PieceAuthor, author_id: int | None, pieces: Sequence[Piece], now: datetime) -> None:
+    """All the pieces in one statement (nothing needs their ids back)."""
+    rows = [
+        {"ticket_id": ticket.id, "author": author, "author_id": author_id, "created_at": now + timedelta(microseconds=number), **asdict(piece)}
+        for number, piece in enumerate(pieces)
+    ]
+    await session.execute(insert(TicketPiece), rows)
 
 
 async def tickets_of_parent(session: AsyncSession, person_id: int, limit: int = 10) -> list[Ticket]:
@@ -273,7 +277,7 @@ async def earlier_tickets(session: AsyncSession, ticket: Ticket, limit: int = 5)
 
 async def answer(session: AsyncSession, ticket: Ticket, author_id: int, pieces: Sequence[Piece], now: datetime) -> None:
     """The specialist's reply: the family waits no more."""
-    _add_rows(session, ticket, PieceAuthor.specialist, author_id, pieces, now)
+    await _add_rows(session, ticket, PieceAuthor.specialist, author_id, pieces, now)
     if ticket.first_answer_at is None:
         ticket.first_answer_at = now
         since = (now - as_utc(ticket.created_at)).total_seconds()
@@ -281,8 +285,8 @@ async def answer(session: AsyncSession, ticket: Ticket, author_id: int, pieces: 
     ticket.reply_due_at = ticket.reminded_at = ticket.return_at = None
 
 
-def add_note(session: AsyncSession, ticket: Ticket, author_id: int, text: str, now: datetime) -> None:
-    _add_rows(session, ticket, PieceAuthor.note, author_id, [Piece(PieceKind.text, "", text=text)], now)
+async def add_note(session: AsyncSession, ticket: Ticket, author_id: int, text: str, now: datetime) -> None:
+    await _add_rows(session, ticket, PieceAuthor.note, author_id, [Piece(PieceKind.text, "", text=text)], now)
 
 
 async def close_by_specialist(session: AsyncSession, ticket: Ticket, now: datetime) -> bool:
@@ -303,7 +307,7 @@ async def _close(session: AsyncSession, ticket: Ticket, now: datetime) -> bool:
 async def transfer(session: AsyncSession, ticket: Ticket, by: int, specialty: Specialty, colleague_id: int | None, note: str | None, now: datetime) -> None:
     """To another specialty's queue, or to a named colleague (who alone may take it)."""
     if note:
-        add_note(session, ticket, by, note, now)
+        await add_note(session, ticket, by, note, now)
     ticket.specialty = specialty.id
     ticket.transferred_to = colleague_id
     ticket.assignee_id = ticket.assignee_account_id = None

@@ -9,10 +9,13 @@ meanwhile finds the id there); an update that only reads has its id written afte
 in one batch with the others finished meanwhile (`HandledIds`), and costs no write transaction of
 its own. At start, the ids written lately are loaded into `RecentUpdates`.
 
-What an update wrote commits before the bot tells anyone anything (`commit_before_telling`, a
+What an update wrote commits before the bot tells anyone anything (`CommitBeforeTelling`, a
 request middleware of every bot): a reply never announces what might yet roll back, a copy of the
 update handled elsewhere stops at its claim before it answers, and on SQLite the one writer's turn
-is never held across a call to the messenger.
+is never held across a call to the messenger. One exception: an update that changed nothing but
+its conversation state (a step of a dialogue: the question typed so far) writes it with its id, in
+HandledIds' batch, after the reply (`deferred_state_writes`). A crash in between loses that step,
+as it would the update's id: the person's next message finds the dialogue one step back.
 """
 
 from __future__ import annotations
@@ -31,12 +34,12 @@ from typing import Any, cast
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.methods import Response, TelegramMethod
-from sqlalchemy import CursorResult, Executable, Table, delete, event, select
+from sqlalchemy import CursorResult, Executable, Table, bindparam, delete, event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from bot.clock import Clock
-from bot.db.models import ProcessedUpdate
+from bot.db.models import ConversationState, ProcessedUpdate
 from bot.db.upsert import DIALECT_INSERTS
 
 log = logging.getLogger(__name__)
@@ -127,12 +130,38 @@ def has_pending_changes(session: AsyncSession) -> bool:
     return bool(session.new or session.dirty or session.deleted)
 
 
+def changes_only_conversation_states(session: AsyncSession) -> bool:
+    return all(isinstance(row, ConversationState) for row in (*session.new, *session.dirty, *session.deleted))
+
+
 async def commit_writes(session: AsyncSession) -> None:
-    """Commit what the update wrote so far (nothing if it only read)."""
+    """Commit what the update wrote so far: nothing if it only read, or changed only conversation
+    states without writing anything else (those go with its id: deferred_state_writes)."""
     claim: UpdateClaim | None = session.sync_session.info.get(UPDATE_CLAIM)
     wrote = claim is not None and claim.state is ClaimState.claimed and session.in_transaction()
-    if wrote or has_pending_changes(session):
+    if wrote or (has_pending_changes(session) and not changes_only_conversation_states(session)):
         await session.commit()  # expire_on_commit=False: the handler's rows stay loaded
+
+
+StateWrite = tuple[dict[str, Any], bool]  # a conversation_states row's columns, and whether it is to be deleted
+
+
+def deferred_state_writes(session: AsyncSession) -> list[StateWrite]:
+    """The conversation states an update that wrote nothing else changed, taken out of its session
+    for HandledIds to write with the update's id."""
+    sync = session.sync_session
+    changed = [(row, False) for row in (*sync.new, *sync.dirty) if sync.is_modified(row)] + [(row, True) for row in sync.deleted]
+    writes = [(_columns(row), deleted) for row, deleted in changed]
+    for row in (*sync.new, *sync.dirty, *sync.deleted):
+        sync.expunge(row)
+    return writes
+
+
+_STATE_KEY = ("platform", "user_id", "chat_id", "thread_id", "destiny")
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in (*_STATE_KEY, "state", "data")}
 
 
 class CommitBeforeTelling(BaseRequestMiddleware):
@@ -194,7 +223,23 @@ class RecentUpdates:
 @dataclass
 class _Batch:
     keys: list[UpdateKey] = field(default_factory=list)
+    states: list[StateWrite] = field(default_factory=list)
     written: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+_STATES = cast(Table, ConversationState.__table__)
+
+
+def _keep_states(insert: Callable[[Table], Any]) -> Executable:
+    statement = insert(_STATES)
+    return statement.on_conflict_do_update(index_elements=list(_STATE_KEY), set_={name: statement.excluded[name] for name in ("state", "data", "updated_at")})
+
+
+_BATCH_STATEMENTS: dict[str, Callable[[Callable[[Table], Any]], Executable]] = {
+    "ids": lambda insert: insert(cast(Table, ProcessedUpdate.__table__)).on_conflict_do_nothing(index_elements=["platform", "update_id"]),
+    "keep_states": _keep_states,
+    "drop_states": lambda _insert: delete(_STATES).where(*(_STATES.c[name] == bindparam(f"key_{name}") for name in _STATE_KEY)),
+}
 
 
 class HandledIds:
@@ -213,20 +258,22 @@ class HandledIds:
         self.next: _Batch | None = None
         self.writer: asyncio.Task[None] | None = None
         self.changed = asyncio.Event()  # what may_record counts may have changed
-        self._statements: dict[str, Executable] = {}
+        self._statements: dict[tuple[str, str], Executable] = {}
 
-    def _statement(self, dialect: str) -> Executable:
-        """Built once: a statement with a VALUES row per id would be compiled again for every batch size."""
-        if dialect not in self._statements:
-            insert = DIALECT_INSERTS[dialect](cast(Table, ProcessedUpdate.__table__))  # the table, not the model: no ORM bulk machinery
-            self._statements[dialect] = insert.on_conflict_do_nothing(index_elements=["platform", "update_id"])
-        return self._statements[dialect]
+    def _statement(self, dialect: str, name: str) -> Executable:
+        """Built once (a statement with a VALUES row per id would be compiled again for every batch
+        size), on the tables, not the models: no ORM bulk machinery."""
+        if (dialect, name) not in self._statements:
+            self._statements[dialect, name] = _BATCH_STATEMENTS[name](DIALECT_INSERTS[dialect])
+        return self._statements[dialect, name]
 
-    async def record(self, key: UpdateKey) -> None:
+    async def record(self, key: UpdateKey, states: list[StateWrite] | None = None) -> None:
+        """Write the update's id, and the conversation states it changed (deferred_state_writes)."""
         if self.next is None:
             self.next = _Batch()
         batch = self.next
         batch.keys.append(key)
+        batch.states.extend(states or ())
         self.wake()
         if self.writer is None:
             self.writer = asyncio.create_task(self._write_batches())
@@ -243,7 +290,7 @@ class HandledIds:
                 await self._gathered()
                 batch, self.next = self.next, None
                 try:
-                    await self._write(batch.keys)
+                    await self._write(batch)
                 finally:
                     batch.written.set_result(None)
         finally:
@@ -260,15 +307,22 @@ class HandledIds:
                     self.changed.clear()
                     await self.changed.wait()
 
-    async def _write(self, keys: list[UpdateKey]) -> None:
-        """Best effort: the updates were handled; a failed write costs only the protection against
-        a replay of these ids after a restart (this process still knows them)."""
+    async def _write(self, batch: _Batch) -> None:
+        """Best effort: the updates were handled; a failed write costs the protection against a
+        replay of these ids after a restart (this process still knows them), and the dialogue steps
+        of their conversation states (logged)."""
         try:
             async with self.sessionmaker() as session:
-                statement = self._statement(session.get_bind().dialect.name)
+                dialect = session.get_bind().dialect.name
                 now = self.clock.now()
-                rows = [{"platform": platform, "update_id": update_id, "processed_at": now} for platform, update_id in keys]
-                await session.execute(statement, rows)  # executemany: one trip to the database
+                ids = [{"platform": platform, "update_id": update_id, "processed_at": now} for platform, update_id in batch.keys]
+                await session.execute(self._statement(dialect, "ids"), ids)  # executemany: one trip to the database
+                kept = [{**columns, "updated_at": now} for columns, deleted in batch.states if not deleted]
+                gone = [{f"key_{name}": columns[name] for name in _STATE_KEY} for columns, deleted in batch.states if deleted]
+                if kept:
+                    await session.execute(self._statement(dialect, "keep_states"), kept)
+                if gone:
+                    await session.execute(self._statement(dialect, "drop_states"), gone)
                 await session.commit()
         except Exception:
-            log.exception("writing %d handled update ids failed", len(keys))
+            log.exception("writing %d handled update ids and %d conversation states failed", len(batch.keys), len(batch.states))

@@ -11,7 +11,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import InlineKeyboardMarkup
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content, Texts
@@ -129,22 +129,25 @@ async def send_notice(bots: Mapping[str, Bot], account: Account, text: str, mark
         return False
 
 
-async def staff_to_alert(session: AsyncSession, ticket: Ticket) -> list[Person]:
+def staff_to_alert(ticket: Ticket) -> ColumnElement[bool]:
     """The heads, and who may take the question: its specialty's specialists, or the colleague it was passed to."""
-    takers = Role.person_id == ticket.transferred_to if ticket.transferred_to else (Role.role == RoleName.specialist) & (Role.specialty == ticket.specialty)
-    query = select(Person).join(Role, Role.person_id == Person.id).where((Role.role == RoleName.head) | takers).distinct()
-    return list(await session.scalars(query))
+    takers = Role.person_id == ticket.transferred_to if ticket.transferred_to else specialists_of(ticket.specialty)
+    return (Role.role == RoleName.head) | takers
 
 
-async def specialists_of(session: AsyncSession, specialty: str) -> list[Person]:
-    query = select(Person).join(Role, Role.person_id == Person.id).where(Role.role == RoleName.specialist, Role.specialty == specialty)
-    return list(await session.scalars(query))
+def specialists_of(specialty: str) -> ColumnElement[bool]:
+    return (Role.role == RoleName.specialist) & (Role.specialty == specialty)
 
 
-async def tell_staff(session: AsyncSession, bots: Mapping[str, Bot], content: Content, people: Sequence[Person], key: str, **values: Any) -> int:
+async def tell_staff(session: AsyncSession, bots: Mapping[str, Bot], content: Content, roles: ColumnElement[bool], key: str, **values: Any) -> int:
+    """Tell everyone with one of `roles` (a condition on Role), on each of their reachable accounts, in one query."""
+    staff = Person.id.in_(select(Role.person_id).where(roles))
+    rows = await session.execute(select(Account, Person).join(Person, Person.id == Account.person_id).where(staff, Account.unreachable_since.is_(None)))
+    accounts_of: dict[int, tuple[Person, list[Account]]] = {}
+    for account, person in rows:
+        accounts_of.setdefault(person.id, (person, []))[1].append(account)
     told = 0
-    for person in people:
-        accounts = list(await session.scalars(select(Account).where(Account.person_id == person.id, Account.unreachable_since.is_(None))))
+    for person, accounts in accounts_of.values():
         told += await tell_person(bots, accounts, person, content, lambda l10n: l10n(key, **values_in(l10n, content, values)))
     return told
 

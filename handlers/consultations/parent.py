@@ -218,8 +218,7 @@ async def send_question(
     text = l10n("ask.sent", id=ticket.id, specialty=label, position=position) + "\n" + when
     await show(callback, text, question_list_button(l10n))
     if opening == now:  # at work: the specialty's specialists hear of it now, not from the watch later
-        specialists = await specialists_of(session, specialty.id)
-        await tell_staff(session, bots, content, specialists, "queue.new_question", id=ticket.id, specialty=specialty.id, count=position)
+        await tell_staff(session, bots, content, specialists_of(specialty.id), "queue.new_question", id=ticket.id, specialty=specialty.id, count=position)
 
 
 def question_list_button(l10n: Texts) -> InlineKeyboardMarkup:

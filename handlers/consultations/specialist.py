@@ -357,7 +357,7 @@ async def take_note(message: Message, state: FSMContext, **data) -> None:
     if ticket is None or not message.text:
         await message.answer(data["l10n"]("work.note_text_only" if ticket else "work.not_yours"))
         return
-    consultations.add_note(data["session"], ticket, data["account"].person.id, message.text, data["clock"].now())
+    await consultations.add_note(data["session"], ticket, data["account"].person.id, message.text, data["clock"].now())
     text, markup = await card_view(ticket, data)
     await message.answer(text, reply_markup=markup)
 

@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content, Texts
-from bot.db.models import Person, Ticket
+from bot.db.models import Role, Ticket
 from bot.filters import Allowed, NotACommand
 from bot.lengths import BUTTON_LABEL_LIMIT, shortened
 from bot.permissions import Action
@@ -118,8 +118,6 @@ async def transfer(event: Message | CallbackQuery, ticket: Ticket, note: str | N
     await consultations.transfer(session, ticket, data["account"].person.id, specialty, chosen.get("colleague"), note, data["clock"].now())
     await tell_parent(session, data["bots"], content, ticket, "ticket.transferred_notice")
     if chosen.get("colleague"):
-        colleague = await session.get(Person, chosen["colleague"])
-        if colleague is not None:
-            await tell_staff(session, data["bots"], content, [colleague], "work.passed_to_you", id=ticket.id, specialty=specialty.id)
+        await tell_staff(session, data["bots"], content, Role.person_id == chosen["colleague"], "work.passed_to_you", id=ticket.id, specialty=specialty.id)
     note_text = l10n("work.transferred", id=ticket.id, specialty=specialty.label(l10n.language))
     await show(event, *await queue_view(session, data["actor"], l10n, content, data["clock"].now(), note=note_text))
