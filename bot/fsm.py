@@ -11,9 +11,8 @@ and on SQLite it never waits for the write lock the update itself holds. Outside
 scheduler job, a test) the table storage uses a session of its own.
 
 Within a session the storage keeps the row it read (or that there is none), so the update's
-further reads cost no statement, and its changes are written once, with the update's commit;
-before the first change the update's id is claimed (bot.services.updates), so a copy of the update
-handled elsewhere stops before it answers.
+further reads cost no statement, and its changes are written once: with the update's commit, or,
+when the state is all the update changed, with its id after the reply (bot.services.updates).
 """
 
 from __future__ import annotations
