@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         "--as", dest="role", default="parent", metavar="ROLE", help="who you are at first: parent (default), specialist, coordinator, head or admin"
     )
     trial.add_argument("--language", choices=LANGUAGES, default="en", help="the language you pick, and the bot's default")
+    content = commands.add_parser("content", help="work with CONTENT_DIR")
+    content.add_argument("action", choices=["check"], help="check: validate the texts, consultations and courses, one problem a line (file:line)")
     args = parser.parse_args(argv)
     try:
         return asyncio.run(_dispatch(args))
@@ -66,6 +68,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await play_by_hand(args.platform, args.role, args.language)
     settings = load_settings()
     configure_logging(settings.log_level, settings.secrets())
+    if args.command == "content":
+        from bot.content import check_content
+
+        return check_content(settings.content_dir, settings.default_timezone)
     if args.command == "run":
         settings.require_platform()
     # Everything that can be a configuration mistake is checked before aiogram is imported (seconds).

@@ -19,6 +19,7 @@ from babel.numbers import format_decimal
 from bot.choices import Choice
 from bot.config import LANGUAGES, ConfigError
 from bot.consultation_content import ANY_SPECIALTY, CannedAnswer, Specialty, load_canned, load_faq, load_specialties
+from bot.course_content import Course, Problem, load_courses
 from bot.services.faq import FaqIndex
 
 PLURALS = "plural"  # the locale section of counted phrases, e.g. minutes = { one = "{n} minute", other = "{n} minutes" }
@@ -110,6 +111,7 @@ class Content:
     specialties: tuple[Specialty, ...]
     faq: FaqIndex
     canned: dict[str, tuple[CannedAnswer, ...]]  # language -> the specialists' ready answers
+    courses: tuple[Course, ...] = ()
 
     @property
     def consent_version(self) -> str:
@@ -139,14 +141,19 @@ def load_content(directory: Path, timezone: str = "UTC") -> Content:
         check_locales(locales)
         zone = ZoneInfo(timezone)
         specialties = load_specialties(directory, zone)
+        age_groups = _choices(directory / "age_groups.toml")
+        courses, problems = load_courses(directory, frozenset(specialty.id for specialty in specialties), frozenset(group.id for group in age_groups))
+        if problems:
+            raise ConfigError(problems_message(problems))
         return Content(
             texts={language: Texts(language, file.strings, file.plurals, zone) for language, file in locales.items()},
             consent=_consent_versions(directory / "consent"),
             districts=_choices(directory / "districts.toml"),
-            age_groups=_choices(directory / "age_groups.toml"),
+            age_groups=age_groups,
             specialties=specialties,
             faq=FaqIndex.build(load_faq(directory, specialties)),
             canned=load_canned(directory, specialties),
+            courses=courses,
         )
     except LocaleMistake as error:
         raise ConfigError(f"config error: CONTENT_DIR: {error}") from None
@@ -154,6 +161,25 @@ def load_content(directory: Path, timezone: str = "UTC") -> Content:
         raise ConfigError(
             f"config error: CONTENT_DIR: cannot load content from {directory}: {error} — point CONTENT_DIR at the project's content/ folder"
         ) from None
+
+
+def check_content(directory: Path, timezone: str) -> int:
+    """`python -m bot content check`: 0 and a summary if the content is valid, else 1 and its problems."""
+    try:
+        content = load_content(directory, timezone)
+    except ConfigError as error:
+        print(str(error).removeprefix("config error: CONTENT_DIR: "))
+        return 1
+    lessons = [lesson for course in content.courses for language in course.lessons.values() for lesson in language]
+    unreviewed = sum(not lesson.reviewed for lesson in lessons)
+    print(f"{directory}: valid — {len(content.courses)} courses, {len(lessons)} lesson files ({unreviewed} not yet reviewed by the centre's specialists)")
+    return 0
+
+
+def problems_message(problems: list[Problem]) -> str:
+    """The content's problems, one per line under a heading, as the bot refuses to start with them."""
+    count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
+    return "\n".join([f"config error: CONTENT_DIR: {count} in the content (python -m bot content check lists them):", *map(str, problems)])
 
 
 def _toml(path: Path) -> dict[str, Any]:

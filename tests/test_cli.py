@@ -11,7 +11,7 @@ import pytest
 from bot.cli import main
 from bot.config import PROJECT_ROOT
 
-COMMANDS = ("run", "migrate", "demo", "try")
+COMMANDS = ("run", "migrate", "demo", "try", "content")
 NOT_BUILT = ("consultation", "course", "chats", "survey", "report")
 
 
