@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from bot.choices import Choice
 from bot.config import LANGUAGES, ConfigError
+from bot.content_problems import Problem, line_of
 from bot.hours import DAYS_IN_WEEK, MIDNIGHT, Period, WorkingHours, check_day
 
 FOLDER = "consultations"
@@ -79,7 +80,7 @@ Row = TypeVar("Row", FaqEntry, CannedAnswer)
 
 class ContentMistake(ValueError):
     def __init__(self, path: Path, what: str, fix: str) -> None:
-        super().__init__(f"{path}: {what} — {fix}")
+        super().__init__(str(Problem(path, line_of(path, what), what, fix)))
 
 
 @contextmanager

@@ -6,10 +6,11 @@ import hashlib
 import html
 import string
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -18,8 +19,9 @@ from babel.numbers import format_decimal
 
 from bot.choices import Choice
 from bot.config import LANGUAGES, ConfigError
-from bot.consultation_content import ANY_SPECIALTY, CannedAnswer, Specialty, load_canned, load_faq, load_specialties
-from bot.course_content import Course, Problem, load_courses
+from bot.consultation_content import ANY_SPECIALTY, CannedAnswer, ContentMistake, Specialty, load_canned, load_faq, load_specialties
+from bot.content_problems import key_line
+from bot.course_content import Course, load_courses
 from bot.services.faq import FaqIndex
 
 PLURALS = "plural"  # the locale section of counted phrases, e.g. minutes = { one = "{n} minute", other = "{n} minutes" }
@@ -135,40 +137,75 @@ class Content:
 
 
 def load_content(directory: Path, timezone: str = "UTC") -> Content:
-    """The content of `directory`, its dates shown in `timezone` (the centre's)."""
-    try:
-        locales = {language: _locale_file(directory / "locales" / f"{language}.toml") for language in LANGUAGES}
-        check_locales(locales)
-        zone = ZoneInfo(timezone)
-        specialties = load_specialties(directory, zone)
-        age_groups = _choices(directory / "age_groups.toml")
-        courses, problems = load_courses(directory, frozenset(specialty.id for specialty in specialties), frozenset(group.id for group in age_groups))
-        if problems:
-            raise ConfigError(problems_message(problems))
-        return Content(
-            texts={language: Texts(language, file.strings, file.plurals, zone) for language, file in locales.items()},
-            consent=_consent_versions(directory / "consent"),
-            districts=_choices(directory / "districts.toml"),
-            age_groups=age_groups,
-            specialties=specialties,
-            faq=FaqIndex.build(load_faq(directory, specialties)),
-            canned=load_canned(directory, specialties),
-            courses=courses,
-        )
-    except LocaleMistake as error:
-        raise ConfigError(f"config error: CONTENT_DIR: {error}") from None
-    except (OSError, tomllib.TOMLDecodeError, KeyError, ValueError) as error:
-        raise ConfigError(
-            f"config error: CONTENT_DIR: cannot load content from {directory}: {error} — point CONTENT_DIR at the project's content/ folder"
-        ) from None
+    """The content of `directory`, its dates shown in `timezone` (the centre's); every problem in it
+    is one line of the ConfigError (python -m bot content check lists the same)."""
+    if not directory.is_dir():
+        raise ConfigError(f"{CONTENT_ERROR}cannot load content from {directory}: there is no such folder — point CONTENT_DIR at the project's content/ folder")
+    parts = _Parts(directory)
+    zone = parts.take(lambda: ZoneInfo(timezone))
+    locales = parts.take(lambda: {language: _locale_file(directory / "locales" / f"{language}.toml") for language in LANGUAGES})
+    if locales is not None:
+        parts.take(lambda: check_locales(locales))
+    consent = parts.take(lambda: _consent_versions(directory / "consent"))
+    districts = parts.take(lambda: _choices(directory / "districts.toml"))
+    age_groups = parts.take(lambda: _choices(directory / "age_groups.toml"))
+    specialties = parts.take(lambda: load_specialties(directory, zone)) if zone is not None else None
+    faq = canned = None
+    courses: tuple[Course, ...] = ()
+    if specialties is not None:
+        faq = parts.take(lambda: FaqIndex.build(load_faq(directory, specialties)))
+        canned = parts.take(lambda: load_canned(directory, specialties))
+        if age_groups is not None:
+            courses, problems = load_courses(directory, frozenset(specialty.id for specialty in specialties), frozenset(group.id for group in age_groups))
+            parts.problems += map(str, problems)
+    if parts.problems:
+        raise ConfigError(problems_message(parts.problems))
+    assert zone is not None and locales is not None and consent is not None and districts is not None and age_groups is not None
+    assert specialties is not None and faq is not None and canned is not None
+    return Content(
+        texts={language: Texts(language, file.strings, file.plurals, zone) for language, file in locales.items()},
+        consent=consent,
+        districts=districts,
+        age_groups=age_groups,
+        specialties=specialties,
+        faq=faq,
+        canned=canned,
+        courses=courses,
+    )
+
+
+T = TypeVar("T")
+
+
+class _Parts:
+    """Loads the content a part at a time, so a mistake in one part does not hide another's."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.problems: list[str] = []
+
+    def take(self, load: Callable[[], T]) -> T | None:
+        try:
+            return load()
+        except ConfigError as error:
+            self.problems += str(error).removeprefix(CONTENT_ERROR).splitlines()
+        except (LocaleMistake, ContentMistake) as error:
+            self.problems.append(str(error))
+        except (OSError, tomllib.TOMLDecodeError, KeyError, ValueError) as error:
+            self.problems.append(f"cannot load content from {self.directory}: {error} — point CONTENT_DIR at the project's content/ folder")
+        return None
+
+
+CONTENT_ERROR = "config error: CONTENT_DIR: "
 
 
 def check_content(directory: Path, timezone: str) -> int:
-    """`python -m bot content check`: 0 and a summary if the content is valid, else 1 and its problems."""
+    """`python -m bot content check`: 0 and a summary if the content is valid, else 1 and its problems, one a line."""
     try:
         content = load_content(directory, timezone)
     except ConfigError as error:
-        print(str(error).removeprefix("config error: CONTENT_DIR: "))
+        lines = str(error).removeprefix(CONTENT_ERROR).splitlines()
+        print("\n".join(lines if len(lines) > 1 else [_heading(1), *lines]))
         return 1
     lessons = [lesson for course in content.courses for language in course.lessons.values() for lesson in language]
     unreviewed = sum(not lesson.reviewed for lesson in lessons)
@@ -176,22 +213,34 @@ def check_content(directory: Path, timezone: str) -> int:
     return 0
 
 
-def problems_message(problems: list[Problem]) -> str:
-    """The content's problems, one per line under a heading, as the bot refuses to start with them."""
-    count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
-    return "\n".join([f"config error: CONTENT_DIR: {count} in the content (python -m bot content check lists them):", *map(str, problems)])
+def problems_message(problems: list[str]) -> str:
+    """The content's problems as the bot refuses to start with them: one line, or one a line under a heading."""
+    if len(problems) == 1:
+        return CONTENT_ERROR + problems[0]
+    return "\n".join([CONTENT_ERROR + _heading(len(problems)), *problems])
+
+
+def _heading(count: int) -> str:
+    return f"{count} problem{'' if count == 1 else 's'} in the content (python -m bot content check lists them):"
 
 
 def _toml(path: Path) -> dict[str, Any]:
     with path.open("rb") as file:
-        return tomllib.load(file)
+        try:
+            return tomllib.load(file)
+        except tomllib.TOMLDecodeError as error:
+            raise ContentMistake(path, f"is not valid TOML: {error}", "correct the file at that line") from None
 
 
 # Checking the locales: a mistake is one line naming the file and the key, the fix after the dash.
 
 
 class LocaleMistake(ValueError):
-    pass
+    """Raised as "<file>: <key>: what — fix", told as "<file>:<line>: <key>: what — fix"."""
+
+    def __init__(self, message: str) -> None:
+        path, key, rest = [*message.split(": ", 2), "", ""][:3]
+        super().__init__(f"{path}:{key_line(Path(path), key)}: {key}: {rest}" if rest else message)
 
 
 @dataclass(frozen=True)

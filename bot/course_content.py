@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.config import LANGUAGES
 from bot.consultation_content import WEEKDAYS, Weekday
+from bot.content_problems import Problem, toml_error_line
 
 FOLDER = "courses"
 COURSE_FILE = "course.toml"
@@ -27,19 +28,8 @@ TASK_LIMIT = 400
 BODY_LIMIT = 3000  # with the title and the task, one message on both messengers
 _COURSE_ID = re.compile(r"[a-z][a-z0-9-]{0,39}")
 _LESSON_FILE = re.compile(r"(\d\d)-[a-z0-9-]+\.md")
-_TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
+_TOML_LINE = re.compile(r"\(at line \d+, column \d+\)")
 _LINK = re.compile(r"https?://\S+")
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: Path
-    line: int
-    what: str
-    fix: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.what} — {self.fix}"
 
 
 @dataclass(frozen=True)
@@ -285,8 +275,8 @@ def _parse(path: Path, text: str, offset: int, problems: list[Problem]) -> dict[
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        found = _TOML_LINE.search(str(error))
-        line = int(found.group(1)) + offset if found else offset + 1
+        found = toml_error_line(str(error))
+        line = found + offset if found is not None else offset + 1
         what = _TOML_LINE.sub("", str(error)).strip()
         problems.append(Problem(path, line, f"not valid TOML: {what}", 'correct the line (a text goes in quotes; a quote inside it as \\")'))
         return None

@@ -163,12 +163,12 @@ def test_a_content_mistake_is_one_line_naming_the_file(tmp_path, file, old, new,
         load_content(broken(tmp_path, file, old, new))
     message = str(raised.value)
     assert message.startswith("config error: CONTENT_DIR: ") and "\n" not in message
-    assert f"{file}: " in message and named in message, message
+    assert re.search(rf"{re.escape(str(file))}:\d+: ", message) and named in message, message
     assert " — " in message  # the fix follows the dash
 
 
 def test_a_missing_file_is_named(tmp_path):
     folder = shutil.copytree(CONTENT_DIR, tmp_path / "content")
     (folder / canned_file("ro")).unlink()
-    with pytest.raises(ConfigError, match=r"^config error: CONTENT_DIR: .*consultations/canned/ro\.toml: cannot be read .* — "):
+    with pytest.raises(ConfigError, match=r"^config error: CONTENT_DIR: .*consultations/canned/ro\.toml:1: cannot be read .* — "):
         load_content(folder)

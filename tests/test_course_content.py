@@ -4,6 +4,7 @@ every one of them at once; the bot refuses to start with the same lines."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -102,7 +103,32 @@ def test_course_file_mistakes_name_their_line(content, capsys, monkeypatch):
 
 
 def test_the_bot_refuses_to_start_with_the_same_lines(content):
-    (content / "courses" / "demo" / "ro" / "02-meals.md").unlink()
+    course = content / "courses" / "demo"
+    (course / "ro" / "02-meals.md").unlink()
     with pytest.raises(ConfigError) as refused:
         load_content(content)
-    assert str(refused.value).splitlines()[1].startswith(f"{content / 'courses' / 'demo' / 'ru' / '02-meals.md'}:1: this lesson has no ro version")
+    assert str(refused.value) == (
+        f"config error: CONTENT_DIR: {course / 'ru' / '02-meals.md'}:1: this lesson has no ro version ({course / 'ro' / '02-meals.md'})"
+        " — translate it, or remove it from every language"
+    )
+    (course / "de").mkdir()
+    with pytest.raises(ConfigError) as refused:
+        load_content(content)
+    assert str(refused.value).splitlines()[1:] == [
+        f"{course / 'de'}:1: 'de' is not a language — lesson folders are named ru, ro, en",
+        f"{course / 'ru' / '02-meals.md'}:1: this lesson has no ro version ({course / 'ro' / '02-meals.md'}) — translate it, or remove it from every language",
+    ]
+
+
+def test_mistakes_in_different_parts_of_the_content_are_all_told(content, capsys, monkeypatch):
+    """A broken locale does not hide a broken FAQ or course: each part is checked on its own."""
+    locale = content / "locales" / "ro.toml"
+    locale.write_text(locale.read_text(encoding="utf-8").replace("[menu]", "[menu", 1), encoding="utf-8")
+    faq = content / "consultations" / "faq" / "en.toml"
+    faq.write_text(faq.read_text(encoding="utf-8").replace('specialty = "speech"', 'specialty = "astrology"', 1), encoding="utf-8")
+    (content / "courses" / "demo" / "en" / "02-meals.md").write_text("no front matter\n", encoding="utf-8")
+    code, lines = check(content, capsys, monkeypatch)
+    assert code == 1 and lines[0].startswith("3 problems in the content")
+    assert lines[1].startswith(f"{locale}:27: is not valid TOML: Expected ']' at the end of a table declaration"), lines[1]
+    assert re.match(rf"{re.escape(str(faq))}:\d+: entry [a-z-]+: specialty 'astrology' is not in specialties.toml", lines[2]), lines[2]
+    assert lines[3].startswith(f"{content / 'courses' / 'demo' / 'en' / '02-meals.md'}:1: the lesson does not open with front matter")

@@ -179,7 +179,10 @@ def test_a_locale_mistake_is_one_line_naming_the_file_and_the_key(tmp_path, lang
         load_content(broken_content(tmp_path, language, old, new))
     message = str(raised.value)
     assert message.startswith("config error: CONTENT_DIR: ") and "\n" not in message
-    assert f"{language}.toml: {named}:" in message
+    told = re.search(rf"{language}\.toml:(\d+): {re.escape(named)}:", message)
+    assert told, message
+    line = (tmp_path / "content" / "locales" / f"{language}.toml").read_text(encoding="utf-8").splitlines()[int(told.group(1)) - 1]
+    assert named.split(".")[-1] in line or line.startswith("["), line  # the key's line, or its section's when it is missing
     assert "—" in message  # the fix follows the dash
 
 
@@ -190,7 +193,7 @@ def test_the_cli_checks_the_locales_before_aiogram_is_imported(tmp_path):
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "bot", "migrate"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if not line.startswith("import time:")]
-    assert len(lines) == 1 and lines[0].startswith("config error: CONTENT_DIR: ") and "ru.toml: plural.minutes:" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("config error: CONTENT_DIR: ") and re.search(r"ru\.toml:\d+: plural\.minutes:", lines[0])
     assert " aiogram\n" not in result.stderr  # -X importtime names each module imported, one a line
 
 
