@@ -7,7 +7,6 @@ and, after the dash, the fix, so the centre's staff can correct a file they edit
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Any, TypeVar
 
 from bot.choices import Choice
 from bot.config import LANGUAGES, ConfigError
-from bot.content_problems import Problem, line_of
+from bot.content_problems import ContentMistake, read_toml
 from bot.hours import DAYS_IN_WEEK, MIDNIGHT, Period, WorkingHours, check_day
 
 FOLDER = "consultations"
@@ -76,11 +75,6 @@ class CannedAnswer:
 
 
 Row = TypeVar("Row", FaqEntry, CannedAnswer)
-
-
-class ContentMistake(ValueError):
-    def __init__(self, path: Path, what: str, fix: str) -> None:
-        super().__init__(str(Problem(path, line_of(path, what), what, fix)))
 
 
 @contextmanager
@@ -248,12 +242,9 @@ def _check_same_ids(files: dict[str, Path], table: Table, ids: dict[str, dict[st
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as file:
-            return tomllib.load(file)
+        return read_toml(path)
     except OSError as error:
         raise ContentMistake(path, f"cannot be read ({error.strerror})", "restore it from the project's content/ folder") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ContentMistake(path, f"is not valid TOML: {error}", "correct the file at that line") from None
 
 
 def _rows(path: Path, table: dict[str, Any], name: Table) -> list[dict[str, Any]]:

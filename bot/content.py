@@ -19,8 +19,8 @@ from babel.numbers import format_decimal
 
 from bot.choices import Choice
 from bot.config import LANGUAGES, ConfigError
-from bot.consultation_content import ANY_SPECIALTY, CannedAnswer, ContentMistake, Specialty, load_canned, load_faq, load_specialties
-from bot.content_problems import key_line
+from bot.consultation_content import ANY_SPECIALTY, CannedAnswer, Specialty, load_canned, load_faq, load_specialties
+from bot.content_problems import ContentMistake, key_line, read_toml
 from bot.course_content import Course, load_courses
 from bot.services.faq import FaqIndex
 
@@ -224,14 +224,6 @@ def _heading(count: int) -> str:
     return f"{count} problem{'' if count == 1 else 's'} in the content (python -m bot content check lists them):"
 
 
-def _toml(path: Path) -> dict[str, Any]:
-    with path.open("rb") as file:
-        try:
-            return tomllib.load(file)
-        except tomllib.TOMLDecodeError as error:
-            raise ContentMistake(path, f"is not valid TOML: {error}", "correct the file at that line") from None
-
-
 # Checking the locales: a mistake is one line naming the file and the key, the fix after the dash.
 
 
@@ -256,7 +248,7 @@ class LocaleFile:
 
 
 def _locale_file(path: Path) -> LocaleFile:
-    table = _toml(path)
+    table = read_toml(path)
     plurals = table.pop(PLURALS, {})
     if not isinstance(plurals, dict):
         raise LocaleMistake(f"{path}: {PLURALS}: is not a section — write [{PLURALS}] with one table of forms per phrase")
@@ -350,7 +342,7 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
 
 
 def _choices(path: Path) -> tuple[Choice, ...]:
-    items = _toml(path)["item"]
+    items = read_toml(path)["item"]
     return tuple(Choice(item["id"], {language: item[language] for language in LANGUAGES}) for item in items)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.config import LANGUAGES
 from bot.consultation_content import WEEKDAYS, Weekday
-from bot.content_problems import Problem, toml_error_line
+from bot.content_problems import KeyLines, Problem, toml_error_line, without_location
 
 FOLDER = "courses"
 COURSE_FILE = "course.toml"
@@ -28,7 +28,6 @@ TASK_LIMIT = 400
 BODY_LIMIT = 3000  # with the title and the task, one message on both messengers
 _COURSE_ID = re.compile(r"[a-z][a-z0-9-]{0,39}")
 _LESSON_FILE = re.compile(r"(\d\d)-[a-z0-9-]+\.md")
-_TOML_LINE = re.compile(r"\(at line \d+, column \d+\)")
 _LINK = re.compile(r"https?://\S+")
 
 
@@ -90,7 +89,7 @@ def _course(folder: Path, specialties: frozenset[str], age_groups: frozenset[str
     table = _parse(path, text, 0, problems)
     if table is None:
         return None
-    lines = _KeyLines(text)
+    lines = KeyLines(text)
     titles = _per_language(path, lines, table, "title", TITLE_LIMIT, problems)
     descriptions = _per_language(path, lines, table, "description", None, problems)
     specialty = table.get("specialty")
@@ -112,7 +111,7 @@ def _course(folder: Path, specialties: frozenset[str], age_groups: frozenset[str
     return Course(folder.name, titles, descriptions, tuple(groups), str(specialty), rhythm, lessons)
 
 
-def _per_language(path: Path, lines: _KeyLines, table: dict[str, Any], name: str, limit: int | None, problems: list[Problem]) -> dict[str, str]:
+def _per_language(path: Path, lines: KeyLines, table: dict[str, Any], name: str, limit: int | None, problems: list[Problem]) -> dict[str, str]:
     values = table.get(name)
     if not isinstance(values, dict):
         problems.append(
@@ -121,7 +120,7 @@ def _per_language(path: Path, lines: _KeyLines, table: dict[str, Any], name: str
         return {}
     for language in values.keys() - set(LANGUAGES):
         problems.append(
-            Problem(path, lines.of(language, after=f"[{name}]"), f"[{name}] has the unknown language {language!r}", f"languages are {', '.join(LANGUAGES)}")
+            Problem(path, lines.of(language, name), f"[{name}] has the unknown language {language!r}", f"languages are {', '.join(LANGUAGES)}")
         )
     for language in LANGUAGES:
         value = values.get(language)
@@ -129,12 +128,12 @@ def _per_language(path: Path, lines: _KeyLines, table: dict[str, Any], name: str
             problems.append(Problem(path, lines.of(name), f"[{name}] has no {language} text", f'add {language} = "..." to [{name}]'))
         elif limit is not None and len(value) > limit:
             problems.append(
-                Problem(path, lines.of(language, after=f"[{name}]"), f"{name} {language} is {len(value)} characters long", f"shorten it to {limit}")
+                Problem(path, lines.of(language, name), f"{name} {language} is {len(value)} characters long", f"shorten it to {limit}")
             )
     return {language: values[language] for language in LANGUAGES if isinstance(values.get(language), str)}
 
 
-def _rhythm(path: Path, lines: _KeyLines, table: Any, problems: list[Problem]) -> Rhythm:
+def _rhythm(path: Path, lines: KeyLines, table: Any, problems: list[Problem]) -> Rhythm:
     fix = 'write [rhythm] with every_days = 2, or with weekdays = ["tue", "fri"]'
     if not isinstance(table, dict) or len({"every_days", "weekdays"} & table.keys()) != 1:
         problems.append(Problem(path, lines.of("[rhythm]"), "[rhythm] must say either every_days or weekdays", fix))
@@ -223,7 +222,7 @@ def _lesson(folder: Path, path: Path, problems: list[Problem]) -> Lesson:
     body = "\n".join(lines[end + 1 :]).strip()
     if table is None:  # its line is told; what it would have said is not known
         return Lesson(path.stem, "", "", body)
-    keys = _KeyLines(front, offset=1)
+    keys = KeyLines(front, offset=1)
     title = _text(path, keys, table, "title", TITLE_LIMIT, problems)
     task = _text(path, keys, table, "task", TASK_LIMIT, problems)
     if not body:
@@ -243,7 +242,7 @@ def _lesson(folder: Path, path: Path, problems: list[Problem]) -> Lesson:
     return Lesson(path.stem, title, task, body, video if isinstance(video, str) else None, tuple(map(str, attachments)), reviewed is True)
 
 
-def _text(path: Path, keys: _KeyLines, table: dict[str, Any], name: str, limit: int, problems: list[Problem]) -> str:
+def _text(path: Path, keys: KeyLines, table: dict[str, Any], name: str, limit: int, problems: list[Problem]) -> str:
     value = table.get(name)
     if not isinstance(value, str) or not value.strip():
         problems.append(Problem(path, keys.of(name), f"the front matter has no {name}", f'add {name} = "..." between the {FENCE} lines'))
@@ -277,22 +276,6 @@ def _parse(path: Path, text: str, offset: int, problems: list[Problem]) -> dict[
     except tomllib.TOMLDecodeError as error:
         found = toml_error_line(str(error))
         line = found + offset if found is not None else offset + 1
-        what = _TOML_LINE.sub("", str(error)).strip()
+        what = without_location(str(error))
         problems.append(Problem(path, line, f"not valid TOML: {what}", 'correct the line (a text goes in quotes; a quote inside it as \\")'))
         return None
-
-
-class _KeyLines:
-    """Where a key is written, for the line of a problem (the first line when it is not written at all)."""
-
-    def __init__(self, text: str, offset: int = 0) -> None:
-        self.lines = text.splitlines()
-        self.offset = offset
-
-    def of(self, key: str, after: str | None = None) -> int:
-        start = next((number for number, line in enumerate(self.lines) if after and line.strip().startswith(after)), 0)
-        for number in range(start, len(self.lines)):
-            stripped = self.lines[number].strip()
-            if stripped == key or re.match(rf"{re.escape(key)}\s*=", stripped):
-                return number + 1 + self.offset
-        return 1 + self.offset if after is None else start + 1 + self.offset
