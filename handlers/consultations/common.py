@@ -8,11 +8,13 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,6 +96,20 @@ class Working(StatesGroup):
     noting = State()
     transferring = State()  # data: ticket, specialty, colleague: the note comes next
     naming = State()
+
+
+TICKET = "ticket"  # in the conversation data: the question a prompt is about
+
+
+async def await_about(state: FSMContext, prompt: State, ticket_id: int, **more: Any) -> None:
+    """The person's next message answers `prompt`, about question `ticket_id` (and `more`)."""
+    await state.set_state(prompt)
+    await state.set_data({TICKET: ticket_id, **more})
+
+
+async def prompted_ticket(state: FSMContext) -> int:
+    """The question the prompt being answered is about (0: none)."""
+    return int((await state.get_data()).get(TICKET, 0))
 
 
 STAGE_KEYS = {

@@ -19,7 +19,7 @@ from bot.db.models import Account, Person, Role, Ticket, TicketStatus
 from bot.fsm import conversation
 from bot.services.consultations import Piece
 from bot.services.people import RoleName
-from handlers.consultations.common import TicketAction, TicketStep, Working, account_of, send_piece, specialty_label
+from handlers.consultations.common import TICKET, TicketAction, TicketStep, Working, account_of, send_piece, specialty_label
 from handlers.ui import Buttons, keyboard, tell_person
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ async def stop_replying_elsewhere(storage: BaseStorage, bot: Bot, account: Accou
     context = conversation(storage, account.platform, bot.id, account.external_id, account.external_id)
     if await context.get_state() != Working.replying.state:
         return None
-    other = (await context.get_data()).get("ticket")
+    other = (await context.get_data()).get(TICKET)
     if other == ticket_id:
         return None
     await context.clear()

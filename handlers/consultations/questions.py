@@ -24,8 +24,10 @@ from handlers.consultations.common import (
     Asking,
     TicketAction,
     TicketStep,
+    await_about,
     piece_line,
     pieces_of,
+    prompted_ticket,
     specialty_label,
     stage_label,
 )
@@ -125,8 +127,7 @@ async def start_adding(callback: CallbackQuery, callback_data: TicketAction, l10
     if ticket is None or ticket.status == TicketStatus.closed:
         await callback.answer(l10n("fallback.button_outdated"))
         return
-    await state.set_state(Asking.adding)
-    await state.set_data({"ticket": ticket.id})
+    await await_about(state, Asking.adding, ticket.id)
     await show(callback, l10n("ticket.add_prompt", id=ticket.id), done_adding(l10n, ticket.id))
 
 
@@ -135,7 +136,7 @@ def done_adding(l10n: Texts, ticket_id: int) -> InlineKeyboardMarkup:
 
 
 async def take_addition(message: Message, state: FSMContext, **data) -> None:
-    ticket = await own_ticket(data["session"], data["actor"], (await state.get_data()).get("ticket", 0))
+    ticket = await own_ticket(data["session"], data["actor"], await prompted_ticket(state))
     if ticket is None or ticket.status == TicketStatus.closed:
         await state.clear()
         await message.answer(data["l10n"]("ticket.no_longer_open"), reply_markup=menu_button(data["l10n"]))
@@ -204,13 +205,12 @@ async def start_comment(callback: CallbackQuery, callback_data: TicketAction, l1
     if ticket is None or ticket.rating is None or ticket.rating_comment is not None:
         await callback.answer(l10n("fallback.button_outdated"))
         return
-    await state.set_state(Asking.commenting)
-    await state.set_data({"ticket": ticket.id})
+    await await_about(state, Asking.commenting, ticket.id)
     await show(callback, l10n("ticket.comment_prompt"), menu_button(l10n))  # the menu drops the comment
 
 
 async def take_comment(message: Message, l10n: Texts, session: AsyncSession, actor: Actor, state: FSMContext) -> None:
-    ticket = await own_ticket(session, actor, (await state.get_data()).get("ticket", 0))
+    ticket = await own_ticket(session, actor, await prompted_ticket(state))
     await state.clear()
     if ticket is None or not (message.text or "").strip():
         await message.answer(l10n("ticket.comment_skipped"), reply_markup=menu_button(l10n))

@@ -21,7 +21,19 @@ from bot.lengths import BUTTON_LABEL_LIMIT, shortened
 from bot.permissions import Action, Actor, may
 from bot.services import consultations
 from bot.services.consultations import Piece
-from handlers.consultations.common import TicketAction, TicketStep, Working, account_of, piece_line, pieces_of, send_piece, specialty_label, waited
+from handlers.consultations.common import (
+    TicketAction,
+    TicketStep,
+    Working,
+    account_of,
+    await_about,
+    piece_line,
+    pieces_of,
+    prompted_ticket,
+    send_piece,
+    specialty_label,
+    waited,
+)
 from handlers.consultations.notices import family_label, rating_buttons, specialist_header, tell_parent
 from handlers.ui import Buttons, MenuAction, Screen, keyboard, one_button, show
 
@@ -251,8 +263,7 @@ async def start_reply(callback: CallbackQuery, callback_data: TicketAction, stat
     if ticket is None:
         await callback.answer(l10n("fallback.button_outdated"))
         return
-    await state.set_state(Working.replying)
-    await state.set_data({"ticket": ticket.id})
+    await await_about(state, Working.replying, ticket.id)
     await callback.answer()
     assert callback.message is not None
     await callback.message.answer(l10n("work.reply_prompt", id=ticket.id, family=family_label(l10n, ticket)), reply_markup=replying_buttons(l10n, ticket.id))
@@ -267,7 +278,7 @@ def replying_buttons(l10n: Texts, ticket_id: int) -> InlineKeyboardMarkup:
 
 async def take_reply(message: Message, state: FSMContext, **data) -> None:
     l10n: Texts = data["l10n"]
-    ticket = await workable(data["session"], data["actor"], (await state.get_data()).get("ticket", 0))
+    ticket = await workable(data["session"], data["actor"], await prompted_ticket(state))
     if ticket is None:
         await state.clear()
         await message.answer(l10n("work.not_yours"))
@@ -342,8 +353,7 @@ async def start_note(callback: CallbackQuery, callback_data: TicketAction, state
     if ticket is None:
         await callback.answer(l10n("fallback.button_outdated"))
         return
-    await state.set_state(Working.noting)
-    await state.set_data({"ticket": ticket.id})
+    await await_about(state, Working.noting, ticket.id)
     await show(callback, l10n("work.note_prompt", id=ticket.id), back_to_card(l10n, ticket.id))
 
 
@@ -352,7 +362,7 @@ def back_to_card(l10n: Texts, ticket_id: int) -> InlineKeyboardMarkup:
 
 
 async def take_note(message: Message, state: FSMContext, **data) -> None:
-    ticket = await workable(data["session"], data["actor"], (await state.get_data()).get("ticket", 0), Action.see_question)
+    ticket = await workable(data["session"], data["actor"], await prompted_ticket(state), Action.see_question)
     await state.clear()
     if ticket is None or not message.text:
         await message.answer(data["l10n"]("work.note_text_only" if ticket else "work.not_yours"))

@@ -15,7 +15,7 @@ from bot.filters import Allowed, NotACommand
 from bot.lengths import BUTTON_LABEL_LIMIT, shortened
 from bot.permissions import Action
 from bot.services import consultations
-from handlers.consultations.common import TicketAction, TicketStep, Working
+from handlers.consultations.common import TICKET, TicketAction, TicketStep, Working, await_about
 from handlers.consultations.notices import tell_parent, tell_staff
 from handlers.consultations.specialist import queue_view, workable
 from handlers.ui import Buttons, keyboard, show
@@ -50,8 +50,7 @@ async def choose_transfer(callback: CallbackQuery, callback_data: TicketAction, 
         await show(callback, l10n("work.transfer_specialty", id=ticket.id), keyboard(builder, 2))
         return
     specialty = content.specialties[callback_data.value - 1]
-    await state.set_state(Working.transferring)
-    await state.set_data({"ticket": ticket.id, "specialty": specialty.id, "colleague": None})
+    await await_about(state, Working.transferring, ticket.id, specialty=specialty.id, colleague=None)
     builder = Buttons()
     builder.button(
         text=l10n("work.transfer_queue", specialty=specialty.label(l10n.language)), callback_data=TicketAction(step=TicketStep.colleague, id=ticket.id)
@@ -68,7 +67,7 @@ async def choose_colleague(callback: CallbackQuery, callback_data: TicketAction,
     l10n: Texts = data["l10n"]
     chosen = await state.get_data()
     ticket = await workable(data["session"], data["actor"], callback_data.id)
-    if ticket is None or chosen.get("ticket") != ticket.id:
+    if ticket is None or chosen.get(TICKET) != ticket.id:
         await callback.answer(l10n("fallback.button_outdated"))
         return
     if callback_data.value:
@@ -91,7 +90,7 @@ async def choose_colleague(callback: CallbackQuery, callback_data: TicketAction,
 async def transfer_without_note(callback: CallbackQuery, callback_data: TicketAction, state: FSMContext, **data) -> None:
     chosen = await state.get_data()
     ticket = await workable(data["session"], data["actor"], callback_data.id)
-    if ticket is None or chosen.get("ticket") != ticket.id or not chosen.get("prompted"):
+    if ticket is None or chosen.get(TICKET) != ticket.id or not chosen.get("prompted"):
         await callback.answer(data["l10n"]("fallback.button_outdated"))
         return
     await transfer(callback, ticket, None, state, data)
@@ -99,7 +98,7 @@ async def transfer_without_note(callback: CallbackQuery, callback_data: TicketAc
 
 async def take_transfer_note(message: Message, state: FSMContext, **data) -> None:
     chosen = await state.get_data()
-    ticket = await workable(data["session"], data["actor"], chosen.get("ticket", 0))
+    ticket = await workable(data["session"], data["actor"], chosen.get(TICKET, 0))
     if ticket is None or not chosen.get("prompted"):
         await state.clear()
         await message.answer(data["l10n"]("work.not_yours"))
