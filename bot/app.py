@@ -23,6 +23,7 @@ from bot.db.engine import create_sessionmaker, open_database
 from bot.db.loop_reads import LoopReads
 from bot.delivery.engine import DeliveryEngine
 from bot.fsm import build_middleware, build_storage, check_reachable
+from bot.links import Links, add_watch_route
 from bot.logs import install_privacy_filter
 from bot.middlewares import DatabaseSessionMiddleware, IdentityMiddleware, OrmIdentity
 from bot.platforms import telegram, vk
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 COMMANDS = {
     "start": "commands.start",
     "menu": "commands.menu",
+    "courses": "commands.courses",
     "ask": "commands.ask",
     "myquestions": "commands.myquestions",
     "language": "commands.language",
@@ -77,8 +79,8 @@ async def create_app(settings: Settings, content: Content | None = None, engine:
     sessionmaker = create_sessionmaker(engine)
     await apply_admins_setting(sessionmaker, settings, clock)
     bots = Bots.from_settings(settings)
-    scheduler = build_scheduler(sessionmaker, clock, bots.by_platform(), content, settings)
     delivery = DeliveryEngine(sessionmaker, bots.by_platform(), settings, clock=clock)
+    scheduler = build_scheduler(sessionmaker, clock, bots.by_platform(), content, settings, wake=delivery.wake)
     reads = LoopReads.of(engine)
     dispatcher = build_dispatcher(settings, content, sessionmaker, scheduler, clock, reads, delivery=delivery, bots=bots.by_platform())
     app = App(settings, content, engine, sessionmaker, dispatcher, scheduler, bots, delivery, clock, reads)
@@ -216,6 +218,9 @@ async def serve(app: App, bots: Bots, stop: asyncio.Event) -> None:
             vk.add_callback(web_app, bots.vk, dispatcher, settings)
         else:
             loops.append(vk.poll(bots.vk, dispatcher, app.sessionmaker, stop))
+    links = Links.of(settings)
+    if links is not None:  # lesson videos open through the bot's own address, which counts each family's view
+        add_watch_route(web_app, links, app.sessionmaker, app.content, app.clock, settings.default_language)
     loops.append(app.delivery.run(stop))
     hooks = {"dispatcher": dispatcher, "bots": bots.all(), **dispatcher.workflow_data}
     await dispatcher.emit_startup(**hooks)

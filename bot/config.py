@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlparse
@@ -62,6 +63,12 @@ class Settings(BaseSettings):
     # A claimed question unanswered past its specialty's target is reminded; this much working time
     # later it goes back to the queue. Unset: the target again; 0: it stays with the specialist.
     consultation_return_minutes: int | None = Field(default=None, ge=0, alias="CONSULTATION_RETURN_MINUTES")
+    # Flash courses: no lesson goes out in these local hours ("21:00-09:00"; "" for none); one reminder
+    # when a lesson stays unopened this many days (0: no reminders); the address families open lesson
+    # videos through (the bot counts the view and forwards them; unset: the watch button sends the link)
+    course_quiet_hours: str = Field(default="21:00-09:00", alias="COURSE_QUIET_HOURS")
+    course_reminder_days: int = Field(default=0, ge=0, alias="COURSE_REMINDER_DAYS")
+    public_url: str | None = Field(default=None, alias="PUBLIC_URL")
     # Per user: private messages and button presses beyond this many within FLOOD_SECONDS are dropped; 0 switches it off
     flood_messages: int = Field(default=10, ge=0, alias="FLOOD_MESSAGES")
     flood_seconds: float = Field(default=10, gt=0, alias="FLOOD_SECONDS")
@@ -92,7 +99,14 @@ class Settings(BaseSettings):
             raise ValueError("is not a Telegram bot token — copy it from @BotFather, it looks like 123456:ABC-DEF...")
         return value
 
-    @field_validator("telegram_api_url", "vk_api_url", "webhook_url")
+    @field_validator("course_quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        if value.strip():
+            parse_quiet_hours(value)
+        return value.strip()
+
+    @field_validator("telegram_api_url", "vk_api_url", "webhook_url", "public_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
@@ -190,6 +204,17 @@ def async_database_url(value: str) -> str:
     if driver:
         url = url.set(drivername=driver)
     return url.render_as_string(hide_password=False)
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time] | None:
+    """COURSE_QUIET_HOURS="21:00-09:00" (the span may cross midnight); "" means none."""
+    if not value.strip():
+        return None
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in value.split("-"))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a span of hours — write it like 21:00-09:00, or leave it empty for none") from None
+    return start, end
 
 
 def parse_admins(value: str) -> frozenset[tuple[str, int]]:

@@ -31,6 +31,7 @@ class Action(StrEnum):
     work_questions = "work_questions"  # the queue of one's specialties
     see_question = "see_question"  # target: the Ticket (of one's specialties, passed to one, or one's own)
     answer_question = "answer_question"  # target: the Ticket (claimed by the actor)
+    take_courses = "take_courses"  # parents enrol in flash courses and use their lessons (their own rows only)
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ RULES: dict[Action, Rule] = {
     Action.work_questions: _specialist,
     Action.see_question: _see_question,
     Action.answer_question: _answer_question,
+    Action.take_courses: _parent,
 }
 
 

@@ -59,6 +59,7 @@ HELP_COMMANDS: tuple[tuple[str, Action | None], ...] = (
     ("help.language", Action.use_menu),
     ("help.link", Action.link_accounts),
     ("help.mydata", Action.use_menu),
+    ("help.courses", Action.take_courses),
     ("help.ask", Action.ask_question),
     ("help.myquestions", Action.ask_question),
     ("help.queue", Action.work_questions),

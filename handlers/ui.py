@@ -65,6 +65,7 @@ class Screen(StrEnum):
     broadcasts = "broadcasts"
     ask = "ask"
     queue = "queue"
+    courses = "courses"
 
 
 class MenuAction(CallbackData, prefix="menu"):

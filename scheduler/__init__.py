@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from aiogram import Bot
@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.content import Content
 from bot.services.updates import prune_processed
 from scheduler.consultations import watch_questions
+from scheduler.courses import deliver_lessons
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +29,11 @@ def build_scheduler(
     bots: Mapping[str, Bot] | None = None,
     content: Content | None = None,
     settings: Settings | None = None,
+    wake: Callable[[], None] | None = None,
 ) -> AsyncIOScheduler:
     """APScheduler only says when to look (in real time); what is due is asked of `clock`. The
-    watch over consultations needs the bots, the content and the settings."""
+    watch over consultations and the lesson tick need the bots, the content and the settings;
+    `wake` tells the delivery engine that lessons were queued."""
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(
         prune_processed_updates, "interval", hours=1, args=[sessionmaker, clock], id="prune_processed_updates", coalesce=True, max_instances=1
@@ -38,6 +41,10 @@ def build_scheduler(
     if bots is not None and content is not None and settings is not None:
         scheduler.add_job(
             watch_questions, "interval", minutes=1, args=[sessionmaker, bots, content, settings, clock], id="watch_questions", coalesce=True, max_instances=1
+        )
+        scheduler.add_job(
+            deliver_lessons, "interval", minutes=1, args=[sessionmaker, content, settings, clock, list(bots), wake], id="deliver_lessons",
+            coalesce=True, max_instances=1,
         )
     return scheduler
 

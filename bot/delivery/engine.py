@@ -108,7 +108,10 @@ class DeliveryEngine:
 
     async def watch_running(self) -> None:
         async with self.sessionmaker() as session:
-            unfinished = select(Campaign).where(Campaign.status.in_((CampaignStatus.sending, CampaignStatus.cancelled)), Campaign.finished_at.is_(None))
+            # a standing campaign (a lesson's: it has a key) is never over: it gains rows as families reach the lesson
+            unfinished = select(Campaign).where(
+                Campaign.status.in_((CampaignStatus.sending, CampaignStatus.cancelled)), Campaign.finished_at.is_(None), Campaign.key.is_(None)
+            )
             running = (await session.scalars(unfinished)).all()
             if not running:
                 return

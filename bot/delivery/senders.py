@@ -20,12 +20,15 @@ from bot.config import Settings
 from bot.db.models import Campaign, MediaKind, OutboxStatus
 from bot.delivery.limits import ChatPacer, Pacer
 from bot.delivery.outbox import Claimed, Outcome
+from bot.links import Links
 from bot.platforms.media import download, media_of
 from bot.platforms.vk_session import BATCH_LIMIT, GROUP_CHAT_OFFSET, OUTBOX_RANDOM_IDS, parse_file_id, vk_session
 
 log = logging.getLogger(__name__)
 # Telegram answers 400 with these for people it cannot reach: gone for good, like a 403.
 GONE = ("chat not found", "user is deactivated", "peer_id_invalid", "bot was kicked")
+# A lesson's watch button carries this as its URL: each family's own tracked link takes its place (bot.links)
+PERSONAL_LINK = "https://vmeste.invalid/watch"
 FILE_NAMES = {MediaKind.photo: "photo.jpg", MediaKind.video: "video.mp4", MediaKind.document: "document"}
 
 
@@ -40,6 +43,7 @@ class Payload:
     media_file_id: str | None = None
     media_ids: dict[str, str] = field(default_factory=dict)
     buttons: list[list[str]] = field(default_factory=list)
+    markup: dict | None = None  # a ready keyboard (a lesson's), instead of `buttons`
     upload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     learnt: bool = False  # media_ids gained an entry not saved yet
     cancelled: bool = False  # rows already claimed are dropped instead of sent
@@ -48,14 +52,33 @@ class Payload:
     def of(cls, campaign: Campaign) -> Payload:
         return cls(
             campaign.id, campaign.text, MediaKind(campaign.media_kind) if campaign.media_kind else None, campaign.media_platform, campaign.media_file_id,
-            dict(campaign.media_ids or {}), [list(button) for button in campaign.buttons or []],
+            dict(campaign.media_ids or {}), [list(button) for button in campaign.buttons or []], campaign.markup,
         )
 
     @cached_property
     def keyboard(self) -> InlineKeyboardMarkup | None:
+        if self.markup:
+            return InlineKeyboardMarkup.model_validate(self.markup)
         if not self.buttons:
             return None
         return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=label, url=url)] for label, url in self.buttons])
+
+    @cached_property
+    def personal(self) -> bool:
+        """Its keyboard holds a link made per recipient: each goes in a call of its own."""
+        return self.keyboard is not None and any(button.url == PERSONAL_LINK for row in self.keyboard.inline_keyboard for button in row)
+
+    def keyboard_for(self, row_id: int, links: Links | None) -> InlineKeyboardMarkup | None:
+        """The keyboard one recipient gets: their own tracked link in place of PERSONAL_LINK."""
+        if not self.personal:
+            return self.keyboard
+        assert self.keyboard is not None
+        own = links.watch(row_id) if links else None
+        rows = [
+            [button.model_copy(update={"url": own}) if button.url == PERSONAL_LINK and own else button for button in row if button.url != PERSONAL_LINK or own]
+            for row in self.keyboard.inline_keyboard
+        ]
+        return InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
 
     def file_on(self, platform: str) -> str | None:
         if self.media_kind is None or self.media_platform == platform:
@@ -105,6 +128,7 @@ class Sender:
         self.pacer = Pacer(rate)
         self.chats = ChatPacer(settings.delivery_chat_rate, settings.delivery_group_per_minute, self.is_group)
         self.policy = RetryPolicy.from_settings(settings)
+        self.links = Links.of(settings)
 
     def is_group(self, chat_id: int) -> bool:
         return chat_id < 0
@@ -147,15 +171,17 @@ class Sender:
             async with self.turn():
                 if payload.cancelled:
                     return Outcome(row, OutboxStatus.cancelled, self.clock.now(), attempts=row.attempts)
-                message = await self.deliver(payload, row.chat_id, media)
+                message = await self.deliver(payload, row.chat_id, media, row.id)
         except Exception as error:  # every answer becomes an outcome; nothing escapes to stop the others
             return self.failure(row, error)
         if not isinstance(media, str | None):
             payload.learn(self.platform, message)
         return Outcome(row, OutboxStatus.sent, self.clock.now(), message_id=message.message_id, attempts=row.attempts + 1)
 
-    async def deliver(self, payload: Payload, chat_id: int, media: str | InputFile | None) -> Message:
-        markup, timeout = payload.keyboard, self.timeout
+    async def deliver(self, payload: Payload, chat_id: int, media: str | InputFile | None, row_id: int | None = None) -> Message:
+        """One message; `row_id`: the outbox row it is for (its tracked link), None for a preview."""
+        markup = payload.keyboard if row_id is None else payload.keyboard_for(row_id, self.links)
+        timeout = self.timeout
         if payload.media_kind is None:
             # aiogram types request_timeout as int; its sessions pass it to aiohttp, which takes a float
             return await self.bot.send_message(chat_id, payload.text, reply_markup=markup, request_timeout=timeout)  # type: ignore[arg-type]
@@ -210,13 +236,19 @@ class VkSender(Sender):
         return nullcontext()
 
     async def send_rows(self, payload: Payload, rows: list[Claimed]) -> list[Outcome]:
+        if payload.personal:  # a keyboard of each one's own: a call each
+            return [outcome for row in rows for outcome in await self.send_batch(payload, [row])]
+        return await self.send_batch(payload, rows)
+
+    async def send_batch(self, payload: Payload, rows: list[Claimed]) -> list[Outcome]:
         try:
             attachment = vk_attachment(payload.file_on(self.platform))
             async with self.pacer:
                 if payload.cancelled:
                     return [Outcome(row, OutboxStatus.cancelled, self.clock.now(), attempts=row.attempts) for row in rows]
                 peers = [row.chat_id for row in rows]
-                answers = await self.session.send_batch(peers, payload.text, payload.keyboard, attachment, OUTBOX_RANDOM_IDS + payload.campaign_id)
+                markup = payload.keyboard_for(rows[0].id, self.links)  # everyone's, unless personal (one row)
+                answers = await self.session.send_batch(peers, payload.text, markup, attachment, OUTBOX_RANDOM_IDS + payload.campaign_id)
         except Exception as error:
             return [self.failure(row, error) for row in rows]
         outcomes, answered = [], self.clock.now()

@@ -31,6 +31,21 @@ class EventKind(StrEnum):
     question_transferred = "question_transferred"  # object: the specialty it went to
     question_reopened = "question_reopened"
     faq_helped = "faq_helped"  # a FAQ answer was enough: no question asked
+    # courses: object "course" (its id) or "lesson" ("home:3"); presses carry what they changed as
+    # the value (1 counted, 0 a repeat, -1 taken back), so a sum of values counts families
+    course_enrolled = "course_enrolled"
+    course_paused = "course_paused"
+    course_resumed = "course_resumed"
+    course_left = "course_left"
+    course_rated = "course_rated"  # value: usefulness, 1-5
+    course_recommended = "course_recommended"  # value: 1 would recommend, 0 would not
+    lesson_sent = "lesson_sent"  # value: the lesson's number
+    lesson_opened = "lesson_opened"  # a view (1 the family's first, 0 another open)
+    lesson_liked = "lesson_liked"
+    lesson_disliked = "lesson_disliked"
+    lesson_commented = "lesson_commented"
+    lesson_done = "lesson_done"
+    lesson_reminded = "lesson_reminded"
 
 
 def record_event(

@@ -97,7 +97,7 @@ async def take_description(message: Message, l10n: Texts, content: Content, stat
         await message.answer(l10n("ask.unsupported"), reply_markup=cancel_keyboard(l10n))
         return
     data = await state.get_data()
-    data["pieces"] = [piece.as_data() for piece in pieces]
+    data["pieces"] = [*data.get("pieces", []), *(piece.as_data() for piece in pieces)]  # after a lesson's, when asked about one
     await state.set_state(Asking.collecting)
     await state.set_data(data)
     words = message.text or message.caption or ""

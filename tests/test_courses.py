@@ -1,0 +1,194 @@
+"""A family takes a flash course, on Telegram and on VK: browse, enrol with a rhythm and a time,
+lesson 1 at that time (the clock moves, the tick runs), 👍 / comment / done / watch (through the
+tracked link and through the button), pause skips lessons, resume, the quiet hours hold, a
+crash in the middle of a due batch loses and repeats nothing, and the course's rating at the end."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import ShiftedClock
+from bot.config import PROJECT_ROOT
+from bot.db.models import Enrolment, EnrolmentStatus, Event, LessonComment, LessonDelivery, OutboxMessage, OutboxStatus
+from bot.services import courses
+from bot.services.events import EventKind
+from handlers.courses.common import LessonPress, LessonStep
+from scheduler.courses import deliver_lessons
+from tests.conftest import RunningBot, make_settings
+from tests.helpers import CONTENT, TEXTS, register, step
+from tests.test_run import free_port
+
+pytestmark = pytest.mark.both_databases
+
+T = TEXTS["en"]
+HOME = next(course for course in CONTENT.courses if course.id == "home")
+MONDAY_8 = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)  # a Monday, 08:00 in the centre's zone (UTC in the tests)
+VIDEO = "https://video.example.org/home-01"
+
+
+def content_with_video(folder: Path) -> Path:
+    """The project's content, the first lesson of "home" with a video link in every language."""
+    target = folder / "content"
+    shutil.copytree(PROJECT_ROOT / "content", target)
+    for lesson in (target / "courses" / "home").glob("*/01-*.md"):
+        lines = lesson.read_text(encoding="utf-8").splitlines()
+        lesson.write_text("\n".join([lines[0], f'video = "{VIDEO}"', *lines[1:]]) + "\n", encoding="utf-8")
+    return target
+
+
+def clock_at(moment: datetime) -> ShiftedClock:
+    return ShiftedClock(moment - datetime.now(UTC))
+
+
+async def tick(running: RunningBot) -> courses.Delivered:
+    app = running.app
+    return await deliver_lessons(app.sessionmaker, app.content, app.settings, app.clock, app.bots.by_platform(), app.delivery.wake)
+
+
+async def sent_out(running: RunningBot, emulator, timeout: float = 10) -> None:  # noqa: ASYNC109 - polls the outbox, which signals nothing
+    """Until the delivery engine has sent every queued lesson, and the messenger has it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        async with running.session() as session:
+            pending = await session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.pending))
+        if not pending:
+            break
+        assert time.monotonic() < deadline, f"{pending} lessons still queued"
+        await asyncio.sleep(0.02)
+    await emulator.settle()
+
+
+async def events(running: RunningBot, kind: EventKind) -> list[float | None]:
+    async with running.session() as session:
+        return list((await session.scalars(select(Event.value).where(Event.kind == kind).order_by(Event.id))).all())
+
+
+def heading(number: int, course=HOME) -> str:
+    return T("lesson.heading", course=course.title("en"), number=number, total=6)
+
+
+async def enrol_in_home(emulator, parent, hour: str = "10:00") -> None:
+    await step(emulator, lambda: parent.send("/courses"))
+    await step(emulator, lambda: parent.click(HOME.title("en")))
+    assert HOME.descriptions["en"][:40] in parent.last.text
+    await step(emulator, lambda: parent.click(T("courses.enrol")))
+    assert parent.last.text == T("courses.rhythm_prompt")
+    await step(emulator, lambda: parent.click(T("courses.as_planned", rhythm=T("courses.every_days", count=2))))
+    assert parent.last.text == T("courses.time_prompt", zone="UTC")
+    await step(emulator, lambda: parent.click(hour))
+    assert parent.last.text.startswith(T("courses.enrolled"))
+
+
+async def test_a_family_takes_a_course_from_enrolling_to_its_rating(emulator, database_url, tmp_path):
+    port = free_port()
+    settings = make_settings(
+        emulator, database_url, CONTENT_DIR=str(content_with_video(tmp_path)), PUBLIC_URL=f"http://127.0.0.1:{port}",
+        WEBHOOK_HOST="127.0.0.1", WEBHOOK_PORT=str(port),
+    )
+    async with RunningBot(settings, clock=clock_at(MONDAY_8)) as running:
+        parent = emulator.user(5301, language_code="en")
+        await register(emulator, parent)
+        await enrol_in_home(emulator, parent)
+        assert "0 of 6" in parent.last.text
+
+        assert (await tick(running)).lessons == 0  # 08:00: the lesson is due at 10:00
+        running.clock.advance(timedelta(hours=2))
+        assert (await tick(running)).lessons == 1
+        await sent_out(running, emulator)
+        lesson = parent.last
+        assert lesson.text.startswith(heading(1)) and HOME.lessons["en"][0].title in lesson.text
+        watch = next(url for row in lesson.buttons for text, url in row if text == T("lesson.watch"))
+        assert watch.startswith(f"http://127.0.0.1:{port}/w/")  # the family's own tracked link
+
+        await step(emulator, lambda: parent.click(T("lesson.like"), lesson))
+        assert parent.callback_answers[-1].text == T("lesson.liked")
+        await step(emulator, lambda: parent.click(T("lesson.like"), lesson))  # a second 👍
+        assert parent.callback_answers[-1].text == T("lesson.already")
+        assert await events(running, EventKind.lesson_liked) == [1, 0]  # both presses, one like
+
+        await step(emulator, lambda: parent.click(T("lesson.comment"), lesson))
+        await step(emulator, lambda: parent.send("We did it twice, <b>great</b>!"))
+        assert parent.last.text == T("lesson.comment_thanks")
+        await step(emulator, lambda: parent.click(T("lesson.done"), lesson))
+        assert parent.callback_answers[-1].text == T("lesson.marked_done")
+
+        async with aiohttp.ClientSession() as http:
+            for _ in range(2):
+                async with http.get(watch, allow_redirects=False) as response:
+                    assert response.status == 302 and response.headers["Location"] == VIDEO
+            async with http.get(watch[:-3] + "AAA", allow_redirects=False) as response:  # a forged signature
+                assert response.status == 404
+        assert await events(running, EventKind.lesson_opened) == [1, 0]  # one view, two opens
+        async with running.session() as session:
+            record = await session.scalar(select(LessonDelivery))
+            assert record.opens == 2 and record.reaction == "like" and record.done_at is not None
+            assert (await session.scalar(select(LessonComment.text))) == "We did it twice, <b>great</b>!"
+
+        # pause: two days pass, nothing comes; resume: the next lesson at the family's time
+        await step(emulator, lambda: parent.send("/courses"))
+        await step(emulator, lambda: parent.click(f"📗 {HOME.title('en')} · 1/6"))
+        await step(emulator, lambda: parent.click(T("courses.pause")))
+        assert parent.last.text.startswith(T("courses.paused_note"))
+        running.clock.advance(timedelta(days=2))
+        assert (await tick(running)).lessons == 0
+        await step(emulator, lambda: parent.click(T("courses.resume")))
+        running.clock.advance(timedelta(days=1))
+        assert (await tick(running)).lessons == 1
+        await sent_out(running, emulator)
+        assert parent.last.text.startswith(heading(2))
+
+        # the rest at once, then the rating after the last one is done
+        for number in range(3, 7):
+            await step(emulator, lambda: parent.send("/courses"))
+            received = f"📗 {HOME.title('en')} · {number - 1}/6"
+            await step(emulator, lambda received=received: parent.click(received))
+            await step(emulator, lambda: parent.click(T("courses.next_now")))
+            await sent_out(running, emulator)
+            assert parent.last.text.startswith(heading(number))
+        last = parent.last
+        await step(emulator, lambda: parent.click(T("lesson.done"), last))
+        assert parent.last.text == T("courses.rate_prompt", course=HOME.title("en"))
+        await step(emulator, lambda: parent.click(T("courses.stars_5")))
+        await step(emulator, lambda: parent.click(T("courses.recommend_yes")))
+        assert parent.last.text == T("courses.rated")
+        assert await events(running, EventKind.course_rated) == [5]
+        assert await events(running, EventKind.course_recommended) == [1]
+        async with running.session() as session:
+            enrolment = await session.scalar(select(Enrolment))
+            assert enrolment.status == EnrolmentStatus.finished and enrolment.next_at is None
+        assert (await tick(running)).lessons == 0  # nothing after the last lesson
+
+        await step(emulator, lambda: parent.click(T("lesson.dislike"), lesson))  # the first lesson's button, weeks later
+        assert parent.callback_answers[-1].text == T("lesson.disliked")
+        assert await events(running, EventKind.lesson_liked) == [1, 0, -1]  # the like taken back
+
+
+async def test_the_watch_button_sends_the_link_and_counts_the_view_without_a_public_address(emulator, database_url, tmp_path):
+    settings = make_settings(emulator, database_url, CONTENT_DIR=str(content_with_video(tmp_path)))
+    async with RunningBot(settings, clock=clock_at(MONDAY_8)) as running:
+        parent = emulator.user(5311, language_code="en")
+        await register(emulator, parent)
+        await enrol_in_home(emulator, parent, hour="09:00")
+        running.clock.advance(timedelta(hours=1))
+        await tick(running)
+        await sent_out(running, emulator)
+        lesson = parent.last
+        await step(emulator, lambda: parent.click(T("lesson.watch"), lesson))
+        assert parent.last.text == T("lesson.video_link", title=HOME.lessons["en"][0].title, link=VIDEO)
+        await step(emulator, lambda: parent.click(T("lesson.watch"), lesson))
+        assert await events(running, EventKind.lesson_opened) == [1, 0]
+
+        stranger = emulator.user(5312, language_code="en")  # never got the lesson: a forged press
+        await register(emulator, stranger)
+        forged = LessonPress(step=LessonStep.like, course="home", lesson=1).pack()
+        await step(emulator, lambda: emulator.press(stranger, forged))
+        assert stranger.callback_answers[-1].text == T("fallback.button_outdated")
+        assert await events(running, EventKind.lesson_liked) == []
