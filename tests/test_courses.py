@@ -17,13 +17,13 @@ from sqlalchemy import func, select
 
 from bot.clock import ShiftedClock
 from bot.config import PROJECT_ROOT
-from bot.db.models import Enrolment, EnrolmentStatus, Event, LessonComment, LessonDelivery, OutboxMessage, OutboxStatus
+from bot.db.models import Enrolment, EnrolmentStatus, Event, LessonComment, LessonDelivery, OutboxMessage, OutboxStatus, Ticket, TicketPiece
 from bot.services import courses
 from bot.services.events import EventKind
 from handlers.courses.common import LessonPress, LessonStep
 from scheduler.courses import deliver_lessons
 from tests.conftest import RunningBot, make_settings
-from tests.helpers import CONTENT, TEXTS, register, step
+from tests.helpers import CONTENT, TEXTS, button_texts, register, step
 from tests.test_run import free_port
 
 pytestmark = pytest.mark.both_databases
@@ -192,3 +192,43 @@ async def test_the_watch_button_sends_the_link_and_counts_the_view_without_a_pub
         await step(emulator, lambda: emulator.press(stranger, forged))
         assert stranger.callback_answers[-1].text == T("fallback.button_outdated")
         assert await events(running, EventKind.lesson_liked) == []
+
+
+async def test_a_question_about_a_lesson_and_the_weeks_task_reach_the_courses_specialty_as_consultations(emulator, database_url):
+    async with RunningBot(make_settings(emulator, database_url), clock=clock_at(MONDAY_8)) as running:
+        parent = emulator.user(5321, language_code="en")
+        await register(emulator, parent)
+        await enrol_in_home(emulator, parent)
+        await step(emulator, lambda: parent.click(T("courses.next_now")))  # no waiting for 10:00
+        await sent_out(running, emulator)
+        lesson = parent.last
+        title = HOME.lessons["en"][0].title
+        defectologist = CONTENT.specialty(HOME.specialty).label("en")
+
+        await step(emulator, lambda: parent.click(T("lesson.ask"), lesson))
+        assert parent.last.text == T("lesson.ask_prompt", specialty=defectologist, title=title)
+        await step(emulator, lambda: parent.send("How long should one practice take?"))
+        if T("ask.still") in button_texts(parent.last):
+            await step(emulator, lambda: parent.click(T("ask.still")))
+        await step(emulator, lambda: parent.click(T("ask.send")))
+        await step(emulator, lambda: parent.click(T("lesson.report"), lesson))
+        assert parent.last.text == T("lesson.report_prompt", specialty=defectologist, title=title)
+        await step(emulator, lambda: parent.send_photo(data=b"\xff\xd8 socks on, by herself"))
+        if T("ask.still") in button_texts(parent.last):
+            await step(emulator, lambda: parent.click(T("ask.still")))
+        await step(emulator, lambda: parent.click(T("ask.send")))
+
+        async with running.session() as session:
+            tickets = (await session.scalars(select(Ticket).order_by(Ticket.id))).all()
+            assert [ticket.specialty for ticket in tickets] == [HOME.specialty, HOME.specialty]
+        about = T("lesson.ask_about", course=HOME.title("en"), number=1, title=title)
+        assert (await pieces_of(running, tickets[0].id)) == [("text", about), ("text", "How long should one practice take?")]
+        report_pieces = await pieces_of(running, tickets[1].id)
+        assert report_pieces[0] == ("text", T("lesson.report_about", course=HOME.title("en"), number=1, title=title) + "\n" + HOME.lessons["en"][0].task)
+        assert report_pieces[1][0] == "photo"
+
+
+async def pieces_of(running: RunningBot, ticket_id: int) -> list[tuple[str, str | None]]:
+    async with running.session() as session:
+        found = await session.scalars(select(TicketPiece).where(TicketPiece.ticket_id == ticket_id).order_by(TicketPiece.id))
+        return [(piece.kind, piece.text) for piece in found]
