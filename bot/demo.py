@@ -1,7 +1,8 @@
 """`python -m bot demo`: the real bot process against the local emulator, printed as a chat transcript:
 a parent registers; the administrator invites a speech therapist; the parent asks her a question
 (text and a photo), she takes it from her queue, answers (text and a voice message) and closes it,
-and the parent rates the answer.
+and the parent rates the answer; then the parent starts a course, and its first lesson is
+delivered, watched through the bot's tracked link and liked (bot/demo_course.py).
 
 What `python -m bot try` shares with it lives here too: the emulated messenger, the transcript with
 numbered buttons, and starting and stopping the bot process."""
@@ -24,6 +25,7 @@ from typing import Any
 from bot.channels import TELEGRAM, VK
 from bot.config import PROJECT_ROOT
 from bot.content import Choice, Content, load_content
+from bot.demo_course import links_env, take_a_course
 from bot.emulator.telegram import TelegramEmulator
 from bot.emulator.vk import VkEmulator
 
@@ -201,16 +203,17 @@ class Transcript:
 
 
 async def play(platform: str = "telegram", language: str = "en") -> int:
-    content = load_content(PROJECT_ROOT / "content")
     demo = DemoPlatform(platform, language)
     emulator = demo.emulator
     base_url = await emulator.start()
     with tempfile.TemporaryDirectory() as workdir:
+        links = links_env(Path(workdir))
+        content = load_content(Path(links["CONTENT_DIR"]))
         log_path = Path(workdir) / "bot.log"
         print(f"Vmeste demo: the real bot process (python -m bot run) talking to a local {demo.messenger} emulator at {base_url}.")
         print("No token and no network are used. A parent registers:")
         with log_path.open("w") as log:
-            process = await start_bot(demo.bot_env(base_url, admins=[ADMIN.user_id]), workdir, log)
+            process = await start_bot(demo.bot_env(base_url, admins=[ADMIN.user_id]) | links, workdir, log)
             problem = ""
             try:
                 if not await listening(demo, process):
@@ -220,6 +223,7 @@ async def play(platform: str = "telegram", language: str = "en") -> int:
                 for description, action in script(olga.user, content, language):
                     await olga.do(description, action)
                 await consultation(demo, content, language, olga)
+                await take_a_course(content, language, olga, Path(workdir) / "demo.db")
             except (DemoError, AssertionError, TimeoutError) as error:  # the emulator: no such button, the bot still busy
                 problem = str(error) or type(error).__name__
             finally:
@@ -338,7 +342,8 @@ async def consultation(demo: DemoPlatform, content: Content, language: str, olga
 
 async def start_bot(platform_env: dict[str, str], workdir: str, log) -> asyncio.subprocess.Process:
     # Only the emulator: a token or URL in the operator's environment must not reach a real messenger.
-    # The content is the bot's own default (shipped beside the code), the one the demo's script reads.
+    # The content is the bot's own default (shipped beside the code), the one the demo's script reads,
+    # unless the demo gives a copy (CONTENT_DIR in platform_env).
     unset = dict.fromkeys(
         ("BOT_TOKEN", "TELEGRAM_API_URL", "VK_TOKEN", "VK_GROUP_ID", "VK_API_URL", "VK_CONFIRMATION_CODE", "WEBHOOK_URL", "ADMINS", "CONTENT_DIR"), ""
     )

@@ -1,7 +1,8 @@
 """`python -m bot demo` works as the README promises, on both platforms and in the chosen language,
 with no token and no network: a parent registers, asks a speech therapist (invited by the admin) a
 question, the specialist takes it from her queue, answers in writing and by voice and closes it,
-and the parent rates the answer."""
+and the parent rates the answer; then she starts a course and its first lesson is delivered, watched
+through the bot's tracked link and liked."""
 
 from __future__ import annotations
 
@@ -67,3 +68,10 @@ def test_demo_plays_a_parent_registering_and_a_question_answered_and_rated(platf
     assert f"👤 Olga: {lines['comment']}" in family
     assert texts("ticket.comment_saved") in family
     assert "refused 0 of" in transcript
+    # the course: enrolled, the first lesson delivered, its video opened through the bot's link, liked
+    course = transcript.split(f"👤 Olga: taps [{texts('courses.next_now')}]")[1]
+    home = next(course for course in CONTENT.courses if course.id == "home")
+    assert texts("lesson.heading", course=home.title(language), number=1, total=6) in course
+    assert "→ 302, on to https://video.example.org/vmeste-demo/home-01" in course
+    assert f"👤 Olga: taps [{texts('lesson.like')}]" in course and texts("lesson.liked") in course
+    assert "views 1, opens 1, likes 1" in course
