@@ -188,22 +188,33 @@ def _reachable_account(platforms: Iterable[str]) -> Any:
     )
 
 
-def _due_query(platforms: Iterable[str]) -> Any:
+def _due_query(platforms: Iterable[str], *conditions: Any, limit: int = TICK_LIMIT) -> Any:
+    """The enrolments meeting `conditions` (oldest due first), each with its person and the account
+    to reach them on. The account is chosen inside the limited subquery, so the rest is joined to
+    those rows alone (PostgreSQL would otherwise hash-join every person and account)."""
+    chosen = (
+        select(Enrolment.id.label("enrolment_id"), _reachable_account(platforms).label("account_id"))
+        .where(*conditions)
+        .order_by(Enrolment.next_at)
+        .limit(limit)
+        .subquery()
+    )
     return (
         select(Enrolment, Person.language, Person.pseudonym, Person.district, Account.id, Account.platform, Account.external_id)
+        .join(chosen, chosen.c.enrolment_id == Enrolment.id)
         .join(Person, Person.id == Enrolment.person_id)
-        .outerjoin(Account, Account.id == _reachable_account(platforms))
+        .outerjoin(Account, Account.id == chosen.c.account_id)
+        .order_by(Enrolment.next_at)
     )
 
 
 async def due_enrolments(session: AsyncSession, platforms: Iterable[str], now: datetime, limit: int = TICK_LIMIT) -> list[Due]:
     """Enrolments whose next lesson is due at `now`: one query, on the index of next_at."""
-    query = _due_query(platforms).where(Enrolment.next_at <= now).order_by(Enrolment.next_at).limit(limit)
-    return [Due(*row) for row in (await session.execute(query)).all()]
+    return [Due(*row) for row in (await session.execute(_due_query(platforms, Enrolment.next_at <= now, limit=limit))).all()]
 
 
 async def due_now(session: AsyncSession, enrolment_id: int, platforms: Iterable[str]) -> Due | None:
-    row = (await session.execute(_due_query(platforms).where(Enrolment.id == enrolment_id))).first()
+    row = (await session.execute(_due_query(platforms, Enrolment.id == enrolment_id))).first()
     return Due(*row) if row else None
 
 
