@@ -232,3 +232,23 @@ async def pieces_of(running: RunningBot, ticket_id: int) -> list[tuple[str, str 
     async with running.session() as session:
         found = await session.scalars(select(TicketPiece).where(TicketPiece.ticket_id == ticket_id).order_by(TicketPiece.id))
         return [(piece.kind, piece.text) for piece in found]
+
+
+async def test_deleting_ones_data_takes_the_courses_lessons_and_comments_with_it(emulator, database_url):
+    async with RunningBot(make_settings(emulator, database_url), clock=clock_at(MONDAY_8)) as running:
+        parent = emulator.user(5331, language_code="en")
+        await register(emulator, parent)
+        await enrol_in_home(emulator, parent)
+        await step(emulator, lambda: parent.click(T("courses.next_now")))
+        await sent_out(running, emulator)
+        lesson = parent.last
+        await step(emulator, lambda: parent.click(T("lesson.comment"), lesson))
+        await step(emulator, lambda: parent.send("Our own words"))
+        await step(emulator, lambda: parent.send("/mydata"))
+        await step(emulator, lambda: parent.click(T("my_data.delete")))
+        await step(emulator, lambda: parent.click(T("my_data.delete_yes")))
+        async with running.session() as session:
+            for model in (Enrolment, LessonDelivery, LessonComment, OutboxMessage):
+                assert await session.scalar(select(func.count()).select_from(model)) == 0, model.__name__
+        await step(emulator, lambda: parent.click(T("lesson.like"), lesson))  # the old lesson's button
+        assert parent.callback_answers[-1].text != T("lesson.liked")

@@ -45,6 +45,7 @@ MAY_AT_ALL: dict[Action, frozenset[str]] = {
     Action.work_questions: frozenset({RoleName.specialist}),
     Action.see_question: frozenset({RoleName.specialist}),
     Action.answer_question: frozenset({RoleName.specialist}),
+    Action.take_courses: frozenset({RoleName.parent}),
 }
 
 
