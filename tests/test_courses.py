@@ -10,6 +10,7 @@ import shutil
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -34,13 +35,17 @@ MONDAY_8 = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)  # a Monday, 08:00 in the cent
 VIDEO = "https://video.example.org/home-01"
 
 
-def content_with_video(folder: Path) -> Path:
-    """The project's content, the first lesson of "home" with a video link in every language."""
+def content_with_video(folder: Path, video: str = VIDEO) -> Path:
+    """The project's content, the first lesson of "home" with a video (a link, or a file in the
+    course's folder) in every language."""
     target = folder / "content"
     shutil.copytree(PROJECT_ROOT / "content", target)
+    if not video.startswith("https://"):
+        (target / "courses" / "home" / video).parent.mkdir(parents=True, exist_ok=True)
+        (target / "courses" / "home" / video).write_bytes(b"\x00\x00\x00\x18ftypmp42 a short lesson video")
     for lesson in (target / "courses" / "home").glob("*/01-*.md"):
         lines = lesson.read_text(encoding="utf-8").splitlines()
-        lesson.write_text("\n".join([lines[0], f'video = "{VIDEO}"', *lines[1:]]) + "\n", encoding="utf-8")
+        lesson.write_text("\n".join([lines[0], f'video = "{video}"', *lines[1:]]) + "\n", encoding="utf-8")
     return target
 
 
@@ -252,3 +257,63 @@ async def test_deleting_ones_data_takes_the_courses_lessons_and_comments_with_it
                 assert await session.scalar(select(func.count()).select_from(model)) == 0, model.__name__
         await step(emulator, lambda: parent.click(T("lesson.like"), lesson))  # the old lesson's button
         assert parent.callback_answers[-1].text != T("lesson.liked")
+
+
+async def test_lessons_on_chosen_weekdays_at_the_familys_hour_in_their_own_time_zone(emulator, database_url):
+    async with RunningBot(make_settings(emulator, database_url), clock=clock_at(MONDAY_8)) as running:
+        parent = emulator.user(5341, language_code="en")
+        await register(emulator, parent)
+        await step(emulator, lambda: parent.send("/courses"))
+        await step(emulator, lambda: parent.click(HOME.title("en")))
+        await step(emulator, lambda: parent.click(T("courses.enrol")))
+        await step(emulator, lambda: parent.click(T("courses.weekdays")))
+        assert parent.last.text == T("courses.weekdays_prompt") and T("courses.days_done") not in button_texts(parent.last)
+        for day in ("weekday.tue", "weekday.fri", "weekday.sat"):
+            await step(emulator, lambda day=day: parent.click(T(day)))
+        await step(emulator, lambda: parent.click("✓ " + T("weekday.sat")))  # tapped again: off
+        assert [text for text in button_texts(parent.last) if text.startswith("✓")] == ["✓ " + T("weekday.tue"), "✓ " + T("weekday.fri")]
+        await step(emulator, lambda: parent.click(T("courses.days_done")))
+        await step(emulator, lambda: parent.click(T("courses.zone_change")))
+        await step(emulator, lambda: parent.click("Samara"))
+        assert parent.last.text == T("courses.time_prompt", zone="Samara")
+        await step(emulator, lambda: parent.click("18:00"))
+        assert T("courses.progress", number=0, total=6, rhythm=f"{T('weekday.tue')}, {T('weekday.fri')}", at="18:00", zone="Samara",
+                 next=T.in_zone(ZoneInfo("Europe/Samara")).date_time(datetime(2027, 3, 2, 14, 0, tzinfo=UTC))) in parent.last.text
+        async with running.session() as session:
+            enrolment = await session.scalar(select(Enrolment))
+            assert enrolment.next_at.replace(tzinfo=UTC) == datetime(2027, 3, 2, 14, 0, tzinfo=UTC)  # Tuesday 18:00 in Samara (UTC+4)
+        running.clock.advance(timedelta(days=1, hours=6))  # Tuesday 14:00 UTC
+        assert (await tick(running)).lessons == 1
+        await sent_out(running, emulator)
+        async with running.session() as session:
+            enrolment = await session.scalar(select(Enrolment))
+            assert enrolment.next_at.replace(tzinfo=UTC) == datetime(2027, 3, 5, 14, 0, tzinfo=UTC)  # then Friday
+
+        await step(emulator, lambda: parent.send("/courses"))
+        await step(emulator, lambda: parent.click(f"📗 {HOME.title('en')} · 1/6"))
+        await step(emulator, lambda: parent.click(T("courses.leave")))
+        await step(emulator, lambda: parent.click(T("courses.leave_yes")))
+        assert parent.last.text.startswith(T("courses.left"))
+        running.clock.advance(timedelta(days=7))
+        assert (await tick(running)).lessons == 0
+        await step(emulator, lambda: parent.click(T("courses.enrol")))  # back later: on from lesson 2
+        await step(emulator, lambda: parent.click(T("courses.as_planned", rhythm=T("courses.every_days", count=2))))
+        await step(emulator, lambda: parent.click("10:00"))
+        await step(emulator, lambda: parent.click(T("courses.next_now")))
+        await sent_out(running, emulator)
+        assert parent.last.text.startswith(heading(2))
+
+
+async def test_a_lessons_own_video_file_is_sent_by_the_watch_button(emulator, database_url, tmp_path):
+    settings = make_settings(emulator, database_url, CONTENT_DIR=str(content_with_video(tmp_path, "videos/01-dressing.mp4")))
+    async with RunningBot(settings, clock=clock_at(MONDAY_8)) as running:
+        parent = emulator.user(5351, language_code="en")
+        await register(emulator, parent)
+        await enrol_in_home(emulator, parent)
+        await step(emulator, lambda: parent.click(T("courses.next_now")))
+        await sent_out(running, emulator)
+        lesson = parent.last
+        await step(emulator, lambda: parent.click(T("lesson.watch"), lesson))
+        sent_as = "doc" if emulator.platform == "vk" else "video"  # a community token cannot upload videos: VK gets it as a file
+        assert parent.last.kind == sent_as and parent.last.caption == HOME.lessons["en"][0].title
+        assert await events(running, EventKind.lesson_opened) == [1]

@@ -207,12 +207,25 @@ async def choose_time(callback: CallbackQuery, callback_data: CourseAction, l10n
     await show(callback, l10n("courses.time_prompt", zone=zone_label(zone, l10n.language)), keyboard(builder, 3, 3, 1, 1))
 
 
+ZONES_PER_PAGE = 6  # three rows of two, the arrows and "back": within VK's 6 rows and 10 buttons
+
+
 async def choose_zone(callback: CallbackQuery, callback_data: CourseAction, l10n: Texts) -> None:
+    """The cities a page at a time; value: "rhythm" or "rhythm~page"."""
+    rhythm, _, page_text = callback_data.value.partition("~")
+    pages = -(-len(ZONES) // ZONES_PER_PAGE)
+    page = min(int(page_text), pages - 1) if page_text.isdigit() else 0
     builder = Buttons()
-    for number, zone in enumerate(ZONES):
-        value = f"{callback_data.value}@{number}"
-        builder.button(text=zone_label(zone, l10n.language), callback_data=CourseAction(step=CourseStep.zone, course=callback_data.course, value=value))
-    await show(callback, l10n("courses.zone_prompt"), keyboard(builder, 2))
+    for number in range(page * ZONES_PER_PAGE, min((page + 1) * ZONES_PER_PAGE, len(ZONES))):
+        pick = CourseAction(step=CourseStep.zone, course=callback_data.course, value=f"{rhythm}@{number}")
+        builder.button(text=zone_label(ZONES[number], l10n.language), callback_data=pick)
+    arrows = [("◀", page - 1), ("▶", page + 1)]
+    shown = [(text, target) for text, target in arrows if 0 <= target < pages]
+    for text, target in shown:
+        builder.button(text=text, callback_data=CourseAction(step=CourseStep.zones, course=callback_data.course, value=f"{rhythm}~{target}"))
+    builder.button(text=l10n("menu.back"), callback_data=CourseAction(step=CourseStep.time, course=callback_data.course, value=rhythm))
+    on_page = min(ZONES_PER_PAGE, len(ZONES) - page * ZONES_PER_PAGE)
+    await show(callback, l10n("courses.zone_prompt"), keyboard(builder, *([2] * (on_page // 2)), *([1] * (on_page % 2)), len(shown) or 1, 1))
 
 
 async def set_zone(callback: CallbackQuery, callback_data: CourseAction, l10n: Texts, content: Content, person: Person, settings: Settings) -> None:
