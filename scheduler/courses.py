@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings, parse_quiet_hours
 from bot.content import Content
-from bot.services import courses
-from bot.services.courses import Delivered
+from bot.services import courses, lesson_delivery
+from bot.services.lesson_delivery import Delivered
 from handlers.courses.common import renderer
 
 log = logging.getLogger(__name__)
@@ -33,11 +33,11 @@ async def deliver_lessons(
     quiet = courses.quiet_hours(parse_quiet_hours(settings.course_quiet_hours))
     tracked = bool(settings.public_url)
     async with sessionmaker() as session:
-        due = await courses.due_enrolments(session, platforms, now)
-        delivered = await courses.deliver(session, due, by_id, renderer(content, tracked), quiet, now=now)
+        due = await lesson_delivery.due_enrolments(session, platforms, now)
+        delivered = await lesson_delivery.deliver(session, due, by_id, renderer(content, tracked), quiet, now=now)
         reminded = 0
         if settings.course_reminder_days:
-            reminded = await courses.remind_unopened(
+            reminded = await lesson_delivery.remind_unopened(
                 session, by_id, renderer(content, tracked, reminder=True), quiet, platforms, settings.course_reminder_days, now=now
             )
         await session.commit()

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.course_content import Rhythm
-from bot.db.models import Account, Enrolment, LessonDelivery, OutboxMessage, OutboxStatus, Person, Role
-from bot.services import courses
+from bot.db.models import Account, Enrolment, Event, LessonDelivery, OutboxMessage, OutboxStatus, Person, Role
+from bot.services import courses, lesson_delivery
 from bot.services.courses import Plan
 from tests.conftest import RunningBot, make_settings
 from tests.helpers import CONTENT, TEXTS
@@ -73,9 +73,9 @@ async def test_a_crash_in_the_middle_of_a_due_batch_loses_and_repeats_nothing(em
         clock.advance(timedelta(hours=2))
         # the process dies inside the tick, before its commit: nothing of it happened
         async with running.session() as session:
-            due = await courses.due_enrolments(session, [emulator.platform], clock.now())
+            due = await lesson_delivery.due_enrolments(session, [emulator.platform], clock.now())
             assert len(due) == len(ids)
-            await courses.deliver(session, due[:17], {HOME.id: HOME}, lambda *args: ("lesson", {}), QUIET, now=clock.now())
+            await lesson_delivery.deliver(session, due[:17], {HOME.id: HOME}, lambda *args: ("lesson", {}), QUIET, now=clock.now())
             await session.rollback()
         async with running.session() as session:
             assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
@@ -156,3 +156,63 @@ async def test_a_family_nobody_can_reach_keeps_their_lesson_for_later(emulator, 
         async with running.session() as session:
             enrolment = await session.scalar(select(Enrolment))
             assert enrolment.next_lesson == 1 and enrolment.next_at.replace(tzinfo=UTC) == datetime(2027, 3, 3, 10, 0, tzinfo=UTC)
+
+
+async def test_a_pause_made_while_the_tick_runs_holds_and_two_ticks_at_once_queue_once(emulator, database_url):
+    async with RunningBot(make_settings(emulator, database_url), clock=clock_at(MONDAY_8)) as running:
+        await enrolled(running, emulator, [6601, 6602])
+        running.clock.advance(timedelta(hours=2))
+        now, courses_by_id = running.clock.now(), {HOME.id: HOME}
+        async with running.session() as other_tick:  # another instance reads the same due rows, and closes its read
+            seen_by_other = await lesson_delivery.due_enrolments(other_tick, [emulator.platform], now)
+        async with running.session() as ticking:
+            due = await lesson_delivery.due_enrolments(ticking, [emulator.platform], now)
+            async with running.session() as family:  # the first family pauses meanwhile
+                enrolment = await family.get(Enrolment, due[0].enrolment.id)
+                person = await family.get(Person, enrolment.person_id)
+                assert await courses.pause(family, enrolment, person, now=now)
+                await family.commit()
+            result = await lesson_delivery.deliver(ticking, due, courses_by_id, render, QUIET, now=now)
+            await ticking.commit()
+            assert result.lessons == 1  # the paused family gets nothing
+        async with running.session() as other_tick:
+            again = await lesson_delivery.deliver(other_tick, seen_by_other, courses_by_id, render, QUIET, now=now)
+            await other_tick.commit()
+            assert again.lessons == 0  # the other instance's tick of the same rows: moved already
+        async with running.session() as session:
+            paused = await session.get(Enrolment, due[0].enrolment.id)
+            assert (paused.status, paused.next_lesson, paused.next_at) == ("paused", 1, None)
+            assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+            assert await session.scalar(select(func.count()).select_from(Event).where(Event.kind == "lesson_sent")) == 1
+
+
+def render(course, number, language):
+    return f"{course.id} {number} {language}", {}
+
+
+async def test_a_new_time_on_the_day_a_lesson_came_brings_no_second_lesson_that_day(emulator, database_url):
+    async with RunningBot(make_settings(emulator, database_url), clock=clock_at(MONDAY_8)) as running:
+        await enrolled(running, emulator, [6701])
+        running.clock.advance(timedelta(hours=2))
+        assert (await tick(running)).lessons == 1
+        running.clock.advance(timedelta(hours=2))  # 12:00: lessons at 18:00 from now on
+        async with running.session() as session:
+            enrolment = await session.scalar(select(Enrolment))
+            await courses.replan(enrolment, Plan(Rhythm(every_days=2), time(18), "UTC"), QUIET, now=running.clock.now())
+            await session.commit()
+            assert enrolment.next_at.replace(tzinfo=UTC) == datetime(2027, 3, 3, 18, 0, tzinfo=UTC)  # two days after Monday's
+
+
+async def test_a_course_gone_from_the_content_parks_its_families_until_it_is_back(emulator, database_url):
+    async with RunningBot(make_settings(emulator, database_url), clock=clock_at(MONDAY_8)) as running:
+        await enrolled(running, emulator, [6801])
+        running.clock.advance(timedelta(hours=2))
+        now = running.clock.now()
+        async with running.session() as session:
+            due = await lesson_delivery.due_enrolments(session, [emulator.platform], now)
+            result = await lesson_delivery.deliver(session, due, {}, render, QUIET, now=now)  # the folder was renamed
+            await session.commit()
+            enrolment = await session.get(Enrolment, due[0].enrolment.id)
+            await session.refresh(enrolment)
+        assert result.lessons == 0 and enrolment.status == "active" and enrolment.next_lesson == 1
+        assert enrolment.next_at.replace(tzinfo=UTC) == now + lesson_delivery.PARKED

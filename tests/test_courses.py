@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 from bot.clock import ShiftedClock
 from bot.config import PROJECT_ROOT
 from bot.db.models import Enrolment, EnrolmentStatus, Event, LessonComment, LessonDelivery, OutboxMessage, OutboxStatus, Ticket, TicketPiece
-from bot.services import courses
 from bot.services.events import EventKind
-from handlers.courses.common import LessonPress, LessonStep
+from bot.services.lesson_delivery import Delivered
+from handlers.courses.common import CourseAction, CourseStep, LessonPress, LessonStep
 from scheduler.courses import deliver_lessons
 from tests.conftest import RunningBot, make_settings
 from tests.helpers import CONTENT, TEXTS, button_texts, register, step
@@ -53,7 +53,7 @@ def clock_at(moment: datetime) -> ShiftedClock:
     return ShiftedClock(moment - datetime.now(UTC))
 
 
-async def tick(running: RunningBot) -> courses.Delivered:
+async def tick(running: RunningBot) -> Delivered:
     app = running.app
     return await deliver_lessons(app.sessionmaker, app.content, app.settings, app.clock, app.bots.by_platform(), app.delivery.wake)
 
@@ -207,6 +207,10 @@ async def test_a_question_about_a_lesson_and_the_weeks_task_reach_the_courses_sp
         await step(emulator, lambda: parent.click(T("courses.next_now")))  # no waiting for 10:00
         await sent_out(running, emulator)
         lesson = parent.last
+        second_tap = CourseAction(step=CourseStep.next, course=HOME.id, value="1").pack()  # the same button, pressed twice
+        await step(emulator, lambda: emulator.press(parent, second_tap))
+        await sent_out(running, emulator)
+        assert parent.callback_answers[-1].text == T("fallback.button_outdated") and parent.last is lesson
         title = HOME.lessons["en"][0].title
         defectologist = CONTENT.specialty(HOME.specialty).label("en")
 

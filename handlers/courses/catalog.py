@@ -20,7 +20,7 @@ from bot.content import Content, Texts
 from bot.course_content import Course, Rhythm
 from bot.db.models import Enrolment, EnrolmentStatus, Person
 from bot.delivery.engine import DeliveryEngine
-from bot.services import courses
+from bot.services import courses, lesson_delivery
 from bot.services.course_schedule import QuietHours
 from bot.services.courses import Plan, lesson_count, plan_of
 from handlers.courses.common import (
@@ -125,7 +125,6 @@ def course_view(course: Course, enrolment: Enrolment | None, l10n: Texts, conten
         if enrolment.rating is None:
             for value, key in enumerate(STARS, 1):
                 button(key, CourseStep.rate, str(value))
-        button("courses.again", CourseStep.enrol)
     else:
         plan = plan_of(enrolment)
         local = l10n.in_zone(ZoneInfo(plan.zone))
@@ -135,7 +134,7 @@ def course_view(course: Course, enrolment: Enrolment | None, l10n: Texts, conten
             number=progress_of(enrolment, course), total=lesson_count(course), rhythm=rhythm_label(l10n, plan.rhythm),
             at=time_label(plan.at), zone=zone_label(plan.zone, language), next=when,
         )
-        button("courses.next_now", CourseStep.next)
+        button("courses.next_now", CourseStep.next, str(enrolment.next_lesson))
         if enrolment.status == EnrolmentStatus.active:
             button("courses.pause", CourseStep.pause)
         else:
@@ -251,9 +250,10 @@ async def set_plan(callback: CallbackQuery, callback_data: CourseAction, **data)
     if enrolment is not None and enrolment.status in (EnrolmentStatus.active, EnrolmentStatus.paused):
         await courses.replan(enrolment, plan, quiet_of(settings), now=now)
         note = l10n("courses.changed")
-    else:
-        enrolment = await courses.enrol(session, person, course, plan, quiet_of(settings), now=now)
+    elif await courses.enrol(session, person, course, plan, quiet_of(settings), now=now):
         note = l10n("courses.enrolled")
+    else:  # finished already: an old screen's button
+        note = l10n("fallback.button_outdated")
     await show_course(callback, course.id, data, note)
 
 
@@ -268,25 +268,26 @@ async def owned(callback: CallbackQuery, callback_data: CourseAction, data: dict
 
 
 async def next_now(callback: CallbackQuery, callback_data: CourseAction, **data) -> None:
-    """The next lesson at once (quiet hours or not: they asked); a paused course stays paused."""
+    """The next lesson at once, to the chat they pressed in (quiet hours or not: they asked); a
+    paused course stays paused. The button names the lesson it asks for, so a double tap sends one."""
     found = await owned(callback, callback_data, data)
     if found is None:
         return
     course, enrolment = found
-    l10n, session, settings = data["l10n"], data["session"], data["settings"]
-    delivery: DeliveryEngine = data["delivery"]
-    paused = enrolment.status == EnrolmentStatus.paused
-    due = await courses.due_now(session, enrolment.id, delivery.senders)
-    if due is None or enrolment.status not in (EnrolmentStatus.active, EnrolmentStatus.paused):
+    l10n, session, settings, now = data["l10n"], data["session"], data["settings"], data["clock"].now()
+    if enrolment.status not in (EnrolmentStatus.active, EnrolmentStatus.paused):
         await callback.answer(l10n("fallback.button_outdated"))
         return
+    if callback_data.value != str(enrolment.next_lesson):  # a double tap, or an old screen: that lesson went already
+        await callback.answer(l10n("fallback.button_outdated"))
+        return
+    due = await lesson_delivery.due_now(session, enrolment.id, data["account"])
     render = renderer(data["content"], bool(settings.public_url))
-    sent = await courses.deliver(session, [due], {course.id: course}, render, quiet_of(settings), now=data["clock"].now(), asked=True)
-    await session.refresh(enrolment)
-    if paused and enrolment.status == EnrolmentStatus.active:
-        enrolment.status, enrolment.next_at = EnrolmentStatus.paused, None
+    sent = await lesson_delivery.deliver(session, [due] if due else [], {course.id: course}, render, quiet_of(settings), now=now, asked=True)
+    await session.refresh(enrolment)  # moved on by the delivery's own statement
+    delivery: DeliveryEngine = data["delivery"]
     data["after_commit"].append(delivery.wake)  # the engine must see the lesson's row when it wakes
-    await show_course(callback, course.id, data, l10n("courses.coming_now" if sent.lessons else "courses.unreachable"))
+    await show_course(callback, course.id, data, l10n("courses.coming_now" if sent.lessons else "fallback.button_outdated"))
 
 
 async def pause_or_resume(callback: CallbackQuery, callback_data: CourseAction, **data) -> None:

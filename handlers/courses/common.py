@@ -18,7 +18,8 @@ from bot.consultation_content import WEEKDAYS, Weekday
 from bot.content import Content, Texts
 from bot.course_content import Course, Lesson, Rhythm
 from bot.delivery.senders import PERSONAL_LINK
-from bot.services.courses import Press, Render, lesson_count
+from bot.services.courses import lesson_count
+from bot.services.lesson_delivery import Render
 from handlers.ui import CallbackInt
 
 
@@ -72,7 +73,6 @@ WEEKDAY_NAMES = {
     Weekday.mon: "weekday.mon", Weekday.tue: "weekday.tue", Weekday.wed: "weekday.wed", Weekday.thu: "weekday.thu", Weekday.fri: "weekday.fri",
     Weekday.sat: "weekday.sat", Weekday.sun: "weekday.sun",
 }
-PRESSES = {LessonStep.like: Press.like, LessonStep.dislike: Press.dislike, LessonStep.done: Press.done, LessonStep.watch: Press.watch}
 HOURS = (9, 10, 12, 15, 18, 20)  # the times of day offered; the quiet hours end at 09:00 by default
 EVERY = (1, 2, 3, 7)  # the "every N days" offered
 ZONES = (
@@ -141,7 +141,7 @@ def lesson_message(content: Content, tracked: bool, course: Course, number: int,
     assert lesson is not None  # the tick gives only numbers within the course
     heading = l10n("lesson.heading", course=course.title(language), number=number, total=lesson_count(course))
     parts = [l10n("lesson.reminder")] if reminder else []
-    parts += [f"<b>{html.escape(heading, quote=False)}</b>", f"<b>{html.escape(lesson.title, quote=False)}</b>", lesson_html(lesson.text)]
+    parts += [f"<b>{heading}</b>", f"<b>{html.escape(lesson.title, quote=False)}</b>", lesson_html(lesson.text)]  # the texts escape their values
     parts.append(l10n("lesson.task", task=lesson.task))
     return "\n\n".join(parts), lesson_keyboard(content, course, number, language, lesson, tracked).model_dump(exclude_none=True)
 

@@ -98,10 +98,10 @@ async def watch(callback: CallbackQuery, callback_data: LessonPress, **data) -> 
     if lesson is None or not lesson.video:
         await callback.answer(l10n("fallback.button_outdated"))
         return
-    courses.opened(data["session"], delivery, data["person"], data["platform"], now=data["clock"].now())
+    await courses.opened(data["session"], delivery, data["person"], data["platform"], now=data["clock"].now())
     await callback.answer()
     if lesson.video.startswith(("http://", "https://")):
-        await answer_below(callback, l10n("lesson.video_link", title=lesson.title, link=html.escape(lesson.video)))
+        await answer_below(callback, l10n("lesson.video_link", title=lesson.title, link=lesson.video))
     elif callback.message is not None:
         path = video_path(settings, course, lesson.video)
         await callback.message.answer_video(FSInputFile(path), caption=shortened(lesson.title, 1000))
@@ -152,7 +152,9 @@ async def ask_about(callback: CallbackQuery, callback_data: LessonPress, state: 
         await callback.answer(l10n("fallback.button_outdated"))
         return
     report = callback_data.step == LessonStep.report
-    about = l10n("lesson.report_about" if report else "lesson.ask_about", course=course.title(l10n.language), number=delivery.lesson, title=lesson.title)
+    about_key = "lesson.report_about" if report else "lesson.ask_about"
+    # kept as the family's own words, plain text: the texts escape what they are given
+    about = html.unescape(l10n(about_key, course=course.title(l10n.language), number=delivery.lesson, title=lesson.title))
     if report:
         about += "\n" + lesson.task
     channel: Channel = data["channel"]
