@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     course_quiet_hours: str = Field(default="21:00-09:00", alias="COURSE_QUIET_HOURS")
     course_reminder_days: int = Field(default=0, ge=0, alias="COURSE_REMINDER_DAYS")
     public_url: str | None = Field(default=None, alias="PUBLIC_URL")
+    link_secret: SecretStr | None = Field(default=None, alias="LINK_SECRET")  # signs lesson links; unset: derived from the bot's token
     # Per user: private messages and button presses beyond this many within FLOOD_SECONDS are dropped; 0 switches it off
     flood_messages: int = Field(default=10, ge=0, alias="FLOOD_MESSAGES")
     flood_seconds: float = Field(default=10, gt=0, alias="FLOOD_SECONDS")
@@ -174,7 +175,7 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """What the log must never show (bot.logs hides them)."""
-        values = [self.bot_token, self.vk_token, self.webhook_secret, self.vk_callback_secret]
+        values = [self.bot_token, self.vk_token, self.webhook_secret, self.vk_callback_secret, self.link_secret]
         passwords = [make_url(self.database_url).password or "", urlparse(self.redis_url).password or "" if self.redis_url else ""]
         return [value.get_secret_value() for value in values if value] + passwords
 

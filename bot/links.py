@@ -1,6 +1,7 @@
 """Tracked lesson links: a lesson's video link goes out as PUBLIC_URL/w/<row>-<signature>, one per
 family (the outbox row the lesson was sent with), so opening it tells the bot whose view it is.
-The signature is keyed by the bot's tokens: a guessed row number opens nothing."""
+The signature is keyed by LINK_SECRET (or, unset, the bot's token): a guessed row number opens
+nothing. Set LINK_SECRET to keep old lessons' links working across a change of token."""
 
 from __future__ import annotations
 
@@ -32,8 +33,9 @@ class Links:
         """None unless PUBLIC_URL is set: the watch button then asks the bot instead."""
         if not settings.public_url:
             return None
-        secret = hashlib.sha256(("vmeste-links\n" + "\n".join(settings.secrets()[:2])).encode()).digest()
-        return cls(settings.public_url, secret)
+        key = settings.link_secret or settings.bot_token or settings.vk_token
+        assert key is not None, "settings without a messenger token are refused when loaded"
+        return cls(settings.public_url, hashlib.sha256(b"vmeste-links\n" + key.get_secret_value().encode()).digest())
 
     def signature(self, row_id: int) -> str:
         digest = hmac.new(self.secret, str(row_id).encode(), hashlib.sha256).digest()
@@ -72,4 +74,4 @@ def add_watch_route(
             return web.Response(status=404, text=content.texts[person.language]("lesson.link_unknown"))
         raise web.HTTPFound(video)
 
-    web_app.router.add_get(ROUTE, watch)
+    web_app.router.add_get(ROUTE, watch, allow_head=False)  # a link preview's HEAD is not a view

@@ -321,3 +321,16 @@ async def test_a_lessons_own_video_file_is_sent_by_the_watch_button(emulator, da
         sent_as = "doc" if emulator.platform == "vk" else "video"  # a community token cannot upload videos: VK gets it as a file
         assert parent.last.kind == sent_as and parent.last.caption == HOME.lessons["en"][0].title
         assert await events(running, EventKind.lesson_opened) == [1]
+
+
+async def test_many_courses_come_a_page_at_a_time(emulator, database_url, tmp_path):
+    content = content_with_video(tmp_path)
+    for number in range(2, 6):  # seven courses in all: more rows than a VK keyboard holds
+        shutil.copytree(content / "courses" / "home", content / "courses" / f"home-{number}")
+    async with RunningBot(make_settings(emulator, database_url, CONTENT_DIR=str(content)), clock=clock_at(MONDAY_8)) as running:
+        parent = emulator.user(5361, language_code="en")
+        await register(emulator, parent)
+        await step(emulator, lambda: parent.send("/courses"))
+        assert button_texts(parent.last)[-2:] == ["▶", T("menu.back")] and len(button_texts(parent.last)) == 6
+        await step(emulator, lambda: parent.click("▶"))
+        assert button_texts(parent.last)[-2:] == ["◀", T("menu.back")] and len(button_texts(parent.last)) == 5

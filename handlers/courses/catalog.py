@@ -73,18 +73,30 @@ def find(content: Content, course_id: str) -> Course | None:
     return next((course for course in content.courses if course.id == course_id), None)
 
 
-async def course_list(event: Message | CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, content: Content) -> None:
+COURSES_PER_PAGE = 4  # a row each, the arrows and "back": within VK's six rows
+
+
+async def course_list(event: Message | CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, content: Content, **data) -> None:
+    """The courses, those for the child's age group first, each with the family's progress; a page at a time."""
+    pressed = data.get("callback_data")
+    page = int(pressed.value) if isinstance(pressed, CourseAction) and pressed.value.isdigit() else 0
     mine = {enrolment.course: enrolment for enrolment in await courses.enrolments_of(session, person.id)}
     fitting = sorted(content.courses, key=lambda course: person.child_age_group not in course.age_groups)  # stable: the rest keep their order
+    pages = max(1, -(-len(fitting) // COURSES_PER_PAGE))
+    page = min(page, pages - 1)
     builder = Buttons()
-    for course in fitting:
+    for course in fitting[page * COURSES_PER_PAGE : (page + 1) * COURSES_PER_PAGE]:
         enrolment = mine.get(course.id)
         mark = STATUS_MARKS.get(EnrolmentStatus(enrolment.status), "") if enrolment else ""
         progress = f" · {progress_of(enrolment, course)}/{lesson_count(course)}" if enrolment and mark else ""
         builder.button(text=f"{mark} {course.title(l10n.language)}{progress}".strip(), callback_data=CourseAction(step=CourseStep.show, course=course.id))
+    arrows = [(text, target) for text, target in (("◀", page - 1), ("▶", page + 1)) if 0 <= target < pages]
+    for text, target in arrows:
+        builder.button(text=text, callback_data=CourseAction(step=CourseStep.list, value=str(target)))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))
+    shown = min(COURSES_PER_PAGE, len(fitting) - page * COURSES_PER_PAGE)
     text = l10n("courses.title") if content.courses else l10n("courses.none")
-    await show(event, text, keyboard(builder, 1))
+    await show(event, text, keyboard(builder, *([1] * shown), len(arrows) or 1, 1))
 
 
 def progress_of(enrolment: Enrolment, course: Course) -> int:
