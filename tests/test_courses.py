@@ -327,7 +327,7 @@ async def test_many_courses_come_a_page_at_a_time(emulator, database_url, tmp_pa
     content = content_with_video(tmp_path)
     for number in range(2, 6):  # seven courses in all: more rows than a VK keyboard holds
         shutil.copytree(content / "courses" / "home", content / "courses" / f"home-{number}")
-    async with RunningBot(make_settings(emulator, database_url, CONTENT_DIR=str(content)), clock=clock_at(MONDAY_8)) as running:
+    async with RunningBot(make_settings(emulator, database_url, CONTENT_DIR=str(content)), clock=clock_at(MONDAY_8)):
         parent = emulator.user(5361, language_code="en")
         await register(emulator, parent)
         await step(emulator, lambda: parent.send("/courses"))
