@@ -13,12 +13,15 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.config import Settings
 from bot.content import Choice, Content, Texts
-from bot.db.models import Person
+from bot.db.models import Enrolment, Person
 from bot.filters import Allowed
 from bot.fsm import forget_conversations
 from bot.permissions import Action, Actor, may
+from bot.services.courses import enrolments_of, lesson_count
 from bot.services.people import RoleName, accounts_of, forget, grant_role, has_role, latest_consent, ordered_roles, role_names
+from handlers.courses.catalog import progress_of, zone_label
 from handlers.ui import Buttons, CallbackInt, MenuAction, Screen, choices_keyboard, keyboard, language_keyboard, leave_question, role_name, show
 
 # (action, text key, what the button lets one do: shown to those who may)
@@ -204,7 +207,7 @@ async def choose_age(callback: CallbackQuery, callback_data: AgeChoice, person: 
         await open_settings(callback, person, l10n, content)
 
 
-async def open_my_data(event: Message | CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, content: Content) -> None:
+async def open_my_data(event: Message | CallbackQuery, session: AsyncSession, person: Person, l10n: Texts, content: Content, settings: Settings) -> None:
     accounts = await accounts_of(session, person)
     consent = await latest_consent(session, person)
     text = l10n(
@@ -214,6 +217,8 @@ async def open_my_data(event: Message | CallbackQuery, session: AsyncSession, pe
         age=label(content.age_groups, person.child_age_group, l10n),
         roles=roles_label(Actor.of(person), l10n),
         accounts=", ".join(f"{account.platform} {account.external_id}" for account in accounts),
+        zone=zone_label(person.timezone or settings.default_timezone, l10n.language),
+        courses=courses_kept(await enrolments_of(session, person.id), content, l10n),
         version=consent.text_version if consent else "-",
         date=l10n.date_time(consent.decided_at) if consent else "-",
     )
@@ -222,6 +227,14 @@ async def open_my_data(event: Message | CallbackQuery, session: AsyncSession, pe
     builder.button(text=l10n("my_data.delete"), callback_data=MenuAction(action=Screen.delete))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))
     await show(event, text, keyboard(builder, 1))
+
+
+def courses_kept(enrolments: list[Enrolment], content: Content, l10n: Texts) -> str:
+    """Each course the person is in, with the lessons received: "Useful at home (2/6)"."""
+    by_id = {course.id: course for course in content.courses}
+    kept = [(by_id[enrolment.course], enrolment) for enrolment in enrolments if enrolment.course in by_id]
+    listed = [f"{course.title(l10n.language)} ({progress_of(enrolment, course)}/{lesson_count(course)})" for course, enrolment in kept]
+    return ", ".join(listed) or l10n("my_data.none")
 
 
 async def confirm_delete(callback: CallbackQuery, l10n: Texts) -> None:

@@ -254,6 +254,7 @@ async def test_deleting_ones_data_takes_the_courses_lessons_and_comments_with_it
         await step(emulator, lambda: parent.click(T("lesson.comment"), lesson))
         await step(emulator, lambda: parent.send("Our own words"))
         await step(emulator, lambda: parent.send("/mydata"))
+        assert f"{HOME.title('en')} (1/6)" in parent.last.text  # what is kept says so
         await step(emulator, lambda: parent.click(T("my_data.delete")))
         await step(emulator, lambda: parent.click(T("my_data.delete_yes")))
         async with running.session() as session:
