@@ -92,6 +92,16 @@ async def enrol_in_home(emulator, parent, hour: str = "10:00") -> None:
     assert parent.last.text.startswith(T("courses.enrolled"))
 
 
+async def first_lesson_now(running: RunningBot, emulator, user_id: int):
+    """A registered parent enrolled in "home" who asked for the first lesson at once: them and the lesson."""
+    parent = emulator.user(user_id, language_code="en")
+    await register(emulator, parent)
+    await enrol_in_home(emulator, parent)
+    await step(emulator, lambda: parent.click(T("courses.next_now")))  # no waiting for 10:00
+    await sent_out(running, emulator)
+    return parent, parent.last
+
+
 async def test_a_family_takes_a_course_from_enrolling_to_its_rating(emulator, database_url, tmp_path):
     port = free_port()
     settings = make_settings(
@@ -201,12 +211,7 @@ async def test_the_watch_button_sends_the_link_and_counts_the_view_without_a_pub
 
 async def test_a_question_about_a_lesson_and_the_weeks_task_reach_the_courses_specialty_as_consultations(emulator, database_url):
     async with RunningBot(make_settings(emulator, database_url), clock=clock_at(MONDAY_8)) as running:
-        parent = emulator.user(5321, language_code="en")
-        await register(emulator, parent)
-        await enrol_in_home(emulator, parent)
-        await step(emulator, lambda: parent.click(T("courses.next_now")))  # no waiting for 10:00
-        await sent_out(running, emulator)
-        lesson = parent.last
+        parent, lesson = await first_lesson_now(running, emulator, 5321)
         second_tap = CourseAction(step=CourseStep.next, course=HOME.id, value="1").pack()  # the same button, pressed twice
         await step(emulator, lambda: emulator.press(parent, second_tap))
         await sent_out(running, emulator)
@@ -245,12 +250,7 @@ async def pieces_of(running: RunningBot, ticket_id: int) -> list[tuple[str, str 
 
 async def test_deleting_ones_data_takes_the_courses_lessons_and_comments_with_it(emulator, database_url):
     async with RunningBot(make_settings(emulator, database_url), clock=clock_at(MONDAY_8)) as running:
-        parent = emulator.user(5331, language_code="en")
-        await register(emulator, parent)
-        await enrol_in_home(emulator, parent)
-        await step(emulator, lambda: parent.click(T("courses.next_now")))
-        await sent_out(running, emulator)
-        lesson = parent.last
+        parent, lesson = await first_lesson_now(running, emulator, 5331)
         await step(emulator, lambda: parent.click(T("lesson.comment"), lesson))
         await step(emulator, lambda: parent.send("Our own words"))
         await step(emulator, lambda: parent.send("/mydata"))
@@ -312,12 +312,7 @@ async def test_lessons_on_chosen_weekdays_at_the_familys_hour_in_their_own_time_
 async def test_a_lessons_own_video_file_is_sent_by_the_watch_button(emulator, database_url, tmp_path):
     settings = make_settings(emulator, database_url, CONTENT_DIR=str(content_with_video(tmp_path, "videos/01-dressing.mp4")))
     async with RunningBot(settings, clock=clock_at(MONDAY_8)) as running:
-        parent = emulator.user(5351, language_code="en")
-        await register(emulator, parent)
-        await enrol_in_home(emulator, parent)
-        await step(emulator, lambda: parent.click(T("courses.next_now")))
-        await sent_out(running, emulator)
-        lesson = parent.last
+        parent, lesson = await first_lesson_now(running, emulator, 5351)
         await step(emulator, lambda: parent.click(T("lesson.watch"), lesson))
         sent_as = "doc" if emulator.platform == "vk" else "video"  # a community token cannot upload videos: VK gets it as a file
         assert parent.last.kind == sent_as and parent.last.caption == HOME.lessons["en"][0].title
