@@ -30,6 +30,7 @@ from bot.platforms import telegram, vk
 from bot.services.staff import apply_admins
 from bot.throttling import FloodGate, FloodNotice, MemoryFloodLimiter
 from handlers import build_routers
+from handlers.courses.common import LessonFiles
 from scheduler import build_scheduler
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,9 @@ def build_dispatcher(
     storage = build_storage(settings.redis_url, sessionmaker)
     # aiogram's own FSM middleware would run first, before the update's session exists: ours
     # runs after it (bot.fsm), so the state is read and written in the update's transaction.
-    dispatcher = Dispatcher(storage=storage, disable_fsm=True, settings=settings, content=content, clock=clock, **workflow_data)
+    dispatcher = Dispatcher(
+        storage=storage, disable_fsm=True, settings=settings, content=content, clock=clock, lesson_files=LessonFiles(), **workflow_data
+    )
     flood_notice = FloodNotice()
     if settings.flood_messages:  # before the database session: a dropped update costs no database work
         dispatcher.update.outer_middleware(FloodGate(MemoryFloodLimiter(settings.flood_messages, settings.flood_seconds)))

@@ -92,6 +92,13 @@ async def enrol_in_home(emulator, parent, hour: str = "10:00") -> None:
     assert parent.last.text.startswith(T("courses.enrolled"))
 
 
+def uploads_of_video(emulator) -> list:
+    """The calls that carried the video file itself: a Telegram sendVideo with a file, a VK upload server's handing out."""
+    if emulator.platform == "vk":
+        return [method for method, _ in emulator.calls if method == "docs.getMessagesUploadServer"]
+    return [params for method, params in emulator.calls if method == "sendVideo" and not isinstance(params.get("video"), str)]
+
+
 async def first_lesson_now(running: RunningBot, emulator, user_id: int):
     """A registered parent enrolled in "home" who asked for the first lesson at once: them and the lesson."""
     parent = emulator.user(user_id, language_code="en")
@@ -317,6 +324,10 @@ async def test_a_lessons_own_video_file_is_sent_by_the_watch_button(emulator, da
         sent_as = "doc" if emulator.platform == "vk" else "video"  # a community token cannot upload videos: VK gets it as a file
         assert parent.last.kind == sent_as and parent.last.caption == HOME.lessons["en"][0].title
         assert await events(running, EventKind.lesson_opened) == [1]
+        other, other_lesson = await first_lesson_now(running, emulator, 5352)
+        await step(emulator, lambda: other.click(T("lesson.watch"), other_lesson))
+        assert other.last.kind == sent_as
+        assert len(uploads_of_video(emulator)) == 1  # the file learnt on the first upload is sent again by its id
 
 
 async def test_many_courses_come_a_page_at_a_time(emulator, database_url, tmp_path):

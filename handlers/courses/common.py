@@ -8,16 +8,19 @@ import re
 from datetime import time
 from enum import StrEnum
 from functools import partial
+from pathlib import Path
 from typing import Any
 
+from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import FSInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.consultation_content import WEEKDAYS, Weekday
 from bot.content import Content, Texts
 from bot.course_content import Course, Lesson, Rhythm
 from bot.delivery.senders import PERSONAL_LINK
+from bot.platforms.media import media_of
 from bot.services.courses import lesson_count
 from bot.services.lesson_delivery import Render
 from handlers.ui import CallbackInt
@@ -167,3 +170,18 @@ def lesson_keyboard(content: Content, course: Course, number: int, language: str
 
 def renderer(content: Content, tracked: bool, reminder: bool = False) -> Render:
     return partial(lesson_message, content, tracked, reminder=reminder)
+
+
+class LessonFiles:
+    """Each lesson video file's id on each messenger, learnt on its first upload: the next family
+    gets the same file without another upload. One per running bot (the dispatcher holds it)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[tuple[str, Path], str] = {}
+
+    async def send(self, bot: Bot, chat_id: int, platform: str, path: Path, caption: str) -> None:
+        known = self.ids.get((platform, path))
+        sent = await bot.send_video(chat_id, known or FSInputFile(path), caption=caption)
+        media = media_of(sent)
+        if known is None and media is not None:
+            self.ids[(platform, path)] = media.file_id

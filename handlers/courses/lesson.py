@@ -9,9 +9,8 @@ import html
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, FSInputFile, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.config import Settings
 from bot.content import Content, Texts
 from bot.course_content import FOLDER, Course
 from bot.db.models import EnrolmentStatus, LessonReaction, PieceKind
@@ -23,8 +22,8 @@ from bot.services.consultations import Piece
 from handlers.consultations.common import Asking
 from handlers.consultations.parent import cancel_keyboard
 from handlers.courses.catalog import find
-from handlers.courses.common import STARS, Commenting, CourseAction, CourseStep, LessonPress, LessonStep, lesson_of
-from handlers.ui import Buttons, answer_below, keyboard, menu_button, show
+from handlers.courses.common import STARS, Commenting, CourseAction, CourseStep, LessonFiles, LessonPress, LessonStep, lesson_of
+from handlers.ui import Buttons, answer_below, bot_of, keyboard, menu_button, show
 
 COMMENT_LIMIT = 2000
 REACTIONS = {LessonStep.like: LessonReaction.like, LessonStep.dislike: LessonReaction.dislike}
@@ -102,13 +101,11 @@ async def watch(callback: CallbackQuery, callback_data: LessonPress, **data) -> 
     await callback.answer()
     if lesson.video.startswith(("http://", "https://")):
         await answer_below(callback, l10n("lesson.video_link", title=lesson.title, link=lesson.video))
-    elif callback.message is not None:
-        path = video_path(settings, course, lesson.video)
-        await callback.message.answer_video(FSInputFile(path), caption=shortened(lesson.title, 1000))
-
-
-def video_path(settings: Settings, course: Course, video: str):
-    return settings.content_dir / FOLDER / course.id / video
+    else:  # a file of the course's: to the chat the button is in, however old its message (Telegram may no longer hand it over)
+        chat_id = callback.message.chat.id if callback.message is not None else callback.from_user.id
+        path = settings.content_dir / FOLDER / course.id / lesson.video
+        files: LessonFiles = data["lesson_files"]
+        await files.send(bot_of(callback), chat_id, data["platform"], path, shortened(lesson.title, 1000))
 
 
 async def start_comment(callback: CallbackQuery, callback_data: LessonPress, state: FSMContext, **data) -> None:
