@@ -341,3 +341,12 @@ async def test_many_courses_come_a_page_at_a_time(emulator, database_url, tmp_pa
         assert button_texts(parent.last)[-2:] == ["▶", T("menu.back")] and len(button_texts(parent.last)) == 6
         await step(emulator, lambda: parent.click("▶"))
         assert button_texts(parent.last)[-2:] == ["◀", T("menu.back")] and len(button_texts(parent.last)) == 5
+
+
+async def test_the_courses_for_the_childs_age_come_first(emulator, database_url):
+    async with RunningBot(make_settings(emulator, database_url), clock=clock_at(MONDAY_8)):
+        parent = emulator.user(5371, language_code="en")
+        await register(emulator, parent, age="12-17")
+        await step(emulator, lambda: parent.send("/courses"))
+        titles = {course.id: course.title("en") for course in CONTENT.courses}
+        assert button_texts(parent.last) == [titles["rehab-school"], titles["home"], titles["virtual-club"], T("menu.back")]
