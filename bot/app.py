@@ -39,6 +39,7 @@ COMMANDS = {
     "start": "commands.start",
     "menu": "commands.menu",
     "courses": "commands.courses",
+    "chats": "commands.chats",
     "ask": "commands.ask",
     "myquestions": "commands.myquestions",
     "language": "commands.language",

@@ -20,6 +20,7 @@ class Channel:
     start_link: str  # format with username and payload
     tells_names: bool = True  # a user's name comes with their messages (VK events carry only the id)
     file_ids_name_owner: bool = False  # a file id names the account that uploaded it (VK's photo<owner>_<id>)
+    join_requests: bool = True  # a group's link can ask to join, and the bot decides (VK: the link lets anyone in)
 
     async def link_to_bot(self, bot: Bot, payload: str = "") -> str:
         username = (await bot.me()).username
@@ -27,5 +28,7 @@ class Channel:
 
 
 TELEGRAM = Channel("telegram", "https://t.me/{username}", "https://t.me/{username}?start={payload}")
-VK = Channel("vk", "https://vk.me/{username}", "https://vk.me/{username}?ref={payload}", tells_names=False, file_ids_name_owner=True)
+VK = Channel(
+    "vk", "https://vk.me/{username}", "https://vk.me/{username}?ref={payload}", tells_names=False, file_ids_name_owner=True, join_requests=False
+)
 CHANNELS = {channel.name: channel for channel in (TELEGRAM, VK)}

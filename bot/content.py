@@ -17,6 +17,7 @@ from babel import Locale
 from babel.dates import format_date, format_time, get_datetime_format
 from babel.numbers import format_decimal
 
+from bot.chat_content import ThemedChat, load_chats
 from bot.choices import Choice
 from bot.config import LANGUAGES, ConfigError
 from bot.consultation_content import ANY_SPECIALTY, CannedAnswer, Specialty, load_canned, load_faq, load_specialties
@@ -114,6 +115,7 @@ class Content:
     faq: FaqIndex
     canned: dict[str, tuple[CannedAnswer, ...]]  # language -> the specialists' ready answers
     courses: tuple[Course, ...] = ()
+    chats: tuple[ThemedChat, ...] = ()
 
     @property
     def consent_version(self) -> str:
@@ -158,6 +160,12 @@ def load_content(directory: Path, timezone: str = "UTC") -> Content:
         if age_groups is not None:
             courses, problems = load_courses(directory, frozenset(specialty.id for specialty in specialties), frozenset(group.id for group in age_groups))
             parts.problems += map(str, problems)
+    chats: tuple[ThemedChat, ...] = ()
+    if age_groups is not None:
+        found = parts.take(lambda: load_chats(directory, frozenset(group.id for group in age_groups)))
+        if found is not None:
+            chats, problems = found
+            parts.problems += map(str, problems)
     if parts.problems:
         raise ConfigError(problems_message(parts.problems))
     assert zone is not None and locales is not None and consent is not None and districts is not None and age_groups is not None
@@ -171,6 +179,7 @@ def load_content(directory: Path, timezone: str = "UTC") -> Content:
         faq=faq,
         canned=canned,
         courses=courses,
+        chats=chats,
     )
 
 
@@ -209,7 +218,11 @@ def check_content(directory: Path, timezone: str) -> int:
         return 1
     lessons = [lesson for course in content.courses for language in course.lessons.values() for lesson in language]
     unreviewed = sum(not lesson.reviewed for lesson in lessons)
-    print(f"{directory}: valid — {len(content.courses)} courses, {len(lessons)} lesson files ({unreviewed} not yet reviewed by the centre's specialists)")
+    waiting = sum(not chat.connected for chat in content.chats)
+    print(
+        f"{directory}: valid — {len(content.courses)} courses, {len(lessons)} lesson files ({unreviewed} not yet reviewed by the centre's specialists);"
+        f" {len(content.chats)} parent chats ({waiting} without a chat_id yet: parents do not see them)"
+    )
     return 0
 
 

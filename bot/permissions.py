@@ -32,6 +32,7 @@ class Action(StrEnum):
     see_question = "see_question"  # target: the Ticket (of one's specialties, passed to one, or one's own)
     answer_question = "answer_question"  # target: the Ticket (claimed by the actor)
     take_courses = "take_courses"  # parents enrol in flash courses and use their lessons (their own rows only)
+    join_chats = "join_chats"  # parents get the themed chats' links
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ RULES: dict[Action, Rule] = {
     Action.see_question: _see_question,
     Action.answer_question: _answer_question,
     Action.take_courses: _parent,
+    Action.join_chats: _parent,
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.filters import InGroupChat, InPrivateChat
-from handlers import broadcasts, consultations, courses, fallback, invites, linking, membership, menu, onboarding, staff
+from handlers import broadcasts, chats, consultations, courses, fallback, invites, linking, membership, menu, onboarding, staff
 
 
 def build_routers() -> list[Router]:
@@ -23,7 +23,7 @@ def private_tier() -> Router:
     # The menu first: most presses and commands are its, and each router before it costs a pass
     # through its filters. The features match disjoint commands and callback data, so the order
     # decides only the cost (states: the broadcasts' answers let commands through).
-    features = [menu, onboarding, consultations, courses, linking, invites, staff, broadcasts]
+    features = [menu, onboarding, consultations, courses, chats, linking, invites, staff, broadcasts]
     tier.include_routers(
         *(feature.build_router() for feature in features),
         consultations.build_catch_all_router(),  # a message nobody took: the family's open question
@@ -36,5 +36,5 @@ def group_tier() -> Router:
     tier = Router(name="group")
     tier.message.filter(InGroupChat())
     tier.callback_query.filter(~InPrivateChat())  # a press anywhere but the presser's own chat: in a group, or forged
-    tier.include_router(fallback.build_group_router())
+    tier.include_routers(chats.build_group_router(), fallback.build_group_router())  # join requests, members coming and going
     return tier

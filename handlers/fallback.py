@@ -60,6 +60,7 @@ HELP_COMMANDS: tuple[tuple[str, Action | None], ...] = (
     ("help.link", Action.link_accounts),
     ("help.mydata", Action.use_menu),
     ("help.courses", Action.take_courses),
+    ("help.chats", Action.join_chats),
     ("help.ask", Action.ask_question),
     ("help.myquestions", Action.ask_question),
     ("help.queue", Action.work_questions),

@@ -27,6 +27,7 @@ from handlers.ui import Buttons, CallbackInt, MenuAction, Screen, choices_keyboa
 # (action, text key, what the button lets one do: shown to those who may)
 MENU_ITEMS: list[tuple[Screen, str, Action]] = [
     (Screen.courses, "menu.courses", Action.take_courses),
+    (Screen.chats, "menu.chats", Action.join_chats),
     (Screen.ask, "menu.ask", Action.ask_question),
     (Screen.queue, "menu.queue", Action.work_questions),
     (Screen.settings, "menu.settings", Action.use_menu),

@@ -66,6 +66,7 @@ class Screen(StrEnum):
     ask = "ask"
     queue = "queue"
     courses = "courses"
+    chats = "chats"
 
 
 class MenuAction(CallbackData, prefix="menu"):

@@ -39,7 +39,8 @@ async def test_parent_registers_in_their_language(emulator, running_bot, languag
     await step(emulator, lambda: parent.click(CONTENT.find(CONTENT.age_groups, "8-11").label(language)))
     assert parent.last.text.startswith(texts("menu.welcome"))
     assert texts("roles.parent") in parent.last.text
-    assert button_texts(parent.last) == [texts("menu.courses"), texts("menu.ask"), texts("menu.settings"), texts("menu.my_data"), texts("menu.link")]
+    menu = ("menu.courses", "menu.chats", "menu.ask", "menu.settings", "menu.my_data", "menu.link")
+    assert button_texts(parent.last) == [texts(key) for key in menu]
 
     async with running_bot.session() as session:
         person = await session.scalar(select(Person))
@@ -121,7 +122,7 @@ async def test_start_again_after_registering_shows_the_menu(emulator, running_bo
     await register(emulator, parent)
     await step(emulator, lambda: parent.send("/start"))
     assert parent.last.text.startswith(TEXTS["en"]("menu.welcome_back"))
-    assert button_texts(parent.last)[:3] == [TEXTS["en"]("menu.courses"), TEXTS["en"]("menu.ask"), TEXTS["en"]("menu.settings")]
+    assert button_texts(parent.last)[:4] == [TEXTS["en"]("menu.courses"), TEXTS["en"]("menu.chats"), TEXTS["en"]("menu.ask"), TEXTS["en"]("menu.settings")]
 
 
 async def test_settings_change_language_and_district(emulator, running_bot):

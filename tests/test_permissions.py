@@ -46,6 +46,7 @@ MAY_AT_ALL: dict[Action, frozenset[str]] = {
     Action.see_question: frozenset({RoleName.specialist}),
     Action.answer_question: frozenset({RoleName.specialist}),
     Action.take_courses: frozenset({RoleName.parent}),
+    Action.join_chats: frozenset({RoleName.parent}),
 }
 
 

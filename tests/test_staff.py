@@ -144,7 +144,7 @@ async def test_staff_add_the_parent_role_themselves_and_help_lists_their_command
     parent = emulator.user(2302, language_code="en")
     await register(emulator, parent)
     await step(emulator, lambda: parent.send("/help"))
-    assert help_commands(parent.last.text) == ["/start", "/menu", "/language", "/link", "/mydata", "/courses", "/ask", "/myquestions", "/help"]
+    assert help_commands(parent.last.text) == ["/start", "/menu", "/language", "/link", "/mydata", "/courses", "/chats", "/ask", "/myquestions", "/help"]
 
     admin = emulator.user(ADMIN_ID, language_code="en")
     await register(emulator, admin)

@@ -432,3 +432,17 @@ class LessonComment(Base):
     lesson: Mapped[int] = mapped_column(SmallInteger)
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HeldJoinRequest(Base):
+    """A request to join a parent chat from someone not (yet) a registered parent: approved once they
+    register. By messenger account, as the request came; nothing else of them is kept."""
+
+    __tablename__ = "held_join_requests"
+    __table_args__ = (UniqueConstraint("platform", "user_id", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -44,8 +44,25 @@ def message_new(obj: dict[str, Any], group_id: int) -> dict[str, Any] | None:
     message = obj["message"]
     action = message.get("action")
     if action:
-        return bot_joined(message, group_id) if action.get("type") == "chat_invite_user" and action.get("member_id") == -group_id else None
+        return member_change(message, action, group_id)
     return {"message": message_of(message)}
+
+
+MEMBER_ACTIONS = {"chat_invite_user": "new_chat_members", "chat_invite_user_by_link": "new_chat_members", "chat_kick_user": "left_chat_member"}
+
+
+def member_change(message: dict[str, Any], action: dict[str, Any], group_id: int) -> dict[str, Any] | None:
+    """Someone came into or left a conversation: Telegram's service message (new_chat_members,
+    left_chat_member); the community itself added: my_chat_member."""
+    field, member = MEMBER_ACTIONS.get(str(action.get("type"))), action.get("member_id")
+    if field is None or not isinstance(member, int):
+        return None
+    if member == -group_id:
+        return bot_joined(message, group_id) if field == "new_chat_members" else None
+    user = sender(member)
+    service = {"message_id": message.get("conversation_message_id") or message.get("id"), "date": message["date"], "from": sender(message["from_id"])}
+    service["chat"] = {"id": message["peer_id"], "type": chat_type(message["peer_id"])}
+    return {"message": service | {field: [user] if field == "new_chat_members" else user}}
 
 
 def bot_joined(message: dict[str, Any], group_id: int) -> dict[str, Any]:

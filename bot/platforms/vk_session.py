@@ -32,6 +32,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import (
     AnswerCallbackQuery,
+    CreateChatInviteLink,
     DeleteMessage,
     EditMessageReplyMarkup,
     EditMessageText,
@@ -45,7 +46,7 @@ from aiogram.methods import (
     SendVoice,
     TelegramMethod,
 )
-from aiogram.types import Chat, Document, File, InlineKeyboardMarkup, InputFile, Message, PhotoSize, User, Voice
+from aiogram.types import Chat, ChatInviteLink, Document, File, InlineKeyboardMarkup, InputFile, Message, PhotoSize, User, Voice
 from vk_api import VkApiGroup, VkUpload
 from vk_api.exceptions import ApiError, ApiHttpError
 from vk_api.vk_api import VkApiMethod
@@ -117,6 +118,7 @@ class VkSession(BaseSession):
             SendChatAction: self.send_chat_action,
             DeleteMessage: self.delete_message,
             GetFile: self.get_file,
+            CreateChatInviteLink: self.create_chat_invite_link,
         }
 
     async def make_request(self, bot: Bot, method: TelegramMethod, timeout: int | None = None) -> Any:  # noqa: ASYNC109 - aiogram's BaseSession signature
@@ -172,6 +174,12 @@ class VkSession(BaseSession):
             group = (answer["groups"] if isinstance(answer, dict) else answer)[0]
             self._me = User(id=self.group_id, is_bot=True, first_name=group["name"], username=group.get("screen_name") or f"club{self.group_id}")
         return self._me
+
+    async def create_chat_invite_link(self, bot: Bot, method: CreateChatInviteLink) -> ChatInviteLink:
+        """The conversation's own link: VK has no join requests, whoever holds it may join."""
+        answer = await self.call(method, "messages.getInviteLink", peer_id=int(method.chat_id), group_id=self.group_id)
+        me = await self.get_me(bot, GetMe())
+        return ChatInviteLink(invite_link=answer["link"], creator=me, creates_join_request=False, is_primary=True, is_revoked=False)
 
     # messages
 

@@ -46,6 +46,10 @@ class EventKind(StrEnum):
     lesson_commented = "lesson_commented"
     lesson_done = "lesson_done"
     lesson_reminded = "lesson_reminded"
+    # parent chats: object "chat" (the catalog's id)
+    chat_joined = "chat_joined"
+    chat_left = "chat_left"
+    chat_request_held = "chat_request_held"  # someone not registered asked to join
 
 
 def record_event(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator
 
@@ -605,3 +606,113 @@ def test_html_entities_and_nesting():
 def test_html_that_telegram_refuses(markup, error):
     with pytest.raises(ValueError, match=error):
         parse_html(markup)
+
+
+# joining groups: invite links, join requests, members
+
+GROUP = -100777
+REQUESTER = 2002
+MEMBER_UPDATES = ["message", "chat_join_request", "chat_member"]
+
+
+async def test_invite_links_are_created_by_an_admin_bot_only(emu, bot, anna):
+    group = emu.group(GROUP, title="Parents")
+    link = await bot.create_chat_invite_link(GROUP, name="Autumn", creates_join_request=True)
+    assert re.fullmatch(r"https://t\.me/\+[A-Za-z0-9_-]{16}", link.invite_link)
+    assert (link.creator.id, link.creates_join_request, link.name) == (4242, True, "Autumn")
+    assert not link.is_primary and not link.is_revoked
+    validate_object("ChatInviteLink", group.invite_links[link.invite_link])
+    with pytest.raises(TelegramBadRequest, match="member limit"):
+        await bot.create_chat_invite_link(GROUP, creates_join_request=True, member_limit=5)
+    group.bot_admin = False
+    assert (await bot.get_chat_member(GROUP, 4242)).status == "member"
+    with pytest.raises(TelegramBadRequest, match="not enough rights to manage chat invite links"):
+        await bot.create_chat_invite_link(GROUP)
+    with pytest.raises(TelegramBadRequest, match="not enough rights to manage chat invite links"):
+        await bot.create_chat_invite_link(ANNA)
+    assert len(group.invite_links) == 1
+
+
+async def test_an_approved_join_request_makes_a_member(emu, bot):
+    group = emu.group(GROUP)
+    olga = emu.user(REQUESTER, "Olga", started=False)
+    await bot.get_updates(allowed_updates=MEMBER_UPDATES)
+    link = await bot.create_chat_invite_link(GROUP, creates_join_request=True)
+    olga.request_join(group, link.invite_link)
+    [update] = await bot.get_updates(allowed_updates=MEMBER_UPDATES)
+    request = update.chat_join_request
+    assert (request.chat.id, request.from_user.id, request.user_chat_id) == (GROUP, REQUESTER, REQUESTER)
+    assert request.invite_link.invite_link == link.invite_link
+    validate_object("Update", emu.updates[-1])
+    assert not emu.is_member(group, olga)
+    # while the request is pending, the bot may write to the requester first
+    await bot.send_message(request.user_chat_id, "Tell us about your child")
+    assert olga.last.text == "Tell us about your child"
+    assert await bot.approve_chat_join_request(GROUP, REQUESTER)
+    assert emu.is_member(group, olga) and REQUESTER in group.members
+    assert (await bot.get_chat_member(GROUP, REQUESTER)).status == "member"
+    assert group.messages[-1].raw["new_chat_members"][0]["id"] == REQUESTER
+    joined, changed = await bot.get_updates(offset=update.update_id + 1)
+    assert joined.message.new_chat_members[0].id == REQUESTER
+    member = changed.chat_member
+    assert (member.old_chat_member.status, member.new_chat_member.status) == ("left", "member")
+    assert (member.from_user.id, member.invite_link.invite_link) == (4242, link.invite_link)
+    for raw in emu.updates[-2:]:
+        validate_object("Update", raw)
+    with pytest.raises(TelegramForbiddenError, match="can't initiate conversation"):
+        await bot.send_message(REQUESTER, "no longer pending")
+    olga.leave(group)
+    assert not emu.is_member(group, olga)
+    assert (await bot.get_chat_member(GROUP, REQUESTER)).status == "left"
+    left, gone = await bot.get_updates(offset=changed.update_id + 1)
+    assert left.message.left_chat_member.id == REQUESTER
+    statuses = (gone.chat_member.old_chat_member.status, gone.chat_member.new_chat_member.status)
+    assert statuses == ("member", "left") and gone.chat_member.from_user.id == REQUESTER
+    assert emu.rejected == []
+
+
+async def test_declined_missing_and_stale_join_requests(emu, bot):
+    group = emu.group(GROUP)
+    olga = emu.user(REQUESTER, "Olga", started=False)
+    link = await bot.create_chat_invite_link(GROUP, creates_join_request=True)
+    olga.request_join(group, link.invite_link)
+    with pytest.raises(AssertionError, match="already has a join request"):
+        olga.request_join(group, link.invite_link)
+    group.join_requests[REQUESTER]["date"] -= 5 * 60 + 1  # the 5 minutes to write first are over
+    with pytest.raises(TelegramForbiddenError, match="can't initiate conversation"):
+        await bot.send_message(REQUESTER, "too late")
+    assert await bot.decline_chat_join_request(GROUP, REQUESTER)
+    assert not emu.is_member(group, olga) and group.join_requests == {}
+    with pytest.raises(TelegramBadRequest, match="HIDE_REQUESTER_MISSING"):
+        await bot.approve_chat_join_request(GROUP, REQUESTER)
+    assert emu.rejected[-1][2:] == (400, "Bad Request: HIDE_REQUESTER_MISSING")
+    olga.request_join(group, link.invite_link)
+    group.bot_admin = False
+    with pytest.raises(TelegramBadRequest, match="CHAT_ADMIN_REQUIRED"):
+        await bot.approve_chat_join_request(GROUP, REQUESTER)
+    kinds = [next(key for key in update if key != "update_id") for update in emu.updates]
+    assert kinds == ["chat_join_request", "chat_join_request"]
+
+
+async def test_a_link_without_requests_lets_users_in_at_once(emu, bot, anna):
+    group = emu.group(GROUP)
+    link = await bot.create_chat_invite_link(GROUP, name="Open")
+    anna.request_join(group, link.invite_link)
+    assert emu.is_member(group, anna)
+    with pytest.raises(AssertionError, match="already a member"):
+        anna.request_join(group, link.invite_link)
+    # chat_member updates come only when asked for by name in allowed_updates
+    [joined] = await bot.get_updates()
+    assert joined.message.new_chat_members[0].id == ANNA
+    anna.leave(group)
+    [left] = await bot.get_updates(offset=joined.update_id + 1)
+    assert left.message.left_chat_member.id == ANNA and not emu.is_member(group, anna)
+    revoked = await bot.revoke_chat_invite_link(GROUP, link.invite_link)
+    assert revoked.is_revoked
+    with pytest.raises(AssertionError, match="was revoked"):
+        anna.request_join(group, link.invite_link)
+    with pytest.raises(AssertionError, match="is not an invite link"):
+        anna.request_join(group, "https://t.me/+unknownunknown123")
+    expired = await bot.create_chat_invite_link(GROUP, expire_date=int(time.time()) - 1)
+    with pytest.raises(AssertionError, match="has expired"):
+        anna.request_join(group, expired.invite_link)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -723,3 +724,86 @@ def _refs(node: Any) -> list[str]:
     if isinstance(node, list):
         return [ref for value in node for ref in _refs(value)]
     return []
+
+
+# invite links: joining and leaving a chat
+
+
+async def test_invite_link_only_for_a_chat_the_community_administers(emu, vk, olga):
+    emu.group(2, title="Parents")
+    first = await call(vk, "messages.getInviteLink", peer_id=2000000002)
+    assert list(first) == ["link"]
+    assert re.fullmatch(r"https://vk\.me/join/[A-Za-z0-9_-]{20,}", first["link"])
+    assert await call(vk, "messages.getInviteLink", peer_id=2000000002, reset=0) == first
+    assert await call(vk, "messages.getInviteLink", peer_id=2000000002, group_id=GROUP) == first
+
+    emu.group(3, bot_admin=False)
+    with pytest.raises(ApiError) as raised:
+        await call(vk, "messages.getInviteLink", peer_id=2000000003)
+    assert raised.value.code == 919
+    assert raised.value.error["error_msg"].startswith("You can't see invite link for this chat")
+    emu.group(4, bot_member=False)
+    for peer_id in (2000000004, 2000000099):
+        with pytest.raises(ApiError) as raised:
+            await call(vk, "messages.getInviteLink", peer_id=peer_id)
+        assert raised.value.code == 917
+    assert emu.rejected == []  # the platform's state, not malformed calls
+    with pytest.raises(ApiError) as raised:
+        await call(vk, "messages.getInviteLink", peer_id=OLGA)
+    assert raised.value.code == 100 and "not a chat" in str(raised.value)
+    body = await raw_call(emu, "messages.getInviteLink", peer_id=2000000002, reset="yes")
+    assert body["error"]["error_code"] == 100 and "reset should be 0 or 1" in body["error"]["error_msg"]
+
+
+async def test_reset_makes_a_new_invite_link_and_the_old_one_stops_working(emu, vk, olga):
+    chat = emu.group(1, title="Parents")
+    old = (await call(vk, "messages.getInviteLink", peer_id=2000000001))["link"]
+    new = (await call(vk, "messages.getInviteLink", peer_id=2000000001, reset=1))["link"]
+    assert new != old and chat.invite_link == new
+    assert await call(vk, "messages.getInviteLink", peer_id=2000000001) == {"link": new}
+    with pytest.raises(AssertionError, match="no chat's invite link"):
+        olga.join_by_link(old)
+    with pytest.raises(AssertionError, match="no chat's invite link"):
+        olga.join_by_link("https://vk.me/join/made-up-link-of-the-test")
+    assert chat.members == set() and emu.updates == []
+
+
+async def test_joining_by_the_link_and_leaving_reach_the_bot_through_long_poll(emu, vk, olga):
+    chat = emu.group(1, title="Parents")
+    chat.send(emu.user(IVAN, first_name="Ivan"), "hello")
+    link = (await call(vk, "messages.getInviteLink", peer_id=2000000001))["link"]
+    longpoll = await asyncio.to_thread(VkBotLongPoll, vk, GROUP, wait=1)
+    assert len(await asyncio.to_thread(longpoll.check)) == 1  # Ivan's message
+
+    sent = olga.join_by_link(link)
+    [event] = await asyncio.to_thread(longpoll.check)
+    assert event.type == VkBotEventType.MESSAGE_NEW and event.from_chat and event.chat_id == 1
+    assert (event.message.from_id, event.message.peer_id) == (OLGA, 2000000001)
+    assert event.message.action == {"type": "chat_invite_user_by_link", "member_id": OLGA}
+    assert event.raw["object"]["message"] == sent
+    validate_object("callback/objects.json#/definitions/callback_message_new", event.raw["object"])
+    assert chat.members == {OLGA, IVAN}
+    members = await call(vk, "messages.getConversationMembers", peer_id=2000000001)
+    assert {item["member_id"] for item in members["items"]} == {OLGA, IVAN, -GROUP}
+    with pytest.raises(AssertionError, match="already a member"):
+        olga.join_by_link(link)
+
+    olga.leave(chat)
+    [event] = await asyncio.to_thread(longpoll.check)
+    assert event.message.from_id == OLGA
+    assert event.message.action == {"type": "chat_kick_user", "member_id": OLGA}
+    validate_object("callback/objects.json#/definitions/callback_message_new", event.raw["object"])
+    assert chat.members == {IVAN}
+    members = await call(vk, "messages.getConversationMembers", peer_id=2000000001)
+    assert {item["member_id"] for item in members["items"]} == {IVAN, -GROUP}
+    [conversation] = (await call(vk, "messages.getConversationsById", peer_ids=[2000000001]))["items"]
+    assert conversation["chat_settings"]["members_count"] == 1
+    with pytest.raises(AssertionError, match="not a member"):
+        olga.leave(2000000001)
+    olga.join_by_link(link)  # the link still works: back in the chat
+    emu.user(IVAN).leave(1)  # by chat id
+    assert chat.members == {OLGA}
+    assert [e.message.action["type"] for e in await asyncio.to_thread(longpoll.check)] == [
+        "chat_invite_user_by_link", "chat_kick_user",
+    ]  # fmt: skip
+    assert emu.rejected == []

@@ -17,8 +17,9 @@ above it, so there are no import cycles (users.py names TelegramActing for types
                    control API (fail_next, set_limits; calls, rejected, throttled)
     updates.py     TelegramUpdates: the update queue, getUpdates, the webhook and its pushes
     files.py       TelegramFiles: stored files, getFile, downloads; media objects
-    acting.py      TelegramActing: users and chats, the updates their actions queue,
-                   getChat, getChatMember
+    acting.py      TelegramActing: users and chats, the updates their actions queue, getChat
+    joining.py     TelegramJoining: group members, invite links, join requests (create/
+                   revokeChatInviteLink, approve/declineChatJoinRequest), getChatMember
     messages.py    TelegramMessages: send, edit, delete, copy, forward; answerCallbackQuery
     profile.py     TelegramProfile: getMe, logOut/close, commands, the menu button
     emulator.py    TelegramEmulator: all of the above

@@ -1,6 +1,6 @@
 """Users and chats on the emulator's side: the ones it knows (user, group, chat), the
 updates their actions queue (messages, edits, button presses, blocking the bot), and
-the Bot API methods that look them up (getChat, getChatMember).
+the Bot API method that looks a chat up (getChat).
 """
 
 from __future__ import annotations
@@ -257,9 +257,13 @@ class TelegramActing(TelegramUpdates, TelegramFiles):
         user = self._users.get(chat.id) if chat.is_private else None
         if user is not None and user.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
-        if user is not None and not user.started:
+        if user is not None and not self._may_initiate(user):
             raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         return chat
+
+    def _may_initiate(self, user: EmulatedUser) -> bool:
+        """Whether the bot may write to the user first: once they have written to it."""
+        return user.started
 
     def _reply_copy(self, chat: EmulatedChat, message_id: int) -> dict[str, Any]:
         replied = chat.message(message_id)
@@ -282,26 +286,6 @@ class TelegramActing(TelegramUpdates, TelegramFiles):
             },
         }
 
-    @endpoint("getChatMember")
-    async def _get_chat_member(self, call: Call) -> dict[str, Any]:
-        chat = self._chat(call.params["chat_id"])
-        user_id = call.params["user_id"]
-        if user_id == self.bot_id:
-            if isinstance(chat, EmulatedGroup):
-                return _administrator(call.bot)
-            return {"status": "member", "user": call.bot}
-        user = self._users.get(user_id)
-        if user is None:
-            raise bad_request("user not found")
-        if isinstance(chat, EmulatedGroup):
-            if user_id in chat.admins:
-                return _administrator(user.raw)
-            if user_id not in chat.members:
-                return {"status": "left", "user": user.raw}
-        elif chat.id != user_id:
-            raise bad_request("user not found")
-        return {"status": "member", "user": user.raw}
-
 
 def check_album(kinds: list[str]) -> None:
     """Telegram's rules for a media group (sendMediaGroup): 2-10 items; photos and videos
@@ -319,14 +303,3 @@ def check_album(kinds: list[str]) -> None:
 def quoted(raw: dict[str, Any]) -> dict[str, Any]:
     """A message as reply_to_message shows it: without its own reply."""
     return {key: value for key, value in raw.items() if key != "reply_to_message"}
-
-
-def _administrator(user: dict[str, Any]) -> dict[str, Any]:
-    rights = (
-        "can_be_edited", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
-        "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users",
-        "can_post_stories", "can_edit_stories", "can_delete_stories", "can_send_welcome_messages",
-    )  # fmt: skip
-    return {"status": "administrator", "user": user, "is_anonymous": False} | dict.fromkeys(
-        rights, True
-    )

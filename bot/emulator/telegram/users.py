@@ -201,14 +201,29 @@ class EmulatedUser(EmulatedUserBase[EmulatedChat]):
     def unblock(self) -> None:
         self._emulator._set_blocked(self, False)
 
+    def request_join(self, group: EmulatedGroup, invite_link: str) -> dict[str, Any]:
+        """Open one of the group's invite links. A link that creates join requests queues a
+        chat_join_request (returned) and leaves it pending until the bot approves or declines
+        it; any other link makes the user a member at once (see EmulatedGroup.join; returns
+        the new_chat_members message). An unknown, revoked or expired link: AssertionError."""
+        return self._emulator._request_join(self, group, invite_link)
+
+    def leave(self, group: EmulatedGroup) -> dict[str, Any]:
+        """Leave the group (see EmulatedGroup.leave)."""
+        return group.leave(self)
+
 
 class EmulatedGroup(EmulatedChat):
-    """A group or supergroup the bot is a member (and administrator) of."""
+    """A group or supergroup the bot is a member (and, unless bot_admin is set False,
+    administrator) of; its members, the bot's invite links and the pending join requests."""
 
     def __init__(self, emulator: TelegramActing, raw: dict[str, Any]) -> None:
         super().__init__(emulator, raw)
         self.members: set[int] = set()
         self.admins: set[int] = set()
+        self.bot_admin = True  # False: the bot is a plain member, without admin rights
+        self.invite_links: dict[str, dict[str, Any]] = {}  # ChatInviteLink by its URL
+        self.join_requests: dict[int, dict[str, Any]] = {}  # ChatJoinRequest by user id
 
     def send(self, user: EmulatedUser, text: str, reply_to: int | None = None) -> dict[str, Any]:
         self.members.add(user.id)
@@ -224,13 +239,13 @@ class EmulatedGroup(EmulatedChat):
         return self._emulator._user_click_data(self, user, data, message)
 
     def join(self, user: EmulatedUser) -> dict[str, Any]:
-        self.members.add(user.id)
-        return self._emulator._user_message(self, user, {"new_chat_members": [user.raw]})
+        """The user joins: a new_chat_members message and, for a newcomer, a chat_member
+        update (left -> member; sent only if the bot asked for chat_member updates)."""
+        return self._emulator._member_joins(self, user)
 
     def leave(self, user: EmulatedUser) -> dict[str, Any]:
-        self.members.discard(user.id)
-        self.admins.discard(user.id)
-        return self._emulator._user_message(self, user, {"left_chat_member": user.raw})
+        """The user leaves: a left_chat_member message and, for a member, a chat_member update."""
+        return self._emulator._member_leaves(self, user)
 
     def make_admin(self, user: EmulatedUser) -> None:
         self.members.add(user.id)

@@ -1,6 +1,7 @@
 """Users and chats on the emulator's side: the ones it knows (user, group, chat), the
-events their actions queue (messages, button presses, allowing and denying messages),
-and which conversations the community may write to.
+events their actions queue (messages, button presses, allowing and denying messages,
+joining a chat by its invite link and leaving it), and which conversations the
+community may write to.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ BUTTON_ACTIONS = [
     "text", "vkpay", "open_app", "location", "open_link", "callback",
     "intent_subscribe", "intent_unsubscribe",
 ]  # fmt: skip
+INVITE_LINK_PREFIX = "https://vk.me/join/"
 
 
 class VkActing(VkLongPoll, VkFiles):
@@ -35,6 +37,7 @@ class VkActing(VkLongPoll, VkFiles):
         self._message_ids = itertools.count(1)
         self._versions = itertools.count(10_000_001)
         self._answers: dict[str, CallbackAnswer] = {}
+        self._invite_links: dict[str, VkGroupChat] = {}  # the links that work now
 
     # users and chats
 
@@ -89,6 +92,38 @@ class VkActing(VkLongPoll, VkFiles):
 
     def chat(self, peer_id: int) -> VkChat:
         return self._chats[peer_id]
+
+    # invite links (messages.getInviteLink) and who is in a chat
+
+    def _invite_link(self, chat: VkGroupChat, reset: bool) -> str:
+        """The chat's invite link; reset makes a new one, and the old one stops working."""
+        if chat.invite_link is None or reset:
+            self._invite_links.pop(chat.invite_link or "", None)
+            chat.invite_link = INVITE_LINK_PREFIX + secrets.token_urlsafe(18)
+            self._invite_links[chat.invite_link] = chat
+        return chat.invite_link
+
+    def _join_by_link(self, user: VkUser, link: str) -> dict[str, Any]:
+        chat = self._invite_links.get(link)
+        if chat is None:
+            raise AssertionError(
+                f"{link!r} is no chat's invite link: never given by messages.getInviteLink, "
+                "or replaced since (reset=1)"
+            )
+        if user.id in chat.members:
+            raise AssertionError(f"user {user.id} is already a member of peer {chat.peer_id}")
+        return chat.join(user)
+
+    def _leave_chat(self, user: VkUser, chat: VkGroupChat | int) -> dict[str, Any]:
+        if isinstance(chat, int):
+            peer_id = chat if chat >= CHAT_PEER_START else CHAT_PEER_START + chat
+            found = self._chats.get(peer_id)
+            if not isinstance(found, VkGroupChat):
+                raise AssertionError(f"no chat with peer_id {peer_id}")
+            chat = found
+        if user.id not in chat.members:
+            raise AssertionError(f"user {user.id} is not a member of peer {chat.peer_id}")
+        return chat.leave(user)
 
     # users acting
 

@@ -143,6 +143,7 @@ class VkGroupChat(VkChat):
         self.members: set[int] = set()
         self.admins: set[int] = set()
         self.owner_id: int | None = None
+        self.invite_link: str | None = None  # valid now; made by messages.getInviteLink
 
     def send(
         self, user: VkUser, text: str, *, payload: Any = None, reply_to: int | None = None

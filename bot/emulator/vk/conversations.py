@@ -1,5 +1,6 @@
 """The other messages.* methods: answering a callback button (sendMessageEventAnswer),
-typing and read marks, and reading conversations, their members and messages.
+typing and read marks, reading conversations, their members and messages, and a chat's
+invite link (getInviteLink).
 """
 
 from __future__ import annotations
@@ -70,6 +71,20 @@ class VkConversations(VkProfiles):
         profiles = [self._user_object(self._users[u], set()) for u in members if u in self._users]
         return {"count": len(items), "items": items, "profiles": profiles,
                 "groups": [self._group_object()]}  # fmt: skip
+
+    @endpoint("messages.getInviteLink")
+    async def _messages_get_invite_link(self, params: dict[str, Any]) -> dict[str, str]:
+        if params.get("group_id", self.group_id) != self.group_id:
+            raise api_error(15, f"no access to group {params['group_id']}")
+        peer_id = params["peer_id"]
+        if peer_id < CHAT_PEER_START:
+            raise param_error(f"peer_id {peer_id} is not a chat")
+        chat = self._chats.get(peer_id)
+        if not isinstance(chat, VkGroupChat) or not chat.bot_member:
+            raise api_error(917, rejected=False)
+        if not chat.bot_admin:  # VK documents 919 (and 931 for reset) for this method
+            raise api_error(919, "the community is not an admin of the chat", rejected=False)
+        return {"link": self._invite_link(chat, params.get("reset", False))}
 
     @endpoint("messages.getConversationsById")
     async def _messages_get_conversations_by_id(self, params: dict[str, Any]) -> dict[str, Any]:

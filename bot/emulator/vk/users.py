@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.emulator.common import EmulatedUserBase
-from bot.emulator.vk.chats import ChatMessage, VkChat
+from bot.emulator.vk.chats import ChatMessage, VkChat, VkGroupChat
 
 if TYPE_CHECKING:
     from bot.emulator.vk.acting import VkActing
@@ -138,6 +138,18 @@ class VkUser(EmulatedUserBase[VkChat]):
         return self._emulator._user_click_payload(self.chat, self, payload, message)
 
     click_data = click_payload  # the Telegram emulator's name
+
+    def join_by_link(self, link: str) -> dict[str, Any]:
+        """Join a multi-user chat by the invite link messages.getInviteLink gave: the user
+        becomes a member, and the community gets message_new from them with action
+        {"type": "chat_invite_user_by_link", "member_id": user id}. A link never given,
+        or replaced by reset=1, raises AssertionError, as does joining twice."""
+        return self._emulator._join_by_link(self, link)
+
+    def leave(self, chat: VkGroupChat | int) -> dict[str, Any]:
+        """Leave a multi-user chat (or the one with this peer id or chat id): message_new
+        from the user with action {"type": "chat_kick_user", "member_id": user id}."""
+        return self._emulator._leave_chat(self, chat)
 
     def allow(self, key: str = "") -> dict[str, Any]:
         """Allow messages from the community (message_allow)."""

@@ -1,0 +1,62 @@
+"""Themed parent chats: which a family sees (their child's age group first), who may join (a
+registered parent), requests held until the requester registers, and joins and leaves as
+monitoring events. Nothing a member writes in a chat is kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.chat_content import ThemedChat
+from bot.db.models import Account, HeldJoinRequest, Person
+from bot.db.upsert import insert_or_nothing
+from bot.services.events import EventKind, record_event
+from bot.services.people import RoleName, has_role
+
+CHAT = "chat"
+
+
+def catalog(chats: Iterable[ThemedChat], platforms: Iterable[str], age_group: str | None) -> list[ThemedChat]:
+    """The chats a family can join from here (made, on a messenger this bot serves), those for
+    their child's age group first, the rest in the catalog's order."""
+    served = set(platforms)
+    shown = [chat for chat in chats if chat.connected and chat.platform in served]
+    return sorted(shown, key=lambda chat: age_group not in chat.age_groups)
+
+
+def by_chat_id(chats: Iterable[ThemedChat], platform: str, chat_id: int) -> ThemedChat | None:
+    return next((chat for chat in chats if chat.platform == platform and chat.chat_id == chat_id), None)
+
+
+def may_join(person: Person | None) -> bool:
+    """Registered parents only (a person exists once they accepted the consent)."""
+    return person is not None and has_role(person, RoleName.parent)
+
+
+async def hold(session: AsyncSession, platform: str, user_id: int, chat_id: int, *, now: datetime) -> bool:
+    """Keep the request until the requester registers; False if it is held already."""
+    request = HeldJoinRequest(platform=platform, user_id=user_id, chat_id=chat_id, requested_at=now)
+    return await insert_or_nothing(session, request, ["platform", "user_id", "chat_id"])
+
+
+async def held_for(session: AsyncSession, platform: str, user_id: int) -> list[int]:
+    """The chats this account asked to join before registering; they are no longer held after this."""
+    where = (HeldJoinRequest.platform == platform, HeldJoinRequest.user_id == user_id)
+    chat_ids = list(await session.scalars(select(HeldJoinRequest.chat_id).where(*where)))
+    if chat_ids:
+        await session.execute(delete(HeldJoinRequest).where(*where))
+    return chat_ids
+
+
+async def person_of(session: AsyncSession, platform: str, user_id: int) -> Person | None:
+    account = await session.scalar(select(Account).where(Account.platform == platform, Account.external_id == user_id))
+    return account.person if account else None
+
+
+def membership(session: AsyncSession, chat: ThemedChat, person: Person | None, joined: bool, *, now: datetime) -> None:
+    """A join or a leave: by the person's pseudonym when they are registered, anonymous otherwise."""
+    kind = EventKind.chat_joined if joined else EventKind.chat_left
+    record_event(session, kind, at=now, person=person, platform=chat.platform, object_type=CHAT, object_id=chat.id)

@@ -1,0 +1,89 @@
+"""What the bot does for the catalog's chats: a join request from a registered parent is approved;
+anyone else is told in a private message how to register, and their request waits until they do
+(`let_in_after_registering`, called by onboarding). Members coming and going are counted; what
+they write is never read."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import ChatJoinRequest, Message, User
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.content import Content, Texts
+from bot.platforms import CHANNELS
+from bot.services import chats
+from bot.services.events import EventKind, record_event
+
+log = logging.getLogger(__name__)
+
+
+def build_router() -> Router:
+    router = Router(name="chats_members")
+    router.chat_join_request.register(join_request)
+    router.message.register(joined, newcomers)
+    router.message.register(left, leaver)
+    return router
+
+
+async def newcomers(message: Message) -> bool:  # async: aiogram runs a sync filter in a thread
+    return bool(message.new_chat_members)
+
+
+async def leaver(message: Message) -> bool:
+    return message.left_chat_member is not None
+
+
+async def join_request(request: ChatJoinRequest, session: AsyncSession, content: Content, l10n: Texts, clock: Clock, platform: str, bot: Bot) -> None:
+    chat = chats.by_chat_id(content.chats, platform, request.chat.id)
+    if chat is None:
+        return  # not one of the catalog's chats: another admin's business
+    person = await chats.person_of(session, platform, request.from_user.id)
+    if chats.may_join(person):
+        await request.approve()
+        return
+    now = clock.now()
+    if await chats.hold(session, platform, request.from_user.id, request.chat.id, now=now):
+        record_event(session, EventKind.chat_request_held, at=now, platform=platform, object_type=chats.CHAT, object_id=chat.id)
+    link = await CHANNELS[platform].link_to_bot(bot)
+    try:  # Telegram lets the bot write to someone who asked to join, for a while, though they never started it
+        await bot.send_message(request.user_chat_id, l10n("chats.register_first", chat=chat.title(l10n.language), link=link))
+    except TelegramAPIError as error:
+        log.info("the request to join a parent chat was held without a message (%s)", type(error).__name__)
+
+
+async def let_in_after_registering(session: AsyncSession, bot: Bot, content: Content, platform: str, user: User) -> list[str]:
+    """A new parent's requests held before they registered are approved now; the chats' ids."""
+    approved = []
+    for chat_id in await chats.held_for(session, platform, user.id):
+        chat = chats.by_chat_id(content.chats, platform, chat_id)
+        if chat is None:
+            continue
+        try:
+            await bot.approve_chat_join_request(chat_id, user.id)
+        except TelegramAPIError as error:  # withdrawn, or too old for Telegram: they can ask again from the catalog
+            log.info("a held request to join a parent chat could not be approved (%s)", type(error).__name__)
+            continue
+        approved.append(chat.id)
+    return approved
+
+
+async def joined(message: Message, session: AsyncSession, content: Content, clock: Clock, platform: str) -> None:
+    await _count(message, message.new_chat_members or [], session, content, clock, platform, True)
+
+
+async def left(message: Message, session: AsyncSession, content: Content, clock: Clock, platform: str) -> None:
+    await _count(message, [message.left_chat_member] if message.left_chat_member else [], session, content, clock, platform, False)
+
+
+async def _count(message: Message, users: list[User], session: AsyncSession, content: Content, clock: Clock, platform: str, joined: bool) -> None:
+    chat = chats.by_chat_id(content.chats, platform, message.chat.id)
+    if chat is None:
+        return
+    for user in users:
+        if not user.is_bot:
+            chats.membership(session, chat, await chats.person_of(session, platform, user.id), joined, now=clock.now())
+

@@ -1,0 +1,153 @@
+"""Themed parent chats, on Telegram and on VK: a registered parent finds a chat by theme and is let
+in (Telegram: their join request is approved; VK: only registered parents get the link); someone
+not registered is held with a private explanation and let in once they register; joins and leaves
+are counted, and nothing anyone writes in the chat is kept."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import PROJECT_ROOT
+from bot.db.models import Event, HeldJoinRequest
+from bot.services.events import EventKind
+from tests.conftest import RunningBot, make_settings
+from tests.helpers import TEXTS, button_texts, register, step
+
+pytestmark = pytest.mark.both_databases
+
+T = TEXTS["en"]
+TITLE = "Speech at home, 4–7"
+
+
+def content_with_chat(folder: Path, platform: str, chat_id: int) -> Path:
+    """The project's content with one chat made on `platform`: the group the test's emulator has."""
+    target = folder / "content"
+    shutil.copytree(PROJECT_ROOT / "content", target)
+    catalog = target / "chats" / "catalog.toml"
+    catalog.write_text(
+        catalog.read_text(encoding="utf-8")
+        + f"""
+[[chat]]
+id = "speech-home"
+platform = "{platform}"
+chat_id = {chat_id}
+age_groups = ["4-7"]
+
+[chat.title]
+ru = "Речь дома, 4–7"
+ro = "Vorbirea acasă, 4–7"
+en = "{TITLE}"
+
+[chat.description]
+ru = "Родители делятся играми для развития речи."
+ro = "Părinții împărtășesc jocuri pentru vorbire."
+en = "Parents share games that help speech."
+""",
+        encoding="utf-8",
+    )
+    return target
+
+
+def group_of(emulator):
+    group = emulator.group("Speech at home")
+    return group, getattr(group, "peer_id", None) or group.id
+
+
+async def chat_events(running: RunningBot) -> list[tuple[str, str | None]]:
+    async with running.session() as session:
+        rows = await session.execute(select(Event.kind, Event.pseudonym).where(Event.object_type == "chat").order_by(Event.id))
+        return [(kind, pseudonym) for kind, pseudonym in rows]
+
+
+async def the_link(emulator, parent) -> str:
+    """What a registered parent gets from the catalog: the chat's link."""
+    await step(emulator, lambda: parent.send("/chats"))
+    assert parent.last.text.startswith(T("chats.title").split("\n")[0].replace("<b>", "").replace("</b>", ""))
+    assert button_texts(parent.last)[0] == TITLE  # for their child's age: first
+    await step(emulator, lambda: parent.click(TITLE))
+    return next(url for row in parent.last.buttons for text, url in row if text == T("chats.join"))
+
+
+def join(emulator, user, group, link: str) -> None:
+    if emulator.platform == "vk":
+        user.join_by_link(link)
+    else:
+        user.request_join(group, link)
+
+
+def is_member(emulator, group, user) -> bool:
+    return user.id in group.members
+
+
+async def test_a_registered_parent_finds_a_chat_by_theme_and_is_let_in(emulator, database_url, tmp_path):
+    group, chat_id = group_of(emulator)
+    settings = make_settings(emulator, database_url, CONTENT_DIR=str(content_with_chat(tmp_path, emulator.platform, chat_id)))
+    async with RunningBot(settings) as running:
+        parent = emulator.user(5401, language_code="en")
+        await register(emulator, parent, age="4-7")
+        link = await the_link(emulator, parent)
+        hint = T("chats.join_hint_link" if emulator.platform == "vk" else "chats.join_hint_requests")
+        assert parent.last.text.endswith(hint)
+        await step(emulator, lambda: join(emulator, parent, group, link))
+        assert is_member(emulator, group, parent)
+        group.send(parent, "Hello everyone, my son is five") if hasattr(group, "send") else None
+        await emulator.settle()
+        events = await chat_events(running)
+        assert [kind for kind, _ in events] == [EventKind.chat_joined] and events[0][1] is not None  # by the parent's pseudonym
+        async with running.session() as session:
+            assert await session.scalar(select(Event).where(Event.object_id.like("%five%"))) is None  # nobody's words are kept
+
+        parent.leave(group)
+        await emulator.settle()
+        assert [kind for kind, _ in await chat_events(running)] == [EventKind.chat_joined, EventKind.chat_left]
+
+
+async def test_someone_not_registered_is_held_with_an_explanation_and_let_in_after_registering(database_url, tmp_path):
+    from tests.messengers import TelegramMessenger  # join requests are Telegram's: VK gives its link to registered parents only
+
+    telegram = TelegramMessenger()
+    await telegram.start()
+    try:
+        group, chat_id = group_of(telegram)
+        settings = make_settings(telegram, database_url, CONTENT_DIR=str(content_with_chat(tmp_path, "telegram", chat_id)))
+        async with RunningBot(settings) as running:
+            parent = telegram.user(5411, language_code="en")
+            await register(telegram, parent, age="4-7")
+            link = await the_link(telegram, parent)
+            stranger = telegram.user(5412, first_name="Ira", language_code="en")  # was given the link by a friend
+            await step(telegram, lambda: stranger.request_join(group, link))
+            assert not is_member(telegram, group, stranger)
+            assert stranger.last.text.startswith(T("chats.register_first", chat=TITLE, link="https://t.me/").split("https://")[0])
+            async with running.session() as session:
+                assert len((await session.scalars(select(HeldJoinRequest))).all()) == 1
+            await register(telegram, stranger, age=None)
+            assert is_member(telegram, group, stranger)
+            assert any(message.text == T("chats.let_in", chats=TITLE) for message in stranger.bot_messages)
+            async with running.session() as session:
+                assert (await session.scalars(select(HeldJoinRequest))).all() == []
+            assert [kind for kind, _ in await chat_events(running)] == [EventKind.chat_request_held, EventKind.chat_joined]
+    finally:
+        await telegram.stop()
+
+
+async def test_a_chat_the_bot_cannot_invite_to_says_so(emulator, database_url, tmp_path):
+    if emulator.platform == "vk":
+        group = emulator.emulator.group(2, title="No rights", bot_admin=False)
+        chat_id = group.peer_id
+    else:
+        group = emulator.emulator.group(-1001234599, title="No rights")
+        group.bot_admin, chat_id = False, group.id
+    settings = make_settings(emulator, database_url, CONTENT_DIR=str(content_with_chat(tmp_path, emulator.platform, chat_id)))
+    async with RunningBot(settings):
+        parent = emulator.user(5421, language_code="en")
+        await register(emulator, parent, age="4-7")
+        await step(emulator, lambda: parent.send("/chats"))
+        await step(emulator, lambda: parent.click(TITLE))
+        assert parent.last.text.endswith(T("chats.unavailable"))
+        assert T("chats.join") not in button_texts(parent.last)
+    # the messenger's refusal is what this test is about, not a malformed call
+    emulator.rejected[:] = [call for call in emulator.rejected if call[0] != "createChatInviteLink"]
