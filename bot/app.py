@@ -8,6 +8,7 @@ import logging
 import signal
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
@@ -27,6 +28,7 @@ from bot.links import Links, add_watch_route
 from bot.logs import install_privacy_filter
 from bot.middlewares import DatabaseSessionMiddleware, IdentityMiddleware, OrmIdentity
 from bot.platforms import telegram, vk
+from bot.services.chat_activity import ActivityCounter
 from bot.services.staff import apply_admins
 from bot.throttling import FloodGate, FloodNotice, MemoryFloodLimiter
 from handlers import build_routers
@@ -82,9 +84,10 @@ async def create_app(settings: Settings, content: Content | None = None, engine:
     await apply_admins_setting(sessionmaker, settings, clock)
     bots = Bots.from_settings(settings)
     delivery = DeliveryEngine(sessionmaker, bots.by_platform(), settings, clock=clock)
-    scheduler = build_scheduler(sessionmaker, clock, bots.by_platform(), content, settings, wake=delivery.wake)
+    activity = ActivityCounter(ZoneInfo(settings.default_timezone))
+    scheduler = build_scheduler(sessionmaker, clock, bots.by_platform(), content, settings, wake=delivery.wake, activity=activity)
     reads = LoopReads.of(engine)
-    dispatcher = build_dispatcher(settings, content, sessionmaker, scheduler, clock, reads, delivery=delivery, bots=bots.by_platform())
+    dispatcher = build_dispatcher(settings, content, sessionmaker, scheduler, clock, reads, delivery=delivery, bots=bots.by_platform(), chat_activity=activity)
     app = App(settings, content, engine, sessionmaker, dispatcher, scheduler, bots, delivery, clock, reads)
     try:
         await check_reachable(dispatcher.storage)
@@ -117,6 +120,7 @@ def build_dispatcher(
     storage = build_storage(settings.redis_url, sessionmaker)
     # aiogram's own FSM middleware would run first, before the update's session exists: ours
     # runs after it (bot.fsm), so the state is read and written in the update's transaction.
+    workflow_data.setdefault("chat_activity", ActivityCounter(ZoneInfo(settings.default_timezone)))  # a dispatcher without the app's scheduler counts alone
     dispatcher = Dispatcher(
         storage=storage, disable_fsm=True, settings=settings, content=content, clock=clock, lesson_files=LessonFiles(), **workflow_data
     )

@@ -1,5 +1,5 @@
-"""The themed parent chats in CONTENT_DIR/chats/catalog.toml: one [[chat]] each, with its title and
-description per language, the child age groups it suits, its messenger and chat id (0 until the
+"""The themed parent chats in CONTENT_DIR/chats/catalog.toml: one [[chat]] each, with its title,
+description and rules per language, the child age groups it suits, its messenger and chat id (0 until the
 centre has made the group and added the bot), and its moderators (messenger accounts, like ADMINS).
 
 Every problem is told as `file:line: what is wrong — the fix`, like the courses'."""
@@ -17,6 +17,7 @@ from bot.content_problems import Problem, read_toml
 FILE = Path("chats") / "catalog.toml"
 TITLE_LIMIT = 64
 DESCRIPTION_LIMIT = 600
+RULES_LIMIT = 1200
 _ID = re.compile(r"[a-z][a-z0-9-]{0,31}")
 _ROW = re.compile(r"^\s*\[\[chat\]\]")
 
@@ -29,6 +30,7 @@ class ThemedChat:
     age_groups: tuple[str, ...]
     titles: dict[str, str]
     descriptions: dict[str, str]
+    rules: dict[str, str]  # shown to each newcomer and on /rules
     moderators: frozenset[tuple[str, int]]
 
     @property
@@ -91,9 +93,10 @@ def _chat(path: Path, line: int, row: Any, age_groups: frozenset[str], problems:
         moderators = frozenset()
     titles = _texts(row, "title", TITLE_LIMIT, problem)
     descriptions = _texts(row, "description", DESCRIPTION_LIMIT, problem)
+    rules = _texts(row, "rules", RULES_LIMIT, problem)
     if len(problems) > before:
         return None
-    return ThemedChat(str(chat_id_text), str(platform), int(number), tuple(groups), titles, descriptions, moderators)
+    return ThemedChat(str(chat_id_text), str(platform), int(number), tuple(groups), titles, descriptions, rules, moderators)
 
 
 def _texts(row: dict[str, Any], name: str, limit: int, problem: Any) -> dict[str, str]:

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     course_quiet_hours: str = Field(default="21:00-09:00", alias="COURSE_QUIET_HOURS")
     course_reminder_days: int = Field(default=0, ge=0, alias="COURSE_REMINDER_DAYS")
     public_url: str | None = Field(default=None, alias="PUBLIC_URL")
+    # Parent chats: a newcomer's welcome (with the rules) is removed after this many minutes; 0 keeps it
+    chat_welcome_minutes: int = Field(default=10, ge=0, alias="CHAT_WELCOME_MINUTES")
     link_secret: SecretStr | None = Field(default=None, alias="LINK_SECRET")  # signs lesson links; unset: derived from the bot's token
     # Per user: private messages and button presses beyond this many within FLOOD_SECONDS are dropped; 0 switches it off
     flood_messages: int = Field(default=10, ge=0, alias="FLOOD_MESSAGES")

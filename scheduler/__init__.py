@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import Content
+from bot.services.chat_activity import ActivityCounter
 from bot.services.updates import prune_processed
+from scheduler.chats import tidy_chats
 from scheduler.consultations import watch_questions
 from scheduler.courses import deliver_lessons
 
@@ -30,6 +32,7 @@ def build_scheduler(
     content: Content | None = None,
     settings: Settings | None = None,
     wake: Callable[[], None] | None = None,
+    activity: ActivityCounter | None = None,
 ) -> AsyncIOScheduler:
     """APScheduler only says when to look (in real time); what is due is asked of `clock`. The
     watch over consultations and the lesson tick need the bots, the content and the settings;
@@ -46,6 +49,8 @@ def build_scheduler(
             deliver_lessons, "interval", minutes=1, args=[sessionmaker, content, settings, clock, list(bots), wake], id="deliver_lessons",
             coalesce=True, max_instances=1,
         )
+    if bots is not None and activity is not None:
+        scheduler.add_job(tidy_chats, "interval", minutes=1, args=[sessionmaker, bots, activity, clock], id="tidy_chats", coalesce=True, max_instances=1)
     return scheduler
 
 

@@ -46,6 +46,11 @@ en = "{TITLE}"
 ru = "Родители делятся играми для развития речи."
 ro = "Părinții împărtășesc jocuri pentru vorbire."
 en = "Parents share games that help speech."
+
+[chat.rules]
+ru = "1. Будьте добры.\\n2. Чтобы сообщить модераторам о сообщении, ответьте на него командой /report."
+ro = "1. Fiți blânzi.\\n2. Răspundeți la un mesaj cu /report pentru a-l semnala moderatorilor."
+en = "1. Be kind.\\n2. Reply to a message with /report to tell the moderators."
 """,
         encoding="utf-8",
     )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import ClassVar
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -446,3 +446,32 @@ class HeldJoinRequest(Base):
     user_id: Mapped[int] = mapped_column(BigInteger)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     requested_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ChatActivity(Base):
+    """A parent chat's day in figures: counted in memory as messages come and written as sums each
+    minute (bot.services.chat_activity). No message's words, no author."""
+
+    __tablename__ = "chat_activity"
+    __table_args__ = (UniqueConstraint("chat", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat: Mapped[str] = mapped_column(String(32))  # the catalog's id
+    day: Mapped[date] = mapped_column(Date)  # in the centre's time zone
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    joins: Mapped[int] = mapped_column(Integer, default=0)
+    leaves: Mapped[int] = mapped_column(Integer, default=0)
+    reactions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ChatCleanup(Base):
+    """A message of the bot's in a group to remove at `delete_at` (a newcomer's welcome): kept in the
+    database, so a restart in between still removes it."""
+
+    __tablename__ = "chat_cleanups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    delete_at: Mapped[datetime] = mapped_column(index=True)

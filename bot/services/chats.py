@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chat_content import ThemedChat
-from bot.db.models import Account, HeldJoinRequest, Person
+from bot.db.models import Account, ChatCleanup, HeldJoinRequest, Person
 from bot.db.upsert import insert_or_nothing
 from bot.services.events import EventKind, record_event
 from bot.services.people import RoleName, has_role
@@ -60,3 +60,13 @@ def membership(session: AsyncSession, chat: ThemedChat, person: Person | None, j
     """A join or a leave: by the person's pseudonym when they are registered, anonymous otherwise."""
     kind = EventKind.chat_joined if joined else EventKind.chat_left
     record_event(session, kind, at=now, person=person, platform=chat.platform, object_type=CHAT, object_id=chat.id)
+
+
+def clean_up_later(session: AsyncSession, platform: str, chat_id: int, message_id: int, *, at: datetime) -> None:
+    """Remove the bot's message from the group at `at` (scheduler/chats.py)."""
+    session.add(ChatCleanup(platform=platform, chat_id=chat_id, message_id=message_id, delete_at=at))
+
+
+async def due_cleanups(session: AsyncSession, platforms: Iterable[str], now: datetime, limit: int = 200) -> list[ChatCleanup]:
+    query = select(ChatCleanup).where(ChatCleanup.delete_at <= now, ChatCleanup.platform.in_(list(platforms))).order_by(ChatCleanup.delete_at).limit(limit)
+    return list(await session.scalars(query))

@@ -6,16 +6,22 @@ they write is never read."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
+from typing import Any
 
-from aiogram import Bot, Router
+from aiogram import BaseMiddleware, Bot, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import ChatJoinRequest, Message, User
+from aiogram.filters import Command
+from aiogram.types import ChatJoinRequest, Message, TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.chat_content import ThemedChat
 from bot.clock import Clock
+from bot.config import Settings
 from bot.content import Content, Texts
 from bot.platforms import CHANNELS
 from bot.services import chats
+from bot.services.chat_activity import Activity, ActivityCounter
 from bot.services.events import EventKind, record_event
 
 log = logging.getLogger(__name__)
@@ -23,10 +29,24 @@ log = logging.getLogger(__name__)
 
 def build_router() -> Router:
     router = Router(name="chats_members")
+    router.message.outer_middleware(CountMessages())
     router.chat_join_request.register(join_request)
     router.message.register(joined, newcomers)
     router.message.register(left, leaver)
+    router.message.register(show_rules, Command("rules"))
     return router
+
+
+class CountMessages(BaseMiddleware):
+    """Each message in a catalog chat adds one to the chat's day, in memory: no database work."""
+
+    async def __call__(self, handler: Any, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Message) and not (event.new_chat_members or event.left_chat_member):
+            chat = chats.by_chat_id(data["content"].chats, data["platform"], event.chat.id)
+            if chat is not None:
+                counter: ActivityCounter = data["chat_activity"]
+                counter.add(chat.id, Activity.messages, data["clock"].now())
+        return await handler(event, data)
 
 
 async def newcomers(message: Message) -> bool:  # async: aiogram runs a sync filter in a thread
@@ -71,19 +91,45 @@ async def let_in_after_registering(session: AsyncSession, bot: Bot, content: Con
     return approved
 
 
-async def joined(message: Message, session: AsyncSession, content: Content, clock: Clock, platform: str) -> None:
-    await _count(message, message.new_chat_members or [], session, content, clock, platform, True)
+async def joined(message: Message, session: AsyncSession, content: Content, clock: Clock, platform: str, **data: Any) -> None:
+    """Newcomers are counted and welcomed with the chat's rules; the welcome goes after a while."""
+    chat = await _count(message, message.new_chat_members or [], session, content, clock, platform, data["chat_activity"], True)
+    people = [user for user in message.new_chat_members or [] if not user.is_bot]
+    if chat is None or not people:
+        return
+    settings: Settings = data["settings"]
+    l10n = content.texts[settings.default_language]  # a group reads the centre's language
+    rules = chat.rules[l10n.language]
+    named = CHANNELS[platform].tells_names
+    text = l10n("chats.welcome", name=", ".join(user.first_name for user in people), rules=rules) if named else l10n("chats.welcome_all", rules=rules)
+    welcome = await message.answer(text)
+    if settings.chat_welcome_minutes:
+        chats.clean_up_later(session, platform, message.chat.id, welcome.message_id, at=clock.now() + timedelta(minutes=settings.chat_welcome_minutes))
 
 
-async def left(message: Message, session: AsyncSession, content: Content, clock: Clock, platform: str) -> None:
-    await _count(message, [message.left_chat_member] if message.left_chat_member else [], session, content, clock, platform, False)
+async def left(message: Message, session: AsyncSession, content: Content, clock: Clock, platform: str, **data: Any) -> None:
+    users = [message.left_chat_member] if message.left_chat_member else []
+    await _count(message, users, session, content, clock, platform, data["chat_activity"], False)
 
 
-async def _count(message: Message, users: list[User], session: AsyncSession, content: Content, clock: Clock, platform: str, joined: bool) -> None:
+async def _count(
+    message: Message, users: list[User], session: AsyncSession, content: Content, clock: Clock, platform: str, counter: ActivityCounter, joined: bool
+) -> ThemedChat | None:
+    chat = chats.by_chat_id(content.chats, platform, message.chat.id)
+    if chat is None:
+        return None
+    now = clock.now()
+    for user in users:
+        if not user.is_bot:
+            chats.membership(session, chat, await chats.person_of(session, platform, user.id), joined, now=now)
+            counter.add(chat.id, Activity.joins if joined else Activity.leaves, now)
+    return chat
+
+
+async def show_rules(message: Message, content: Content, platform: str, settings: Settings) -> None:
     chat = chats.by_chat_id(content.chats, platform, message.chat.id)
     if chat is None:
         return
-    for user in users:
-        if not user.is_bot:
-            chats.membership(session, chat, await chats.person_of(session, platform, user.id), joined, now=clock.now())
+    l10n = content.texts[settings.default_language]
+    await message.answer(l10n("chats.rules", chat=chat.title(l10n.language), rules=chat.rules[l10n.language]))
 
