@@ -2,7 +2,8 @@
 a parent registers; the administrator invites a speech therapist; the parent asks her a question
 (text and a photo), she takes it from her queue, answers (text and a voice message) and closes it,
 and the parent rates the answer; then the parent starts a course, and its first lesson is
-delivered, watched through the bot's tracked link and liked (bot/demo_course.py).
+delivered, watched through the bot's tracked link and liked (bot/demo_course.py); last, she finds
+a parent chat by theme and is let in (bot/demo_chats.py).
 
 What `python -m bot try` shares with it lives here too: the emulated messenger, the transcript with
 numbered buttons, and starting and stopping the bot process."""
@@ -25,6 +26,7 @@ from typing import Any
 from bot.channels import TELEGRAM, VK
 from bot.config import PROJECT_ROOT
 from bot.content import Choice, Content, load_content
+from bot.demo_chats import connect_demo_chat, join_a_chat
 from bot.demo_course import links_env, take_a_course
 from bot.emulator.telegram import TelegramEmulator
 from bot.emulator.vk import VkEmulator
@@ -208,6 +210,7 @@ async def play(platform: str = "telegram", language: str = "en") -> int:
     base_url = await emulator.start()
     with tempfile.TemporaryDirectory() as workdir:
         links = links_env(Path(workdir))
+        connect_demo_chat(Path(links["CONTENT_DIR"]), platform)
         content = load_content(Path(links["CONTENT_DIR"]))
         log_path = Path(workdir) / "bot.log"
         print(f"Vmeste demo: the real bot process (python -m bot run) talking to a local {demo.messenger} emulator at {base_url}.")
@@ -224,6 +227,7 @@ async def play(platform: str = "telegram", language: str = "en") -> int:
                     await olga.do(description, action)
                 await consultation(demo, content, language, olga)
                 await take_a_course(content, language, olga, Path(workdir) / "demo.db")
+                await join_a_chat(demo, content, language, olga)
             except (DemoError, AssertionError, TimeoutError) as error:  # the emulator: no such button, the bot still busy
                 problem = str(error) or type(error).__name__
             finally:

@@ -2,7 +2,7 @@
 with no token and no network: a parent registers, asks a speech therapist (invited by the admin) a
 question, the specialist takes it from her queue, answers in writing and by voice and closes it,
 and the parent rates the answer; then she starts a course and its first lesson is delivered, watched
-through the bot's tracked link and liked."""
+through the bot's tracked link and liked; last, she finds a parent chat by theme and is let in."""
 
 from __future__ import annotations
 
@@ -75,3 +75,9 @@ def test_demo_plays_a_parent_registering_and_a_question_answered_and_rated(platf
     assert "→ 302, on to https://video.example.org/vmeste-demo/home-01" in course
     assert f"👤 Olga: taps [{texts('lesson.like')}]" in course and texts("lesson.liked") in course
     assert "views 1, opens 1, likes 1" in course
+    # a parent chat found by theme: let in, and welcomed with the rules
+    chats = transcript.split("👤 Olga: /chats")[1]
+    speech_chat = next(chat for chat in CONTENT.chats if chat.id == "speech")
+    assert f"👤 Olga: taps [{speech_chat.title(language)}]" in chats
+    assert f"✅ Olga is a member of «{speech_chat.title(language)}» now" in chats
+    assert speech_chat.rules[language].splitlines()[0] in chats
