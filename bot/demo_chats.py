@@ -36,6 +36,26 @@ def demo_group(demo: DemoPlatform) -> Any:
     return emulator.group(TELEGRAM_GROUP if demo.name == "telegram" else VK_CHAT, title="Parents: speech")
 
 
+def is_join_link(demo: DemoPlatform, link: str) -> bool:
+    """Whether `link` lets someone into the demo's group (the link the bot gave out for it)."""
+    group = demo_group(demo)
+    return link in group.invite_links if demo.name == "telegram" else link == group.invite_link
+
+
+def join(demo: DemoPlatform, user: Any, link: str) -> None:
+    """Opening the chat's link: Telegram sends the bot a request to join; VK lets them in."""
+    group = demo_group(demo)
+    if demo.name == "telegram":
+        user.request_join(group, link)
+    else:
+        user.join_by_link(link)
+
+
+def said_in_chat(demo: DemoPlatform) -> list[str]:
+    """What the bot said in the demo's group, in order."""
+    return [message.text or "" for message in demo_group(demo).messages if message.from_bot]
+
+
 async def join_a_chat(demo: DemoPlatform, content: Content, language: str, olga: Player) -> None:
     texts = content.texts[language]
     chat = next(chat for chat in content.chats if chat.id == CHAT)
@@ -44,13 +64,10 @@ async def join_a_chat(demo: DemoPlatform, content: Content, language: str, olga:
     await olga.send("/chats")
     await olga.tap(chat.title(language))
     link = next(target for row in olga.user.bot_messages[-1].buttons for label, target in row if label == texts("chats.join"))
-    if demo.name == "telegram":
-        await olga.do(f"taps [{texts('chats.join')}]: Telegram sends the bot her request to join", lambda: olga.user.request_join(group, link))
-    else:
-        await olga.do(f"taps [{texts('chats.join')}] and joins the conversation", lambda: olga.user.join_by_link(link))
+    how = "Telegram sends the bot her request to join" if demo.name == "telegram" else "she joins the conversation"
+    await olga.do(f"taps [{texts('chats.join')}]: {how}", lambda: join(demo, olga.user, link))
     if olga.user.id not in group.members:
         raise TimeoutError(f"{olga.name} was not let into the chat")
     print(f"   ✅ {olga.name} is a member of «{chat.title(language)}» now. The bot says in the chat:")
-    for message in group.messages:
-        if message.from_bot:
-            print("      " + (message.text or "").replace("\n", "\n      "))
+    for text in said_in_chat(demo):
+        print("      " + text.replace("\n", "\n      "))

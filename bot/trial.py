@@ -15,9 +15,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bot.config import PROJECT_ROOT
 from bot.content import Content, load_content
 from bot.demo import ADMIN, LINES, PERSONAS, DemoPlatform, Persona, Transcript, listening, start_bot, stop_bot
+from bot.demo_chats import connect_demo_chat, demo_group, is_join_link, join, said_in_chat
+from bot.demo_course import links_env
 
 INVITED = ("specialist", "coordinator", "head")  # the admin invites them
 
@@ -110,10 +111,19 @@ class Trial:
             print(f"   (no button [{number}] now: the numbers are those of the bot's latest messages)")
             return
         message, label, data = found
+        if data is not None and is_join_link(self.demo, data):  # a parent chat's link: the demo's group is behind it
+            await self.join_chat(label, data)
+            return
         if data is None or self.is_link(message, label):
             print(f"   ([{number}] is a link: {data}" + (" — open it with /open LINK)" if self.demo.start_payload(data or "") else ")"))
             return
         await self.act(f"taps [{label}]", lambda: self.user.click(data, message))
+
+    async def join_chat(self, label: str, link: str) -> None:
+        before = len(said_in_chat(self.demo))
+        await self.act(f"taps [{label}] and opens the chat's link", lambda: join(self.demo, self.user, link))
+        for text in said_in_chat(self.demo)[before:]:
+            print("   🤖 in the chat: " + text.replace("\n", "\n      "))
 
     @staticmethod
     def is_link(message: Any, label: str) -> bool:
@@ -237,16 +247,20 @@ async def play_by_hand(platform: str = "telegram", role: str = "parent", languag
     if role not in PERSONAS:
         print(f"try: --as {role!r}: not a role — use one of {', '.join(PERSONAS)}", file=sys.stderr)
         return 2
-    content = load_content(PROJECT_ROOT / "content")
     demo = DemoPlatform(platform, language)
     base_url = await demo.emulator.start()
     with tempfile.TemporaryDirectory() as workdir:
+        links = links_env(Path(workdir))  # the demo's content: a lesson with a video, a parent chat in the emulator
+        connect_demo_chat(Path(links["CONTENT_DIR"]), platform)
+        demo_group(demo)
+        content = load_content(Path(links["CONTENT_DIR"]))
         log_path = Path(workdir) / "bot.log"
         print(f"Vmeste, by hand: the real bot process (python -m bot run) talking to a local {demo.messenger} emulator at {base_url}.")
         print("No token and no network are used. /help lists what you can do; /quit leaves.")
         with log_path.open("w") as log:
             # typed by hand, the flood limit stays as in production; lines piped from a script come faster than anyone types
-            process = await start_bot(demo.bot_env(base_url, admins=[ADMIN.user_id], scripted=not sys.stdin.isatty()), workdir, log)
+            env = demo.bot_env(base_url, admins=[ADMIN.user_id], scripted=not sys.stdin.isatty()) | links
+            process = await start_bot(env, workdir, log)
             try:
                 if not await listening(demo, process):
                     print(f"\nThe bot did not start. Its log:\n{log_path.read_text()}", file=sys.stderr)

@@ -84,3 +84,18 @@ def test_try_lets_a_person_play_both_sides_of_a_question(tmp_path):
     assert texts("ticket.comment_saved") in family
     assert "Bye: the bot stopped with exit code 0." in out
     assert "refused" not in out and "could not" not in out
+
+
+@pytest.mark.parametrize("platform", ["telegram", "vk"])
+def test_try_lets_a_parent_find_a_chat_by_theme_and_be_let_in(platform, tmp_path):
+    texts = TEXTS["en"]
+    speech_chat = next(chat for chat in CONTENT.chats if chat.id == "speech")
+    typed = ["/start", str(LANGUAGE_BUTTON["en"]), "1", "/chats", "1", "1", "/quit"]  # registers; the chat; its link
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    command = [sys.executable, "-m", "bot", "try", "--platform", platform, "--language", "en"]
+    result = subprocess.run(command, input="\n".join(typed) + "\n", cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert f"👤 Olga: taps [{speech_chat.title('en')}]" in out
+    assert f"👤 Olga: taps [{texts('chats.join')}] and opens the chat's link" in out
+    assert "🤖 in the chat: " + texts("chats.welcome_all" if platform == "vk" else "chats.welcome", name="Olga", rules="").split("\n")[0] in out
