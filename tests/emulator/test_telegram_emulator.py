@@ -23,6 +23,7 @@ from aiogram.exceptions import (
 from aiogram.types import (
     BotCommand,
     BufferedInputFile,
+    ChatPermissions,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -716,3 +717,210 @@ async def test_a_link_without_requests_lets_users_in_at_once(emu, bot, anna):
     expired = await bot.create_chat_invite_link(GROUP, expire_date=int(time.time()) - 1)
     with pytest.raises(AssertionError, match="has expired"):
         anna.request_join(group, expired.invite_link)
+
+
+# moderation: the bot's admin rights; deleting, restricting, pinning; forwards, links, reactions
+
+BASIC_GROUP = -777
+
+
+async def member_of(emu: TelegramEmulator, user_id: int) -> dict:
+    status, body = await raw_call(emu, "getChatMember", json={"chat_id": GROUP, "user_id": user_id})
+    assert status == 200
+    validate_object("ChatMember", body["result"])
+    return body["result"]
+
+
+async def test_the_bot_is_an_administrator_with_its_rights(emu, bot, anna):
+    group = emu.group(GROUP)
+    me = await member_of(emu, 4242)
+    assert me["status"] == "administrator" and not me["can_be_edited"]
+    assert all(me[right] for right in ("can_delete_messages", "can_restrict_members", "can_pin_messages", "can_invite_users"))
+    group.bot_rights["can_pin_messages"] = False
+    assert (await member_of(emu, 4242))["can_pin_messages"] is False
+    assert (await bot.get_chat_member(GROUP, 4242)).can_pin_messages is False
+    group.bot_rights["can_invite_users"] = False
+    with pytest.raises(TelegramBadRequest, match="not enough rights to manage chat invite links"):
+        await bot.create_chat_invite_link(GROUP)
+    group.bot_admin = False
+    assert (await member_of(emu, 4242))["status"] == "member"
+    group.bot_rights["can_pin_message"] = False  # a typo is caught, not silently ignored
+    with pytest.raises(AssertionError, match="unknown administrator rights"):
+        group.bot_may("can_pin_messages")
+
+
+async def test_deleting_others_messages_needs_the_right(emu, bot, anna):
+    group = emu.group(GROUP)
+    spam = group.send(anna, "buy now")["message_id"]
+    own = (await bot.send_message(GROUP, "Welcome")).message_id
+    group.bot_rights["can_delete_messages"] = False
+    with pytest.raises(TelegramBadRequest, match="message can't be deleted"):
+        await bot.delete_message(GROUP, spam)
+    with pytest.raises(TelegramBadRequest, match="message can't be deleted"):
+        await bot.delete_messages(GROUP, [own, spam])
+    assert not group.message(own).deleted  # deleteMessages deletes all or none
+    assert await bot.delete_message(GROUP, own)  # its own messages: always
+    group.bot_rights["can_delete_messages"] = True
+    assert await bot.delete_message(GROUP, spam)
+    assert group.message(spam).deleted
+    with pytest.raises(AssertionError, match="is not shown"):
+        group.shown(spam)
+    with pytest.raises(TelegramBadRequest, match="message to delete not found"):
+        await bot.delete_message(GROUP, spam)
+    group.bot_admin = False
+    with pytest.raises(TelegramBadRequest, match="message can't be deleted"):
+        await bot.delete_message(GROUP, group.send(anna, "again")["message_id"])
+    incoming = anna.send("hi")["message_id"]  # in a private chat the bot deletes anything
+    assert await bot.delete_message(ANNA, incoming) and anna.chat.message(incoming).deleted
+
+
+async def test_a_restricted_member_is_muted_until_the_date(emu, bot, anna):
+    group = emu.group(GROUP)
+    group.join(anna)
+    await bot.get_updates(allowed_updates=MEMBER_UPDATES)
+    until = int(time.time()) + 3600
+    assert await bot.restrict_chat_member(GROUP, ANNA, ChatPermissions(can_send_messages=False), until_date=until)
+    member = await member_of(emu, ANNA)
+    assert (member["status"], member["is_member"], member["until_date"]) == ("restricted", True, until)
+    assert not member["can_send_messages"] and not member["can_react_to_messages"]
+    with pytest.raises(AssertionError, match="user is muted"):
+        group.send(anna, "hello?")
+    with pytest.raises(AssertionError, match="user is muted"):
+        group.forward(anna, "look", from_chat_title="News")
+    changed = [update for update in emu.updates if "chat_member" in update][-1]["chat_member"]
+    assert (changed["old_chat_member"]["status"], changed["new_chat_member"]["status"]) == ("member", "restricted")
+    validate_object("Update", emu.updates[-1])
+    group.restrictions[ANNA]["until_date"] = int(time.time()) - 1  # the date has passed
+    assert group.send(anna, "I'm back")["text"] == "I'm back"
+    assert (await bot.get_chat_member(GROUP, ANNA)).status == "member"
+    # sooner than 30 seconds (or later than 366 days): forever; without independence,
+    # other messages imply text and media
+    await bot.restrict_chat_member(GROUP, ANNA, ChatPermissions(can_send_other_messages=True), until_date=int(time.time()) + 10)
+    member = await member_of(emu, ANNA)
+    assert member["until_date"] == 0 and member["can_send_messages"] and member["can_send_photos"]
+    await bot.restrict_chat_member(GROUP, ANNA, ChatPermissions(can_send_other_messages=True), use_independent_chat_permissions=True)
+    assert not (await member_of(emu, ANNA))["can_send_messages"]
+    everything = ChatPermissions(**dict.fromkeys(ChatPermissions.model_fields, True))
+    await bot.restrict_chat_member(GROUP, ANNA, everything)  # every permission lifts it
+    assert (await member_of(emu, ANNA))["status"] == "member" and group.restrictions == {}
+
+
+async def test_restricting_is_refused_like_telegram(emu, bot, anna):
+    group = emu.group(GROUP)
+    olga = emu.user(REQUESTER, "Olga")
+    group.make_admin(olga)
+    emu.group(BASIC_GROUP).join(anna)
+    mute = ChatPermissions(can_send_messages=False)
+    refusals = [
+        (GROUP, REQUESTER, "user is an administrator of the chat"),
+        (GROUP, 4242, "can't restrict self"),
+        (GROUP, 999, "user not found"),
+        (BASIC_GROUP, ANNA, "method is available for supergroup and channel chats only"),
+        (ANNA, ANNA, "chat member status can't be changed in private chats"),
+    ]
+    for chat_id, user_id, error in refusals:
+        with pytest.raises(TelegramBadRequest, match=re.escape(error)):
+            await bot.restrict_chat_member(chat_id, user_id, mute)
+    group.bot_rights["can_restrict_members"] = False
+    with pytest.raises(TelegramBadRequest, match="not enough rights to restrict/unrestrict chat member"):
+        await bot.restrict_chat_member(GROUP, ANNA, mute)
+    assert group.restrictions == {}
+    assert emu.rejected[-1][3] == "Bad Request: not enough rights to restrict/unrestrict chat member"
+
+
+async def test_pinning_needs_the_right_and_leaves_a_service_message(emu, bot, anna):
+    group = emu.group(GROUP)
+    rules = (await bot.send_message(GROUP, "Rules")).message_id
+    news = group.send(anna, "news")["message_id"]
+    assert await bot.pin_chat_message(GROUP, rules, disable_notification=True)
+    assert group.pinned_message_id == rules and group.last.kind == "service"
+    assert group.last.raw["pinned_message"]["message_id"] == rules
+    validate_object("Message", group.last.raw)
+    await bot.pin_chat_message(GROUP, news)
+    assert (group.pinned, group.pinned_message_id) == ([rules, news], news)
+    assert await bot.unpin_chat_message(GROUP)  # the most recent one
+    assert group.pinned_message_id == rules
+    with pytest.raises(TelegramBadRequest, match="message to unpin not found"):
+        await bot.unpin_chat_message(GROUP, news)
+    with pytest.raises(TelegramBadRequest, match="message to pin not found"):
+        await bot.pin_chat_message(GROUP, 999)
+    await bot.delete_message(GROUP, rules)  # a deleted message is no longer pinned
+    assert group.pinned_message_id is None
+    group.bot_rights["can_pin_messages"] = False
+    for pinning in (bot.pin_chat_message(GROUP, news), bot.unpin_chat_message(GROUP), bot.unpin_all_chat_messages(GROUP)):
+        with pytest.raises(TelegramBadRequest, match="not enough rights to manage pinned messages in the chat"):
+            await pinning
+    group.bot_rights["can_pin_messages"], group.bot_admin = True, False
+    with pytest.raises(TelegramBadRequest, match="not enough rights to manage pinned messages"):
+        await bot.pin_chat_message(GROUP, news)
+    # a private chat needs no rights
+    anna.send("hi")
+    note = (await bot.send_message(ANNA, "Your code: 42")).message_id
+    assert await bot.pin_chat_message(ANNA, note) and anna.chat.pinned_message_id == note
+    assert await bot.unpin_all_chat_messages(ANNA) and anna.chat.pinned == []
+
+
+async def test_forwarded_messages_and_links_in_users_text(emu, bot, anna):
+    group = emu.group(GROUP)
+    olga = emu.user(REQUESTER, "Olga")
+    group.forward(anna, "Big sale at https://shop.example/sale!", from_chat_title="News")
+    group.forward(anna, "from a chat", from_chat_title="Neighbours", channel=False)
+    group.forward(anna, "from Olga", from_user=olga)
+    group.forward(anna, "from someone", hidden_user="Someone")
+    with pytest.raises(ValueError, match="exactly one"):
+        group.forward(anna, "from nowhere")
+    updates = await bot.get_updates()
+    channel, chat, user, hidden = (update.message.forward_origin for update in updates)
+    assert (channel.type, channel.chat.type, channel.chat.title) == ("channel", "channel", "News")
+    assert (chat.type, chat.sender_chat.title, user.type, user.sender_user.id) == ("chat", "Neighbours", "user", REQUESTER)
+    assert (hidden.type, hidden.sender_user_name) == ("hidden_user", "Someone")
+    [link] = updates[0].message.entities
+    assert (link.type, link.extract_from(updates[0].message.text)) == ("url", "https://shop.example/sale")
+    for raw in emu.updates:
+        validate_object("Update", raw)
+    sent = group.send(anna, "👋 see https://example.org, (or http://x.org/a_(b)).")
+    assert sent["entities"] == [
+        {"type": "url", "offset": 7, "length": 19},
+        {"type": "url", "offset": 32, "length": 17},
+    ]
+    # a link the app already formatted (a text_link, code) gets no url entity of its own
+    code = {"type": "code", "offset": 0, "length": 15}
+    assert anna.send("https://x.org/a and /start")["entities"] == [{"type": "url", "offset": 0, "length": 15}]
+    assert anna.send("https://x.org/a", entities=[code])["entities"] == [code]
+    assert "entities" not in group.send(anna, "no links here")
+
+
+async def test_reaction_counts_reach_an_admin_bot_that_asked(emu, bot, anna):
+    group = emu.group(GROUP)
+    await bot.get_updates(allowed_updates=["message", "message_reaction_count"])
+    message = group.send(anna, "Meeting on Friday?")["message_id"]
+    group.react(message, "👍", count=3)
+    group.react(message, "🔥", count=5)
+    _, first, second = await bot.get_updates()
+    counted = first.message_reaction_count
+    assert (counted.chat.id, counted.message_id) == (GROUP, message)
+    assert [(r.type.emoji, r.total_count) for r in counted.reactions] == [("👍", 3)]
+    reactions = second.message_reaction_count.reactions
+    assert [(r.type.emoji, r.total_count) for r in reactions] == [("🔥", 5), ("👍", 3)]
+    validate_object("Update", emu.updates[-1])
+    assert group.react(message, "👍", count=0)["reactions"] == [{"type": {"type": "emoji", "emoji": "🔥"}, "total_count": 5}]
+    group.bot_admin = False  # only administrators get them
+    group.react(message, "🔥", count=6)
+    await bot.get_updates(allowed_updates=["message"])  # nor does a bot that did not ask
+    group.bot_admin = True
+    group.react(message, "🔥", count=7)
+    kinds = [next(key for key in update if key != "update_id") for update in emu.updates]
+    assert kinds == ["message", "message_reaction_count", "message_reaction_count", "message_reaction_count"]
+    assert group.reactions == {message: {"🔥": 7}}
+
+
+async def test_get_chat_member_count(emu, bot, anna):
+    group = emu.group(GROUP)
+    olga = emu.user(REQUESTER, "Olga")
+    assert await bot.get_chat_member_count(GROUP) == 1  # the bot
+    group.join(anna)
+    group.join(olga)
+    assert await bot.get_chat_member_count(GROUP) == 3
+    olga.leave(group)
+    assert await bot.get_chat_member_count(GROUP) == 2
+    assert await bot.get_chat_member_count(ANNA) == 2

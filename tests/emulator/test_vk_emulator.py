@@ -121,9 +121,9 @@ async def test_tokens_and_method_names_are_checked_like_vk(emu, vk):
     assert (raised.value.code, raised.value.error["error_msg"]) == (3, "Unknown method passed")
     body = await raw_call(emu, "wall.post", message="x")
     assert body["error"]["error_code"] == 3 and "messages" in body["error"]["error_msg"]
-    body = await raw_call(emu, "messages.pin", peer_id=OLGA, cmid=1)
+    body = await raw_call(emu, "messages.deleteReaction", peer_id=OLGA, cmid=1)
     assert body["error"]["error_code"] == 3
-    assert "messages.pin is known to VK but not emulated" in body["error"]["error_msg"]
+    assert "messages.deleteReaction is known to VK but not emulated" in body["error"]["error_msg"]
     body = await raw_call(emu, "docs.get")  # user token only
     assert body["error"]["error_code"] == 27
     assert [code for _, _, code, _ in emu.rejected] == [5, 5, 3, 3, 3, 27]
@@ -807,3 +807,151 @@ async def test_joining_by_the_link_and_leaving_reach_the_bot_through_long_poll(e
         "chat_invite_user_by_link", "chat_kick_user",
     ]  # fmt: skip
     assert emu.rejected == []
+
+
+# moderating a chat: deleting for everybody, pinning, removing members; forwards and links
+
+
+async def test_deleting_members_messages_for_everybody_needs_admin_rights(emu, vk, olga):
+    ivan = emu.user(IVAN, first_name="Ivan")
+    chat = emu.group(1, title="Parents")
+    chat.send(ivan, "spam spam")
+    chat.send(olga, "a question")
+    [item] = await call(vk, "messages.delete", peer_id=2000000001, cmids=[1], delete_for_all=1)
+    assert item == {"peer_id": 2000000001, "message_id": 0, "conversation_message_id": 1, "response": 1}
+    assert chat.message(1).deleted and not chat.message(2).deleted
+    found = await call(vk, "messages.getByConversationMessageId", peer_id=2000000001, conversation_message_ids=[1, 2])
+    assert [m["text"] for m in found["items"]] == ["a question"]
+    [item] = await call(vk, "messages.delete", peer_id=2000000001, cmids=[1], delete_for_all=1)
+    assert item["error"]["code"] == 104  # already gone
+
+    plain = emu.group(2, title="No rights", bot_admin=False)
+    plain.send(ivan, "spam again")
+    await call(vk, "messages.send", peer_id=2000000002, random_id=1, message="Please don't")
+    result = await call(vk, "messages.delete", peer_id=2000000002, cmids=[1, 2], delete_for_all=1)
+    assert [r.get("error", {}).get("code") for r in result] == [924, None]
+    assert result[0]["error"]["description"] == "Can't delete this message for everybody"
+    assert not plain.message(1).deleted and plain.message(2).deleted  # its own message: fine
+    assert emu.rejected == []
+
+
+async def test_pin_and_unpin_need_admin_rights_in_a_chat(emu, vk, olga):
+    chat = emu.group(1, title="Parents")
+    chat.send(olga, "hello")
+    await call(vk, "messages.send", peer_id=2000000001, random_id=1, message="Rules: be kind")
+    shown = await call(vk, "messages.pin", peer_id=2000000001, conversation_message_id=2)
+    validate_object("messages/objects.json#/definitions/messages_pinned_message", shown)
+    assert (shown["conversation_message_id"], shown["from_id"], shown["text"], shown["out"]) == (2, -GROUP, "Rules: be kind", True)
+    assert chat.pinned is chat.message(2)
+    [conversation] = (await call(vk, "messages.getConversationsById", peer_ids=[2000000001]))["items"]
+    assert conversation["chat_settings"]["pinned_message"] == shown
+    await call(vk, "messages.pin", peer_id=2000000001, cmid=1)  # a member's message too
+    assert chat.pinned is chat.message(1)
+    assert await call(vk, "messages.unpin", peer_id=2000000001) == 1
+    assert chat.pinned is None
+    [conversation] = (await call(vk, "messages.getConversationsById", peer_ids=[2000000001]))["items"]
+    assert "pinned_message" not in conversation["chat_settings"]
+    await call(vk, "messages.pin", peer_id=2000000001, conversation_message_id=2)
+    await call(vk, "messages.delete", peer_id=2000000001, cmids=[2], delete_for_all=1)
+    assert chat.pinned is None  # deleted for everybody: unpinned
+
+    olga.send("hi")
+    message_id = await call(vk, "messages.send", peer_id=OLGA, random_id=2, message="Pinned for you")
+    await call(vk, "messages.pin", peer_id=OLGA, message_id=message_id)  # no admins in a private chat
+    assert olga.chat.pinned is olga.last
+
+    plain = emu.group(2, title="No rights", bot_admin=False)
+    plain.send(olga, "pin me")
+    emu.group(3, title="Left", bot_member=False)
+    for method, params, code in [
+        ("messages.pin", {"peer_id": 2000000002, "conversation_message_id": 1}, 925),
+        ("messages.unpin", {"peer_id": 2000000002}, 925),
+        ("messages.pin", {"peer_id": 2000000003, "conversation_message_id": 1}, 917),
+        ("messages.unpin", {"peer_id": 2000000099}, 917),
+    ]:
+        with pytest.raises(ApiError) as raised:
+            await call(vk, method, **params)
+        assert raised.value.code == code
+    assert plain.pinned is None and emu.rejected == []
+    with pytest.raises(ApiError) as raised:
+        await call(vk, "messages.pin", peer_id=2000000001, conversation_message_id=99)
+    assert raised.value.code == 100 and "message not found" in str(raised.value)
+    with pytest.raises(ApiError) as raised:
+        await call(vk, "messages.pin", peer_id=2000000001)
+    assert raised.value.code == 100
+
+
+async def test_members_forward_messages_and_post_links(emu, vk, olga):
+    ivan = emu.user(IVAN, first_name="Ivan")
+    chat = emu.group(1, title="Parents")
+    longpoll = await asyncio.to_thread(VkBotLongPoll, vk, GROUP, wait=1)
+    chat.send(ivan, "the original")
+    sent = chat.send(olga, "look at this", forward=[chat.message(1), "a note of mine", (ivan, "said elsewhere"), (-777, "a community's post")])
+    assert [(f["from_id"], f["text"]) for f in sent["fwd_messages"]] == [
+        (IVAN, "the original"), (OLGA, "a note of mine"), (IVAN, "said elsewhere"), (-777, "a community's post"),
+    ]  # fmt: skip
+    assert sent["fwd_messages"][0]["conversation_message_id"] == 1 and sent["text"] == "look at this"
+    chat.send(olga, "see https://example.org/page?id=1.", link_preview=True)
+    chat.send(olga, "plain https://example.org")
+    first, forwarded, linked, plain = await asyncio.to_thread(longpoll.check)
+    for event in (first, forwarded, linked, plain):
+        validate_object("callback/objects.json#/definitions/callback_message_new", event.raw["object"])
+    assert first.message.fwd_messages == [] and forwarded.message.fwd_messages == sent["fwd_messages"]
+    [snippet] = linked.message.attachments
+    assert snippet["type"] == "link" and snippet["link"]["url"] == "https://example.org/page?id=1"
+    assert chat.message(3).kind == "link" and chat.message(3).text == "see https://example.org/page?id=1."
+    assert plain.message.attachments == [] and chat.message(4).kind == "text"  # the bot sees the text
+
+    olga.send("from my friend", forward=[(ivan, "hi there")])
+    assert olga.messages[-1].raw["fwd_messages"][0]["text"] == "hi there"
+    chat.message(1).deleted = True
+    with pytest.raises(AssertionError, match="cannot be forwarded"):
+        chat.send(olga, "again", forward=[chat.message(1)])
+
+
+async def test_conversation_members_count_matches_the_members(emu, vk, olga):
+    chat = emu.group(1, title="Parents")
+
+    async def members() -> dict[str, Any]:
+        answer = await call(vk, "messages.getConversationMembers", peer_id=2000000001)
+        assert answer["count"] == len(answer["items"]) == len(chat.members) + 1  # and the community
+        return answer
+
+    assert (await members())["count"] == 1
+    chat.send(olga, "hi")
+    chat.send(emu.user(IVAN), "hello")
+    chat.send(olga, "again")
+    assert (await members())["count"] == 3
+    emu.user(IVAN).leave(chat)
+    await call(vk, "messages.removeChatUser", chat_id=1, member_id=OLGA)
+    assert [item["member_id"] for item in (await members())["items"]] == [-GROUP]
+
+
+async def test_removing_a_member_needs_admin_rights(emu, vk, olga):
+    ivan = emu.user(IVAN, first_name="Ivan")
+    chat = emu.group(1, title="Parents")
+    chat.owner_id = OLGA
+    chat.send(olga, "my chat")
+    chat.send(ivan, "spam")
+    chat.make_admin(ivan)
+    updates = len(emu.updates)
+    assert await call(vk, "messages.removeChatUser", chat_id=1, member_id=IVAN) == 1
+    assert chat.members == {OLGA} and chat.admins == set()
+    kick = chat.messages[-1]
+    assert (kick.raw["from_id"], kick.raw["action"], kick.kind) == (-GROUP, {"type": "chat_kick_user", "member_id": IVAN}, "service")
+    assert len(emu.updates) == updates and kick not in chat.bot_messages  # no event for its own action
+    chat.send(emu.user(5003), "new here")
+    assert await call(vk, "messages.removeChatUser", chat_id=1, user_id=5003) == 1
+    members = await call(vk, "messages.getConversationMembers", peer_id=2000000001)
+    assert [(m["member_id"], m.get("can_kick")) for m in members["items"]] == [(OLGA, False), (-GROUP, None)]
+
+    emu.group(2, title="No rights", bot_admin=False).send(ivan, "hi")
+    emu.group(3, title="Left", bot_member=False)
+    for chat_id, member_id, code in [(1, IVAN, 935), (1, OLGA, 15), (2, IVAN, 925), (3, IVAN, 917), (99, IVAN, 917)]:
+        with pytest.raises(ApiError) as raised:
+            await call(vk, "messages.removeChatUser", chat_id=chat_id, member_id=member_id)
+        assert raised.value.code == code, (chat_id, member_id)
+    assert chat.members == {OLGA} and emu.rejected == []
+    with pytest.raises(ApiError) as raised:
+        await call(vk, "messages.removeChatUser", chat_id=1)
+    assert raised.value.code == 100

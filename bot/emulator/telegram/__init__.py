@@ -20,13 +20,17 @@ above it, so there are no import cycles (users.py names TelegramActing for types
     acting.py      TelegramActing: users and chats, the updates their actions queue, getChat
     joining.py     TelegramJoining: group members, invite links, join requests (create/
                    revokeChatInviteLink, approve/declineChatJoinRequest), getChatMember
-    messages.py    TelegramMessages: send, edit, delete, copy, forward; answerCallbackQuery
+    moderation.py  TelegramModeration: the bot's admin rights at work (deleteMessage(s),
+                   restrictChatMember, pin/unpin(All)ChatMessage), forwards and anonymous
+                   reactions in groups, getChatMemberCount
+    messages.py    TelegramMessages: send, edit, copy, forward; answerCallbackQuery
     profile.py     TelegramProfile: getMe, logOut/close, commands, the menu button
     emulator.py    TelegramEmulator: all of the above
     users.py       what tests hold: EmulatedUser, EmulatedGroup, EmulatedChat, ChatMessage,
                    CallbackAnswer
     spec.py        validation of every call against the public Bot API spec
-    parse_mode.py  Telegram's HTML parse_mode: markup to text and entities
+    parse_mode.py  Telegram's HTML parse_mode: markup to text and entities; the entities
+                   Telegram finds in users' text (commands, links)
 """
 
 from bot.emulator.telegram.emulator import TelegramEmulator

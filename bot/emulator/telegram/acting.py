@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.emulator.common import find_button, sample_data
 from bot.emulator.telegram.files import TelegramFiles, media_content
-from bot.emulator.telegram.parse_mode import utf16_len
+from bot.emulator.telegram.parse_mode import detected_entities
 from bot.emulator.telegram.server import Call, endpoint
 from bot.emulator.telegram.spec import ApiError, bad_request
 from bot.emulator.telegram.updates import TelegramUpdates
@@ -94,13 +94,8 @@ class TelegramActing(TelegramUpdates, TelegramFiles):
         entities: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         content: dict[str, Any] = {"text": text}
-        if text.startswith("/"):
-            command = text.split(maxsplit=1)[0]
-            content["entities"] = [
-                {"type": "bot_command", "offset": 0, "length": utf16_len(command)}
-            ]
-        if entities:
-            content["entities"] = content.get("entities", []) + list(entities)
+        if found := detected_entities(text, entities):
+            content["entities"] = found
         if reply_to is not None:
             content["reply_to_message"] = self._reply_copy(chat, reply_to)
         return self._user_message(chat, user, content)
@@ -171,6 +166,8 @@ class TelegramActing(TelegramUpdates, TelegramFiles):
             raise AssertionError(f"{user} has no message {message_id} in chat {chat.id}")
         message.raw["text"] = text
         message.raw.pop("entities", None)
+        if found := detected_entities(text):
+            message.raw["entities"] = found
         message.raw["edit_date"] = int(time.time())
         message.edited = True
         self._enqueue("edited_message", message.raw)

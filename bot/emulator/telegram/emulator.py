@@ -14,12 +14,12 @@ public Bot API spec (see spec.py) and answered the way Telegram answers it.
 
 from __future__ import annotations
 
-from bot.emulator.telegram.joining import TelegramJoining
 from bot.emulator.telegram.messages import TelegramMessages
+from bot.emulator.telegram.moderation import TelegramModeration
 from bot.emulator.telegram.profile import TelegramProfile
 
 
-class TelegramEmulator(TelegramMessages, TelegramProfile, TelegramJoining):
+class TelegramEmulator(TelegramMessages, TelegramProfile, TelegramModeration):
     """A local Telegram Bot API server: every method group of this package in one object."""
 
     def __init__(

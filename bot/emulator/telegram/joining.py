@@ -19,7 +19,7 @@ from typing import Any
 from bot.emulator.telegram.acting import TelegramActing
 from bot.emulator.telegram.server import Call, endpoint
 from bot.emulator.telegram.spec import bad_request
-from bot.emulator.telegram.users import EmulatedGroup, EmulatedUser
+from bot.emulator.telegram.users import BOT_RIGHTS, EmulatedGroup, EmulatedUser
 
 # how long the bot may write first to a user whose join request is pending (user_chat_id)
 JOIN_REQUEST_CONTACT_SECONDS = 5 * 60
@@ -53,10 +53,11 @@ class TelegramJoining(TelegramActing):
         """The user becomes a member: a new_chat_members message in the group and, for a
         user who was not a member, a chat_member update (`by`: who let them in)."""
         old = self._chat_member(group, user)
+        newcomer = user.id not in group.members
         group.members.add(user.id)
         group.join_requests.pop(user.id, None)
         message = self._user_message(group, user, {"new_chat_members": [user.raw]})
-        if old["status"] == "left":
+        if newcomer:
             new = self._chat_member(group, user)
             self._member_changed(group, by or user.raw, old, new, invite_link)
         return message
@@ -64,10 +65,11 @@ class TelegramJoining(TelegramActing):
     def _member_leaves(self, group: EmulatedGroup, user: EmulatedUser) -> dict[str, Any]:
         """The user leaves: a left_chat_member message and, for a member, a chat_member update."""
         old = self._chat_member(group, user)
+        was_member = user.id in group.members
         group.members.discard(user.id)
         group.admins.discard(user.id)
         message = self._user_message(group, user, {"left_chat_member": user.raw})
-        if old["status"] != "left":
+        if was_member:
             self._member_changed(group, user.raw, old, self._chat_member(group, user), None)
         return message
 
@@ -132,10 +134,12 @@ class TelegramJoining(TelegramActing):
             for request in requests
         )
 
-    def _managed_group(self, chat_id: int | str, refusal: str) -> EmulatedGroup:
-        """A group the bot administers; refusal: what Telegram answers otherwise."""
+    def _managed_group(
+        self, chat_id: int | str, refusal: str, right: str = "can_invite_users"
+    ) -> EmulatedGroup:
+        """A group the bot administers with this right; refusal: what Telegram answers otherwise."""
         chat = self._chat(chat_id)
-        if not isinstance(chat, EmulatedGroup) or not chat.bot_admin:
+        if not isinstance(chat, EmulatedGroup) or not chat.bot_may(right):
             raise bad_request(refusal)
         return chat
 
@@ -188,7 +192,7 @@ class TelegramJoining(TelegramActing):
         user_id = call.params["user_id"]
         if user_id == self.bot_id:
             if isinstance(chat, EmulatedGroup) and chat.bot_admin:
-                return _administrator(call.bot)
+                return _administrator(call.bot, chat.bot_rights)
             return {"status": "member", "user": call.bot}
         user = self._users.get(user_id)
         if user is None:
@@ -200,12 +204,8 @@ class TelegramJoining(TelegramActing):
         return {"status": "member", "user": user.raw}
 
 
-def _administrator(user: dict[str, Any]) -> dict[str, Any]:
-    rights = (
-        "can_be_edited", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
-        "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users",
-        "can_post_stories", "can_edit_stories", "can_delete_stories", "can_send_welcome_messages",
-    )  # fmt: skip
-    return {"status": "administrator", "user": user, "is_anonymous": False} | dict.fromkeys(
-        rights, True
-    )
+def _administrator(user: dict[str, Any], rights: dict[str, bool] | None = None) -> dict[str, Any]:
+    """A ChatMemberAdministrator with these rights (the bot's; None: every right)."""
+    rights = dict.fromkeys(BOT_RIGHTS, True) if rights is None else rights
+    member = {"status": "administrator", "user": user, "can_be_edited": False, "is_anonymous": False}
+    return member | {name: bool(rights.get(name, False)) for name in BOT_RIGHTS}

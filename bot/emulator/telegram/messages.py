@@ -1,5 +1,5 @@
-"""The bot's messages: send (text, media, chat actions), edit, delete, copy and forward
-them, and answer callback queries.
+"""The bot's messages: send (text, media, chat actions), edit, copy and forward them,
+and answer callback queries (deleting them is moderation.py's, as rights decide it).
 """
 
 from __future__ import annotations
@@ -128,23 +128,6 @@ class TelegramMessages(TelegramActing):
     async def _edit_message_reply_markup(self, call: Call) -> dict[str, Any]:
         message = self._editable(call.params)
         return self._edit(message, {}, call.params.get("reply_markup"))
-
-    @endpoint("deleteMessage")
-    async def _delete_message(self, call: Call) -> bool:
-        message = self._chat(call.params["chat_id"]).message(call.params["message_id"])
-        if message is None or message.deleted:
-            raise bad_request("message to delete not found")
-        message.deleted = True
-        return True
-
-    @endpoint("deleteMessages")
-    async def _delete_messages(self, call: Call) -> bool:
-        chat = self._chat(call.params["chat_id"])
-        for message_id in call.params["message_ids"]:
-            message = chat.message(message_id)
-            if message is not None:
-                message.deleted = True
-        return True
 
     @endpoint("copyMessage")
     async def _copy_message(self, call: Call) -> dict[str, int]:

@@ -2,7 +2,8 @@
 
 Strict like Telegram: an unknown tag, an unclosed or mismatched tag, a bare ``<``
 or an ``&`` that does not start an entity is an error. Offsets and lengths are in
-UTF-16 code units, as in the Bot API.
+UTF-16 code units, as in the Bot API. Also the entities Telegram finds in text users
+write (a leading /command, http(s) links): `detected_entities`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ ATTR_RE = re.compile(r"([^\s=/>]+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'>]+))?")
 ENTITY_RE = re.compile(r"&(?:(lt|gt|amp|quot)|#([0-9]+)|#[xX]([0-9a-fA-F]+));")
 NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 PLAIN_RUN_RE = re.compile(r"[^<&]+")
+URL_RE = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
+URL_TRAILING = ".,;:!?'\""
 
 SIMPLE_TAGS = {
     "b": "bold",
@@ -50,6 +53,29 @@ class _OpenTag:
 
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
+
+
+def detected_entities(text: str, given: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The entities of a user's text: a leading /command (bot_command), http(s) links (url)
+    that no entity the app made (`given`, e.g. a text_link or code) covers, and `given`."""
+    found = []
+    if text.startswith("/"):
+        found.append({"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])})
+    given = list(given or [])
+    for match in URL_RE.finditer(text):
+        url = match.group().rstrip(URL_TRAILING)
+        while url.endswith(")") and url.count(")") > url.count("("):
+            url = url[:-1].rstrip(URL_TRAILING)
+        if url.endswith("//"):
+            continue
+        offset, length = utf16_len(text[: match.start()]), utf16_len(url)
+        covered = any(
+            entity["offset"] < offset + length and offset < entity["offset"] + entity["length"]
+            for entity in given
+        )
+        if not covered:
+            found.append({"type": "url", "offset": offset, "length": length})
+    return sorted(found + given, key=lambda entity: entity["offset"])
 
 
 def parse_html(markup: str) -> tuple[str, list[dict[str, Any]]]:

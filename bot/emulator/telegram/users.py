@@ -20,6 +20,13 @@ CONTENT_KINDS = (
     "sticker", "video_note", "contact", "location",
 )  # fmt: skip
 CONTENT_KEYS = (*CONTENT_KINDS, "entities", "caption", "caption_entities")
+# the bot's administrator rights in a group (ChatAdministratorRights less is_anonymous and the
+# channels' own): all granted unless a test takes one away, e.g. group.bot_rights[...] = False
+BOT_RIGHTS = (
+    "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
+    "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
+    "can_edit_stories", "can_delete_stories", "can_pin_messages", "can_manage_topics",
+)  # fmt: skip
 
 
 @dataclass
@@ -99,9 +106,15 @@ class EmulatedChat(EmulatedChatBase[ChatMessage]):
         super().__init__(emulator)
         self.raw = raw
         self.keyboard = None
+        self.pinned: list[int] = []  # ids of the pinned messages
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}>"
+
+    @property
+    def pinned_message_id(self) -> int | None:
+        """The most recent pinned message (by sending date), as getChat names it."""
+        return max(self.pinned, default=None)
 
     @property
     def id(self) -> int:
@@ -215,19 +228,57 @@ class EmulatedUser(EmulatedUserBase[EmulatedChat]):
 
 class EmulatedGroup(EmulatedChat):
     """A group or supergroup the bot is a member (and, unless bot_admin is set False,
-    administrator) of; its members, the bot's invite links and the pending join requests."""
+    administrator with bot_rights) of; its members, the bot's invite links, the pending join
+    requests, the members' restrictions and the messages' anonymous reaction counts."""
 
     def __init__(self, emulator: TelegramActing, raw: dict[str, Any]) -> None:
         super().__init__(emulator, raw)
         self.members: set[int] = set()
         self.admins: set[int] = set()
         self.bot_admin = True  # False: the bot is a plain member, without admin rights
+        self.bot_rights: dict[str, bool] = dict.fromkeys(BOT_RIGHTS, True)  # while bot_admin
         self.invite_links: dict[str, dict[str, Any]] = {}  # ChatInviteLink by its URL
         self.join_requests: dict[int, dict[str, Any]] = {}  # ChatJoinRequest by user id
+        # by user id: ChatPermissions (every field) and until_date (0: forever)
+        self.restrictions: dict[int, dict[str, Any]] = {}
+        self.reactions: dict[int, dict[str, int]] = {}  # by message id: emoji -> total count
+
+    def bot_may(self, right: str) -> bool:
+        """Whether the bot is an administrator with this right."""
+        unknown = sorted(self.bot_rights.keys() - set(BOT_RIGHTS))
+        if unknown:
+            raise AssertionError(f"unknown administrator rights in bot_rights: {unknown}")
+        return self.bot_admin and self.bot_rights.get(right, False)
 
     def send(self, user: EmulatedUser, text: str, reply_to: int | None = None) -> dict[str, Any]:
+        """The user writes to the group (and becomes a member); http(s) links get url
+        entities. A user restricted from sending messages: AssertionError "user is muted"."""
         self.members.add(user.id)
         return self._emulator._user_text(self, user, text, reply_to)
+
+    def forward(
+        self,
+        user: EmulatedUser,
+        text: str,
+        *,
+        from_chat_title: str | None = None,
+        channel: bool = True,
+        from_user: EmulatedUser | None = None,
+        hidden_user: str | None = None,
+    ) -> dict[str, Any]:
+        """The user forwards a text message to the group; its forward_origin names one of:
+        from_chat_title (a channel, MessageOriginChannel; channel=False: a group that sent it
+        on its own behalf, MessageOriginChat), from_user (MessageOriginUser) or hidden_user
+        (a name only, MessageOriginHiddenUser)."""
+        self.members.add(user.id)
+        origin = self._emulator._forward_origin(from_chat_title, channel, from_user, hidden_user)
+        return self._emulator._user_forward(self, user, text, origin)
+
+    def react(self, message: ChatMessage | int, emoji: str = "👍", count: int = 1) -> dict[str, Any]:
+        """Anonymous reactions: the message now has `count` reactions of this emoji (0: none).
+        Queues message_reaction_count (returned) if the bot is an administrator and asked for
+        it in allowed_updates."""
+        return self._emulator._react(self, message, emoji, count)
 
     def click(
         self, user: EmulatedUser, button: str, message: ChatMessage | int | None = None

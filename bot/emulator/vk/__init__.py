@@ -26,9 +26,12 @@ types only).
     messages.py       VkMessages: messages.send, messages.edit, messages.delete
     profiles.py       VkProfiles: groups.getById, users.get
     conversations.py  VkConversations: the other messages.* methods
+    moderation.py     VkModeration: messages.pin, messages.unpin, messages.removeChatUser
     uploads.py        VkUploads: upload servers, photos.saveMessagesPhoto, docs.save
     emulator.py       VkEmulator: all of the above
     chats.py          what tests hold: VkChat, VkGroupChat, ChatMessage
+    content.py        what a message carries besides text and files: forwarded and
+                      quoted messages, link snippets, the pinned message's form
     users.py          what tests hold: VkUser, CallbackAnswer
     spec.py           validation of every call against VK's JSON schema
     keyboards.py      the rules VK states in prose: keyboards, payloads, event_data

@@ -11,10 +11,12 @@ import itertools
 import json
 import secrets
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from bot.emulator.common import find_button, sample_data
 from bot.emulator.vk.chats import CHAT_PEER_START, ChatMessage, VkChat, VkGroupChat
+from bot.emulator.vk.content import Forward, foreign, forwarded, link_snippet
 from bot.emulator.vk.files import MAX_ATTACHMENTS, VkFiles
 from bot.emulator.vk.longpoll import VkLongPoll
 from bot.emulator.vk.spec import api_error, param_error
@@ -150,10 +152,18 @@ class VkActing(VkLongPoll, VkFiles):
         user: VkUser,
         content: dict[str, Any],
         reply_to: int | None = None,
+        forward: Iterable[Forward] = (),
+        link_preview: bool = False,
     ) -> dict[str, Any]:
+        """forward: fwd_messages (see content.Forward); link_preview: the "link" attachment
+        VK makes of the first link in the text."""
         if chat.is_private:
             user.allowed = True  # writing to a community allows its replies
         raw = self._base_message(chat, user.id) | content
+        raw["fwd_messages"] = forwarded(user.id, forward)
+        snippet = link_snippet(raw["text"]) if link_preview else None
+        if snippet is not None:
+            raw["attachments"] = [*raw["attachments"], snippet]
         if reply_to is not None:
             raw["reply_message"] = self._quoted(chat, reply_to)
         message = chat._add(raw, from_bot=False)
@@ -324,13 +334,6 @@ class VkActing(VkLongPoll, VkFiles):
         if user.blocked_code is not None:
             raise api_error(user.blocked_code, rejected=False)
         return user.chat
-
-
-def foreign(raw: dict[str, Any], with_id: bool) -> dict[str, Any]:
-    """A message as reply_message or fwd_messages show it."""
-    keys = ["date", "from_id", "text", "attachments", "conversation_message_id", "peer_id"]
-    keys += ["id"] if with_id else []
-    return {key: copy.deepcopy(raw[key]) for key in keys if key in raw}
 
 
 def _client_info() -> dict[str, Any]:

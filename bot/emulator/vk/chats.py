@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING, Any
 from bot.emulator.common import EmulatedChatBase
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from bot.emulator.vk.acting import VkActing
+    from bot.emulator.vk.content import Forward
     from bot.emulator.vk.users import VkUser
 
 CHAT_PEER_START = 2_000_000_000
@@ -102,6 +105,7 @@ class VkChat(EmulatedChatBase[ChatMessage]):
         super().__init__(emulator)
         self.peer_id = peer_id
         self.keyboard_raw: dict[str, Any] | None = None  # the (non-inline) keyboard shown now
+        self.pinned: ChatMessage | None = None  # by messages.pin; unpinned, or deleted for all
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.peer_id}>"
@@ -146,13 +150,24 @@ class VkGroupChat(VkChat):
         self.invite_link: str | None = None  # valid now; made by messages.getInviteLink
 
     def send(
-        self, user: VkUser, text: str, *, payload: Any = None, reply_to: int | None = None
+        self,
+        user: VkUser,
+        text: str,
+        *,
+        payload: Any = None,
+        reply_to: int | None = None,
+        forward: Iterable[Forward] = (),
+        link_preview: bool = False,
     ) -> dict[str, Any]:
+        """A member writes to the chat (message_new if the community is in it). reply_to is
+        a conversation_message_id; forward gives fwd_messages: ChatMessage objects, texts of
+        the sender's own messages, or (author, text) pairs (author a VkUser or an id);
+        link_preview adds the "link" attachment VK makes of the first link in text."""
         self.members.add(user.id)
         content: dict[str, Any] = {"text": text}
         if payload is not None:
             content["payload"] = payload if isinstance(payload, str) else json.dumps(payload)
-        return self._emulator._user_message(self, user, content, reply_to)
+        return self._emulator._user_message(self, user, content, reply_to, forward, link_preview)
 
     def send_photo(self, user: VkUser, caption: str = "") -> dict[str, Any]:
         self.members.add(user.id)

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from bot.emulator.vk.chats import CHAT_PEER_START, VkGroupChat
+from bot.emulator.vk.content import pinned
 from bot.emulator.vk.keyboards import validate_event_data
 from bot.emulator.vk.profiles import VkProfiles
 from bot.emulator.vk.server import endpoint
@@ -62,7 +63,7 @@ class VkConversations(VkProfiles):
                 "invited_by": chat.owner_id or user_id,
                 "join_date": int(time.time()),
                 "is_admin": user_id in chat.admins,
-                "can_kick": True,
+                "can_kick": user_id != chat.owner_id,  # nobody removes the chat's owner
             }
             for user_id in members
         ]
@@ -119,6 +120,8 @@ class VkConversations(VkProfiles):
                     "state": "in" if chat.bot_member else "kicked",
                     "admin_ids": sorted(chat.admins),
                 }
+                if chat.pinned is not None:
+                    conversation["chat_settings"]["pinned_message"] = pinned(chat.pinned)
             items.append(conversation)
         return {"count": len(items), "items": items}
 

@@ -21,10 +21,11 @@ from __future__ import annotations
 from bot.emulator.vk.callback_api import VkCallbackApi
 from bot.emulator.vk.conversations import VkConversations
 from bot.emulator.vk.messages import VkMessages
+from bot.emulator.vk.moderation import VkModeration
 from bot.emulator.vk.uploads import VkUploads
 
 
-class VkEmulator(VkMessages, VkConversations, VkUploads, VkCallbackApi):
+class VkEmulator(VkMessages, VkConversations, VkModeration, VkUploads, VkCallbackApi):
     """A local VK API server: every method group of this package in one object."""
 
     def __init__(

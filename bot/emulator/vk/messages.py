@@ -9,8 +9,9 @@ import json
 import time
 from typing import Any
 
-from bot.emulator.vk.acting import VkActing, foreign
+from bot.emulator.vk.acting import VkActing
 from bot.emulator.vk.chats import CHAT_PEER_START, ChatMessage, VkChat, VkGroupChat
+from bot.emulator.vk.content import foreign
 from bot.emulator.vk.keyboards import validate_keyboard, validate_message_payload
 from bot.emulator.vk.server import endpoint
 from bot.emulator.vk.spec import MESSAGE_MAX_LENGTH, VkApiError, api_error, param_error
@@ -179,6 +180,8 @@ class VkMessages(VkActing):
                     results.append(item | {"error": {"code": 924, "description": text}})
                     continue
                 message.deleted = True
+                if chat.pinned is message:
+                    chat.pinned = None  # VK unpins a message deleted for everybody
             else:
                 message.deleted_for_bot = True
             results.append(item | {"response": 1})

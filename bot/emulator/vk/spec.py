@@ -30,6 +30,9 @@ EXTRA_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
     "messages.edit": {
         "conversation_message_id": {"type": "integer", "format": "int32", "minimum": 0},
     },
+    "messages.pin": {
+        "conversation_message_id": {"type": "integer", "format": "int32", "minimum": 0},
+    },
     "messages.delete": {
         "conversation_message_ids": {
             "type": "array",

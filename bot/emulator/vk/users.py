@@ -12,7 +12,10 @@ from bot.emulator.common import EmulatedUserBase
 from bot.emulator.vk.chats import ChatMessage, VkChat, VkGroupChat
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from bot.emulator.vk.acting import VkActing
+    from bot.emulator.vk.content import Forward
 
 
 @dataclass
@@ -69,8 +72,11 @@ class VkUser(EmulatedUserBase[VkChat]):
         ref_source: str | None = None,
         payload: Any = None,
         reply_to: int | None = None,
+        forward: Iterable[Forward] = (),
+        link_preview: bool = False,
     ) -> dict[str, Any]:
-        """Write to the community (message_new); reply_to is a conversation_message_id."""
+        """Write to the community (message_new); reply_to is a conversation_message_id;
+        forward and link_preview as in VkGroupChat.send."""
         content: dict[str, Any] = {"text": text}
         if ref is not None:
             content["ref"] = ref
@@ -78,7 +84,9 @@ class VkUser(EmulatedUserBase[VkChat]):
             content["ref_source"] = ref_source
         if payload is not None:
             content["payload"] = payload if isinstance(payload, str) else json.dumps(payload)
-        return self._emulator._user_message(self.chat, self, content, reply_to)
+        return self._emulator._user_message(
+            self.chat, self, content, reply_to, forward, link_preview
+        )
 
     def start(
         self, ref: str | None = None, ref_source: str | None = None, text: str = "Start"
