@@ -135,6 +135,25 @@ def choices_keyboard(
     return builder.as_markup()
 
 
+def paged_keyboard(
+    items: Sequence[tuple[str, CallbackData]],
+    page: int,
+    per_page: int,
+    make_page: Callable[[int], CallbackData],
+    back: tuple[str, CallbackData],
+    per_row: int = 1,
+) -> InlineKeyboardMarkup:
+    """A page of buttons (`per_row` to a row), the arrows to the pages either side, then "back".
+    Four rows of items keep a page within VK's six rows."""
+    pages = max(1, -(-len(items) // per_page))
+    page = min(max(page, 0), pages - 1)
+    shown = [InlineKeyboardButton(text=text, callback_data=data.pack()) for text, data in items[page * per_page : (page + 1) * per_page]]
+    rows = [shown[start : start + per_row] for start in range(0, len(shown), per_row)]
+    sides = [(text, target) for text, target in (("◀", page - 1), ("▶", page + 1)) if 0 <= target < pages]
+    arrows = [InlineKeyboardButton(text=text, callback_data=make_page(target).pack()) for text, target in sides]
+    return InlineKeyboardMarkup(inline_keyboard=[*rows, *([arrows] if arrows else []), [InlineKeyboardButton(text=back[0], callback_data=back[1].pack())]])
+
+
 def one_button(text: str, data: CallbackData) -> InlineKeyboardMarkup:
     """A screen's only button: the way on or back."""
     return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data.pack())]])

@@ -22,7 +22,7 @@ from bot.db.models import Person
 from bot.platforms import CHANNELS
 from bot.services import chats
 from bot.services.state import get_state, set_state
-from handlers.ui import Buttons, CallbackInt, MenuAction, Screen, keyboard, show
+from handlers.ui import CallbackInt, MenuAction, Screen, paged_keyboard, show
 
 log = logging.getLogger(__name__)
 PER_PAGE = 4  # a row each, the arrows and "back": within VK's six rows
@@ -52,18 +52,11 @@ def build_router() -> Router:
 async def chat_list(event: Message | CallbackQuery, person: Person, l10n: Texts, content: Content, bots: Mapping[str, Bot], **data) -> None:
     pressed = data.get("callback_data")
     shown = chats.catalog(content.chats, bots, person.child_age_group)
-    pages = max(1, -(-len(shown) // PER_PAGE))
-    page = min(pressed.page if isinstance(pressed, ChatAction) else 0, pages - 1)
-    builder = Buttons()
-    on_page = shown[page * PER_PAGE : (page + 1) * PER_PAGE]
-    for chat in on_page:
-        builder.button(text=chat.title(l10n.language), callback_data=ChatAction(step=ChatStep.show, chat=chat.id))
-    arrows = [(text, target) for text, target in (("◀", page - 1), ("▶", page + 1)) if 0 <= target < pages]
-    for text, target in arrows:
-        builder.button(text=text, callback_data=ChatAction(step=ChatStep.list, page=target))
-    builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))
-    text = l10n("chats.title") if shown else l10n("chats.none")
-    await show(event, text, keyboard(builder, *([1] * len(on_page)), len(arrows) or 1, 1))
+    page = pressed.page if isinstance(pressed, ChatAction) else 0
+    items = [(chat.title(l10n.language), ChatAction(step=ChatStep.show, chat=chat.id)) for chat in shown]
+    back = (l10n("menu.back"), MenuAction(action=Screen.home))
+    markup = paged_keyboard(items, page, PER_PAGE, lambda target: ChatAction(step=ChatStep.list, page=target), back)
+    await show(event, l10n("chats.title") if shown else l10n("chats.none"), markup)
 
 
 async def chat_screen(

@@ -37,7 +37,7 @@ from handlers.courses.common import (
     rhythm_of,
     time_label,
 )
-from handlers.ui import Buttons, MenuAction, Screen, keyboard, show
+from handlers.ui import Buttons, MenuAction, Screen, keyboard, paged_keyboard, show
 
 STATUS_MARKS = {EnrolmentStatus.active: "📗", EnrolmentStatus.paused: "⏸", EnrolmentStatus.finished: "🏁"}
 
@@ -82,21 +82,16 @@ async def course_list(event: Message | CallbackQuery, session: AsyncSession, per
     page = int(pressed.value) if isinstance(pressed, CourseAction) and pressed.value.isdigit() else 0
     mine = {enrolment.course: enrolment for enrolment in await courses.enrolments_of(session, person.id)}
     fitting = sorted(content.courses, key=lambda course: person.child_age_group not in course.age_groups)  # stable: the rest keep their order
-    pages = max(1, -(-len(fitting) // COURSES_PER_PAGE))
-    page = min(page, pages - 1)
-    builder = Buttons()
-    for course in fitting[page * COURSES_PER_PAGE : (page + 1) * COURSES_PER_PAGE]:
+    items = []
+    for course in fitting:
         enrolment = mine.get(course.id)
         mark = STATUS_MARKS.get(EnrolmentStatus(enrolment.status), "") if enrolment else ""
         progress = f" · {progress_of(enrolment, course)}/{lesson_count(course)}" if enrolment and mark else ""
-        builder.button(text=f"{mark} {course.title(l10n.language)}{progress}".strip(), callback_data=CourseAction(step=CourseStep.show, course=course.id))
-    arrows = [(text, target) for text, target in (("◀", page - 1), ("▶", page + 1)) if 0 <= target < pages]
-    for text, target in arrows:
-        builder.button(text=text, callback_data=CourseAction(step=CourseStep.list, value=str(target)))
-    builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))
-    shown = min(COURSES_PER_PAGE, len(fitting) - page * COURSES_PER_PAGE)
-    text = l10n("courses.title") if content.courses else l10n("courses.none")
-    await show(event, text, keyboard(builder, *([1] * shown), len(arrows) or 1, 1))
+        items.append((f"{mark} {course.title(l10n.language)}{progress}".strip(), CourseAction(step=CourseStep.show, course=course.id)))
+    markup = paged_keyboard(
+        items, page, COURSES_PER_PAGE, lambda target: CourseAction(step=CourseStep.list, value=str(target)), (l10n("menu.back"), MenuAction(action=Screen.home))
+    )
+    await show(event, l10n("courses.title") if content.courses else l10n("courses.none"), markup)
 
 
 def progress_of(enrolment: Enrolment, course: Course) -> int:
@@ -224,19 +219,16 @@ ZONES_PER_PAGE = 6  # three rows of two, the arrows and "back": within VK's 6 ro
 async def choose_zone(callback: CallbackQuery, callback_data: CourseAction, l10n: Texts) -> None:
     """The cities a page at a time; value: "rhythm" or "rhythm~page"."""
     rhythm, _, page_text = callback_data.value.partition("~")
-    pages = -(-len(ZONES) // ZONES_PER_PAGE)
-    page = min(int(page_text), pages - 1) if page_text.isdigit() else 0
-    builder = Buttons()
-    for number in range(page * ZONES_PER_PAGE, min((page + 1) * ZONES_PER_PAGE, len(ZONES))):
-        pick = CourseAction(step=CourseStep.zone, course=callback_data.course, value=f"{rhythm}@{number}")
-        builder.button(text=zone_label(ZONES[number], l10n.language), callback_data=pick)
-    arrows = [("◀", page - 1), ("▶", page + 1)]
-    shown = [(text, target) for text, target in arrows if 0 <= target < pages]
-    for text, target in shown:
-        builder.button(text=text, callback_data=CourseAction(step=CourseStep.zones, course=callback_data.course, value=f"{rhythm}~{target}"))
-    builder.button(text=l10n("menu.back"), callback_data=CourseAction(step=CourseStep.time, course=callback_data.course, value=rhythm))
-    on_page = min(ZONES_PER_PAGE, len(ZONES) - page * ZONES_PER_PAGE)
-    await show(callback, l10n("courses.zone_prompt"), keyboard(builder, *([2] * (on_page // 2)), *([1] * (on_page % 2)), len(shown) or 1, 1))
+    page = int(page_text) if page_text.isdigit() else 0
+    items = [
+        (zone_label(zone, l10n.language), CourseAction(step=CourseStep.zone, course=callback_data.course, value=f"{rhythm}@{number}"))
+        for number, zone in enumerate(ZONES)
+    ]
+    markup = paged_keyboard(
+        items, page, ZONES_PER_PAGE, lambda target: CourseAction(step=CourseStep.zones, course=callback_data.course, value=f"{rhythm}~{target}"),
+        (l10n("menu.back"), CourseAction(step=CourseStep.time, course=callback_data.course, value=rhythm)), per_row=2,
+    )
+    await show(callback, l10n("courses.zone_prompt"), markup)
 
 
 async def set_zone(callback: CallbackQuery, callback_data: CourseAction, l10n: Texts, content: Content, person: Person, settings: Settings) -> None:
