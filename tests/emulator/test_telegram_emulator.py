@@ -23,8 +23,8 @@ from aiogram.exceptions import (
 from aiogram.types import (
     BotCommand,
     BufferedInputFile,
-    ChatPermissions,
     CallbackQuery,
+    ChatPermissions,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -727,8 +727,10 @@ BASIC_GROUP = -777
 async def member_of(emu: TelegramEmulator, user_id: int) -> dict:
     status, body = await raw_call(emu, "getChatMember", json={"chat_id": GROUP, "user_id": user_id})
     assert status == 200
-    validate_object("ChatMember", body["result"])
-    return body["result"]
+    member = body["result"]
+    # aiogram requires can_send_welcome_messages, which the spec does not have (yet)
+    validate_object("ChatMember", {key: value for key, value in member.items() if key != "can_send_welcome_messages"})
+    return member
 
 
 async def test_the_bot_is_an_administrator_with_its_rights(emu, bot, anna):
@@ -841,7 +843,7 @@ async def test_pinning_needs_the_right_and_leaves_a_service_message(emu, bot, an
     assert await bot.unpin_chat_message(GROUP)  # the most recent one
     assert group.pinned_message_id == rules
     with pytest.raises(TelegramBadRequest, match="message to unpin not found"):
-        await bot.unpin_chat_message(GROUP, news)
+        await bot.unpin_chat_message(GROUP, message_id=news)
     with pytest.raises(TelegramBadRequest, match="message to pin not found"):
         await bot.pin_chat_message(GROUP, 999)
     await bot.delete_message(GROUP, rules)  # a deleted message is no longer pinned
@@ -881,7 +883,7 @@ async def test_forwarded_messages_and_links_in_users_text(emu, bot, anna):
     sent = group.send(anna, "👋 see https://example.org, (or http://x.org/a_(b)).")
     assert sent["entities"] == [
         {"type": "url", "offset": 7, "length": 19},
-        {"type": "url", "offset": 32, "length": 17},
+        {"type": "url", "offset": 32, "length": 18},
     ]
     # a link the app already formatted (a text_link, code) gets no url entity of its own
     code = {"type": "code", "offset": 0, "length": 15}

@@ -208,4 +208,6 @@ def _administrator(user: dict[str, Any], rights: dict[str, bool] | None = None) 
     """A ChatMemberAdministrator with these rights (the bot's; None: every right)."""
     rights = dict.fromkeys(BOT_RIGHTS, True) if rights is None else rights
     member = {"status": "administrator", "user": user, "can_be_edited": False, "is_anonymous": False}
-    return member | {name: bool(rights.get(name, False)) for name in BOT_RIGHTS}
+    member |= {name: bool(rights.get(name, False)) for name in BOT_RIGHTS}
+    # aiogram requires this field, which the Bot API spec in specs/ does not have (yet)
+    return member | {"can_send_welcome_messages": True}
