@@ -21,6 +21,7 @@ class Channel:
     tells_names: bool = True  # a user's name comes with their messages (VK events carry only the id)
     file_ids_name_owner: bool = False  # a file id names the account that uploaded it (VK's photo<owner>_<id>)
     join_requests: bool = True  # a group's link can ask to join, and the bot decides (VK: the link lets anyone in)
+    can_mute: bool = True  # the bot can keep a member from writing for a while (VK: only remove them)
 
     async def link_to_bot(self, bot: Bot, payload: str = "") -> str:
         username = (await bot.me()).username
@@ -29,6 +30,7 @@ class Channel:
 
 TELEGRAM = Channel("telegram", "https://t.me/{username}", "https://t.me/{username}?start={payload}")
 VK = Channel(
-    "vk", "https://vk.me/{username}", "https://vk.me/{username}?ref={payload}", tells_names=False, file_ids_name_owner=True, join_requests=False
+    "vk", "https://vk.me/{username}", "https://vk.me/{username}?ref={payload}", tells_names=False, file_ids_name_owner=True, join_requests=False,
+    can_mute=False,
 )
 CHANNELS = {channel.name: channel for channel in (TELEGRAM, VK)}

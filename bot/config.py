@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     public_url: str | None = Field(default=None, alias="PUBLIC_URL")
     # Parent chats: a newcomer's welcome (with the rules) is removed after this many minutes; 0 keeps it
     chat_welcome_minutes: int = Field(default=10, ge=0, alias="CHAT_WELCOME_MINUTES")
+    # ... and a message reported (/report) by this many different members is removed by the bot itself
+    chat_reports_to_act: int = Field(default=3, gt=0, alias="CHAT_REPORTS_TO_ACT")
     link_secret: SecretStr | None = Field(default=None, alias="LINK_SECRET")  # signs lesson links; unset: derived from the bot's token
     # Per user: private messages and button presses beyond this many within FLOOD_SECONDS are dropped; 0 switches it off
     flood_messages: int = Field(default=10, ge=0, alias="FLOOD_MESSAGES")

@@ -26,6 +26,7 @@ def private_tier() -> Router:
     features = [menu, onboarding, consultations, courses, chats, linking, invites, staff, broadcasts]
     tier.include_routers(
         *(feature.build_router() for feature in features),
+        chats.build_moderation_router(),
         consultations.build_catch_all_router(),  # a message nobody took: the family's open question
         fallback.build_private_router(),  # the fallback last
     )

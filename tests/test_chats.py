@@ -23,8 +23,10 @@ T = TEXTS["en"]
 TITLE = "Speech at home, 4–7"
 
 
-def content_with_chat(folder: Path, platform: str, chat_id: int) -> Path:
-    """The project's content with one chat made on `platform`: the group the test's emulator has."""
+def content_with_chat(folder: Path, platform: str, chat_id: int, moderators: tuple[int, ...] = ()) -> Path:
+    """The project's content with one chat made on `platform`: the group the test's emulator has,
+    moderated by these accounts of the same messenger."""
+    listed = ", ".join(f'"{platform}:{account}"' for account in moderators)
     target = folder / "content"
     shutil.copytree(PROJECT_ROOT / "content", target)
     catalog = target / "chats" / "catalog.toml"
@@ -36,6 +38,7 @@ id = "speech-home"
 platform = "{platform}"
 chat_id = {chat_id}
 age_groups = ["4-7"]
+moderators = [{listed}]
 
 [chat.title]
 ru = "Речь дома, 4–7"

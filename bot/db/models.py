@@ -475,3 +475,17 @@ class ChatCleanup(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int] = mapped_column(BigInteger)
     delete_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ChatReport(Base):
+    """A member's /report of a message in a parent chat: who reported which message, never what it says."""
+
+    __tablename__ = "chat_reports"
+    __table_args__ = (UniqueConstraint("platform", "chat_id", "message_id", "reporter_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    reporter_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

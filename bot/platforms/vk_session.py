@@ -32,6 +32,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import (
     AnswerCallbackQuery,
+    CopyMessage,
     CreateChatInviteLink,
     DeleteMessage,
     EditMessageReplyMarkup,
@@ -46,7 +47,7 @@ from aiogram.methods import (
     SendVoice,
     TelegramMethod,
 )
-from aiogram.types import Chat, ChatInviteLink, Document, File, InlineKeyboardMarkup, InputFile, Message, PhotoSize, User, Voice
+from aiogram.types import Chat, ChatInviteLink, Document, File, InlineKeyboardMarkup, InputFile, Message, MessageId, PhotoSize, User, Voice
 from vk_api import VkApiGroup, VkUpload
 from vk_api.exceptions import ApiError, ApiHttpError
 from vk_api.vk_api import VkApiMethod
@@ -119,6 +120,7 @@ class VkSession(BaseSession):
             DeleteMessage: self.delete_message,
             GetFile: self.get_file,
             CreateChatInviteLink: self.create_chat_invite_link,
+            CopyMessage: self.copy_message,
         }
 
     async def make_request(self, bot: Bot, method: TelegramMethod, timeout: int | None = None) -> Any:  # noqa: ASYNC109 - aiogram's BaseSession signature
@@ -180,6 +182,17 @@ class VkSession(BaseSession):
         answer = await self.call(method, "messages.getInviteLink", peer_id=int(method.chat_id), group_id=self.group_id)
         me = await self.get_me(bot, GetMe())
         return ChatInviteLink(invite_link=answer["link"], creator=me, creates_join_request=False, is_primary=True, is_revoked=False)
+
+    async def copy_message(self, bot: Bot, method: CopyMessage) -> MessageId:
+        """A message of one conversation shown in another: VK forwards it (its author is kept)."""
+        source = {"peer_id": int(method.from_chat_id), "conversation_message_ids": [method.message_id]}
+        answer = await self.call(
+            method, "messages.send", peer_ids=int(method.chat_id), random_id=secrets.randbelow(OUTBOX_RANDOM_IDS), forward=json.dumps(source),
+        )
+        entry = answer[0]
+        if "error" in entry:
+            raise translate_error(method, entry["error"]["code"], entry["error"].get("description", ""))
+        return MessageId(message_id=entry["conversation_message_id"])
 
     # messages
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chat_content import ThemedChat
-from bot.db.models import Account, ChatCleanup, HeldJoinRequest, Person
+from bot.db.models import Account, ChatCleanup, ChatReport, HeldJoinRequest, Person
 from bot.db.upsert import insert_or_nothing
 from bot.services.events import EventKind, record_event
 from bot.services.people import RoleName, has_role
@@ -70,3 +70,22 @@ def clean_up_later(session: AsyncSession, platform: str, chat_id: int, message_i
 async def due_cleanups(session: AsyncSession, platforms: Iterable[str], now: datetime, limit: int = 200) -> list[ChatCleanup]:
     query = select(ChatCleanup).where(ChatCleanup.delete_at <= now, ChatCleanup.platform.in_(list(platforms))).order_by(ChatCleanup.delete_at).limit(limit)
     return list(await session.scalars(query))
+
+
+async def report(session: AsyncSession, platform: str, chat_id: int, message_id: int, reporter_id: int, *, now: datetime) -> int:
+    """Record a member's report of a message: how many members have reported it, or 0 when this
+    member had already (a second /report from them counts nothing)."""
+    row = ChatReport(platform=platform, chat_id=chat_id, message_id=message_id, reporter_id=reporter_id, at=now)
+    if not await insert_or_nothing(session, row, ["platform", "chat_id", "message_id", "reporter_id"]):
+        return 0
+    where = (ChatReport.platform == platform, ChatReport.chat_id == chat_id, ChatReport.message_id == message_id)
+    return await session.scalar(select(func.count()).select_from(ChatReport).where(*where)) or 0
+
+
+async def settle_reports(session: AsyncSession, platform: str, chat_id: int, message_id: int) -> None:
+    """A moderator decided (or the bot removed the message): its reports are done with."""
+    await session.execute(delete(ChatReport).where(ChatReport.platform == platform, ChatReport.chat_id == chat_id, ChatReport.message_id == message_id))
+
+
+def moderates(chat: ThemedChat, platform: str, user_id: int) -> bool:
+    return (platform, user_id) in chat.moderators

@@ -50,6 +50,9 @@ class EventKind(StrEnum):
     chat_joined = "chat_joined"
     chat_left = "chat_left"
     chat_request_held = "chat_request_held"  # someone not registered asked to join
+    chat_message_reported = "chat_message_reported"  # value: how many members have reported it
+    chat_message_removed = "chat_message_removed"  # by a moderator, or by the bot at the reports' threshold
+    chat_member_muted = "chat_member_muted"
 
 
 def record_event(

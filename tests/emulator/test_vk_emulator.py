@@ -955,3 +955,49 @@ async def test_removing_a_member_needs_admin_rights(emu, vk, olga):
     with pytest.raises(ApiError) as raised:
         await call(vk, "messages.removeChatUser", chat_id=1)
     assert raised.value.code == 100
+
+
+async def test_the_bot_forwards_a_chat_message_into_a_private_chat(emu, vk, olga):
+    ivan = emu.user(IVAN, first_name="Ivan")
+    chat = emu.group(1, title="Parents")
+    chat.send(ivan, "is the meeting at 6?")
+    chat.send(olga, "yes, at 6")
+    olga.send("what did they say?")
+    forward = json.dumps({"peer_id": 2000000001, "conversation_message_ids": [1, 2]})
+    await call(vk, "messages.send", peer_id=OLGA, random_id=1, message="Here", forward=forward)
+    sent = olga.last
+    assert sent.from_bot and sent.text == "Here" and "reply_message" not in sent.raw
+    assert sent.forwarded == ["is the meeting at 6?", "yes, at 6"]
+    first = sent.raw["fwd_messages"][0]
+    assert (first["from_id"], first["peer_id"], first["conversation_message_id"]) == (IVAN, 2000000001, 1)
+    validate_object("messages/objects.json#/definitions/messages_foreign_message", first)
+    # forward of the same chat without is_reply is a forward too, not a reply
+    again = json.dumps({"peer_id": OLGA, "conversation_message_ids": [1], "is_reply": False})
+    await call(vk, "messages.send", peer_id=OLGA, random_id=2, message="You said", forward=again)
+    assert olga.last.forwarded == ["what did they say?"] and "reply_message" not in olga.last.raw
+
+    chat.message(1).deleted = True
+    emu.group(2, title="Not ours", bot_member=False).send(ivan, "secret")
+    for target, error in [
+        ({"peer_id": 2000000001, "conversation_message_ids": [1]}, "message 1 not found"),  # deleted
+        ({"peer_id": 2000000001, "conversation_message_ids": [2, 99]}, "message 99 not found"),
+        ({"peer_id": 2000000002, "conversation_message_ids": [1]}, "not accessible"),
+        ({"peer_id": 2000000042, "conversation_message_ids": [1]}, "not accessible"),
+    ]:
+        with pytest.raises(ApiError) as raised:
+            await call(vk, "messages.send", peer_id=OLGA, random_id=3, message="x", forward=json.dumps(target))
+        assert raised.value.code == 100 and error in str(raised.value), target
+    assert olga.last.text == "You said"
+
+
+async def test_a_members_reply_in_a_chat_carries_reply_message(emu, vk, olga):
+    ivan = emu.user(IVAN, first_name="Ivan")
+    chat = emu.group(1, title="Parents")
+    longpoll = await asyncio.to_thread(VkBotLongPoll, vk, GROUP, wait=1)
+    chat.send(ivan, "who brings the cake?")
+    chat.send(olga, "I do", reply_to=1)
+    _, answer = await asyncio.to_thread(longpoll.check)
+    validate_object("callback/objects.json#/definitions/callback_message_new", answer.raw["object"])
+    quoted = answer.raw["object"]["message"]["reply_message"]
+    assert (quoted["from_id"], quoted["text"], quoted["conversation_message_id"], quoted["peer_id"]) == (IVAN, "who brings the cake?", 1, 2000000001)
+    assert chat.message(2).reply_message == quoted

@@ -73,6 +73,16 @@ class ChatMessage:
         return self.raw.get("payload")
 
     @property
+    def forwarded(self) -> list[str]:
+        """Texts of the messages forwarded into this one (raw["fwd_messages"]), in order."""
+        return [item.get("text", "") for item in self.raw.get("fwd_messages", [])]
+
+    @property
+    def reply_message(self) -> dict[str, Any] | None:
+        """The message this one replies to, as VK quotes it."""
+        return self.raw.get("reply_message")
+
+    @property
     def kind(self) -> str:
         """text, service (a chat action), or the type of the first attachment."""
         if self.attachments:

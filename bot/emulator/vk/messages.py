@@ -84,9 +84,12 @@ class VkMessages(VkActing):
         if random_id != 0 and key in self._sent and now - self._sent[key][0] < DEDUP_SECONDS:
             return self._sent[key][1]
         reply = self._reply_for(chat, params)
-        message = self._bot_message(chat, params, copy.deepcopy(attachments), keyboard, reply)
+        fwd = self._forward_for(params)
         if "forward_messages" in params:
-            message.raw["fwd_messages"] = self._forwarded(params["forward_messages"])
+            fwd = self._forwarded(params["forward_messages"]) + fwd
+        message = self._bot_message(
+            chat, params, copy.deepcopy(attachments), keyboard, reply, fwd
+        )
         if random_id != 0:
             self._sent[key] = (now, message)
         return message
@@ -223,12 +226,14 @@ class VkMessages(VkActing):
         attachments: list[dict[str, Any]],
         keyboard: dict[str, Any] | None,
         reply: dict[str, Any] | None,
+        fwd: list[dict[str, Any]] | None = None,
     ) -> ChatMessage:
         raw = self._base_message(chat, -self.group_id)
         raw |= {
             "out": 1,
             "text": params.get("message", ""),
             "attachments": attachments,
+            "fwd_messages": fwd or [],
             "random_id": params.get("random_id", 0),
         }
         if "payload" in params:
@@ -267,7 +272,7 @@ class VkMessages(VkActing):
                 raise param_error("reply_to: message not found")
             return self._quoted(chat, replied.conversation_message_id)
         if "forward" in params:
-            forward = json.loads(params["forward"])
+            forward = _forward_param(params["forward"])
             cmids = forward.get("conversation_message_ids") or forward.get("cmids") or []
             if forward.get("is_reply") and cmids:
                 if forward.get("peer_id", chat.peer_id) != chat.peer_id:
@@ -277,3 +282,42 @@ class VkMessages(VkActing):
                     raise param_error("forward: message not found")
                 return self._quoted(chat, cmids[0])
         return None
+
+    def _forward_for(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """fwd_messages from the forward parameter without is_reply: the given messages of
+        forward.peer_id (any conversation the community sees), in the order given."""
+        if "forward" not in params:
+            return []
+        forward = _forward_param(params["forward"])
+        if forward.get("is_reply"):
+            return []
+        cmids = forward.get("conversation_message_ids") or forward.get("cmids") or []
+        if not cmids:
+            raise param_error("forward: conversation_message_ids is required")
+        peer_id = forward.get("peer_id")
+        if not isinstance(peer_id, int) or isinstance(peer_id, bool):
+            raise param_error("forward: peer_id is required")
+        source = self._chats.get(peer_id)
+        visible = source is not None and (
+            not isinstance(source, VkGroupChat) or source.bot_member
+        )
+        if source is None or not visible:
+            raise param_error(f"forward: peer {peer_id} is not accessible to the community")
+        found = []
+        for cmid in cmids:
+            message = source.message(cmid) if isinstance(cmid, int) else None
+            if message is None or message.deleted or message.deleted_for_bot:
+                raise param_error(f"forward: message {cmid} not found in peer {peer_id}")
+            found.append(foreign(message.raw, with_id=False))
+        return found
+
+
+def _forward_param(value: Any) -> dict[str, Any]:
+    """The forward parameter: a JSON object."""
+    try:
+        forward = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        raise param_error("forward: invalid JSON") from None
+    if not isinstance(forward, dict):
+        raise param_error("forward: a JSON object is expected")
+    return forward

@@ -1,4 +1,4 @@
-"""parent chats: join requests held until the requester registers, daily activity sums, welcomes to remove
+"""parent chats: join requests held until the requester registers, daily activity sums, welcomes to remove, reports
 
 Revision ID: 0011
 Revises: 0010
@@ -47,9 +47,22 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_chat_cleanups')),
     )
     op.create_index(op.f('ix_chat_cleanups_delete_at'), 'chat_cleanups', ['delete_at'], unique=False)
+    op.create_table('chat_reports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('platform', sa.String(length=16), nullable=False),
+    sa.Column('chat_id', sa.BigInteger(), nullable=False),
+    sa.Column('message_id', sa.BigInteger(), nullable=False),
+    sa.Column('reporter_id', sa.BigInteger(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_chat_reports')),
+    sa.UniqueConstraint('platform', 'chat_id', 'message_id', 'reporter_id', name=op.f('uq_chat_reports_platform_chat_id_message_id_reporter_id')),
+    )
+    op.create_index(op.f('ix_chat_reports_at'), 'chat_reports', ['at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_chat_reports_at'), table_name='chat_reports')
+    op.drop_table('chat_reports')
     op.drop_index(op.f('ix_chat_cleanups_delete_at'), table_name='chat_cleanups')
     op.drop_table('chat_cleanups')
     op.drop_table('chat_activity')

@@ -1,0 +1,158 @@
+"""/report in a parent chat: a member replies to a message with /report; at the first report the
+chat's moderators get the message (copied, never stored) with one-tap actions (remove it, mute its
+author for a day where the messenger can, keep it); at CHAT_REPORTS_TO_ACT reports from different
+members the bot removes it by itself and tells them."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, ChatPermissions, InlineKeyboardMarkup, Message
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.chat_content import ThemedChat
+from bot.clock import Clock
+from bot.config import Settings
+from bot.content import Content, Texts
+from bot.platforms import CHANNELS
+from bot.services import chats
+from bot.services.events import EventKind, record_event
+from handlers.ui import Buttons, keyboard, show
+
+log = logging.getLogger(__name__)
+MUTED_FOR = timedelta(days=1)
+
+
+class ModStep(StrEnum):
+    remove = "remove"
+    mute = "mute"
+    keep = "keep"
+
+
+class Moderate(CallbackData, prefix="mod"):
+    step: ModStep
+    chat: str  # the catalog's id
+    message: int = Field(ge=0)
+    author: int = Field(ge=0)  # a messenger's user id (Telegram's exceed 32 bits)
+
+
+def build_group_router() -> Router:
+    router = Router(name="chats_reports")
+    router.message.register(report_message, Command("report"))
+    return router
+
+
+def build_private_router() -> Router:
+    """The moderators' presses, in their own chat with the bot; each checked against the catalog."""
+    router = Router(name="chats_moderation")
+    router.callback_query.register(moderate, Moderate.filter())
+    return router
+
+
+async def report_message(message: Message, session: AsyncSession, content: Content, clock: Clock, platform: str, settings: Settings, bot: Bot) -> None:
+    chat = chats.by_chat_id(content.chats, platform, message.chat.id)
+    if chat is None or message.from_user is None:
+        return
+    l10n = content.texts[settings.default_language]
+    target = message.reply_to_message
+    if target is None or target.from_user is None or target.from_user.is_bot:
+        await message.reply(l10n("chats.report_how"))
+        return
+    now = clock.now()
+    count = await chats.report(session, platform, message.chat.id, target.message_id, message.from_user.id, now=now)
+    with contextlib.suppress(TelegramAPIError):  # the /report itself goes: the chat stays clean
+        await message.delete()
+    if not count:
+        return  # they had reported it already
+    record_event(session, EventKind.chat_message_reported, at=now, platform=platform, object_type=chats.CHAT, object_id=chat.id, value=count)
+    if count >= settings.chat_reports_to_act:
+        await remove(session, bot, chat, platform, target.message_id, now)
+        await tell_moderators(session, bot, content, chat, platform, lambda texts: texts("chats.report_removed", chat=chat.title(texts.language), count=count))
+    elif count == 1:
+        buttons = actions(chat, platform, target.message_id, target.from_user.id)
+        await tell_moderators(
+            session, bot, content, chat, platform, lambda texts: texts("chats.reported", chat=chat.title(texts.language)), buttons, target.message_id
+        )
+
+
+def actions(chat: ThemedChat, platform: str, message_id: int, author: int) -> Callable[[Texts], InlineKeyboardMarkup]:
+    def markup(texts: Texts) -> InlineKeyboardMarkup:
+        builder = Buttons()
+        steps = [(ModStep.remove, "chats.remove")] + ([(ModStep.mute, "chats.mute")] if CHANNELS[platform].can_mute else []) + [(ModStep.keep, "chats.keep")]
+        for step, key in steps:
+            builder.button(text=texts(key), callback_data=Moderate(step=step, chat=chat.id, message=message_id, author=author))
+        return keyboard(builder, 1)
+
+    return markup
+
+
+async def tell_moderators(
+    session: AsyncSession, bot: Bot, content: Content, chat: ThemedChat, platform: str, text: Callable[[Texts], str],
+    markup: Callable[[Texts], InlineKeyboardMarkup] | None = None, copy_of: int | None = None,
+) -> int:
+    """Each moderator on the chat's messenger, in their language: the message (copied from the
+    chat, when given) and the notice. A moderator who never started the bot is skipped."""
+    told = 0
+    for moderator_platform, moderator in sorted(chat.moderators):
+        if moderator_platform != platform:
+            continue
+        person = await chats.person_of(session, platform, moderator)
+        texts = content.texts[person.language if person else "en"]
+        try:
+            if copy_of is not None:
+                await bot.copy_message(moderator, chat.chat_id, copy_of)
+            await bot.send_message(moderator, text(texts), reply_markup=markup(texts) if markup else None)
+            told += 1
+        except TelegramAPIError as error:
+            log.info("a moderator of a parent chat could not be told (%s)", type(error).__name__)
+    return told
+
+
+async def remove(session: AsyncSession, bot: Bot, chat: ThemedChat, platform: str, message_id: int, now: datetime) -> bool:
+    chat_id = chat.chat_id
+    await chats.settle_reports(session, platform, chat_id, message_id)
+    try:
+        await bot.delete_message(chat_id, message_id)
+    except TelegramAPIError as error:  # gone already, or the bot lost the right
+        log.info("a reported message could not be removed from a parent chat (%s)", type(error).__name__)
+        return False
+    record_event(session, EventKind.chat_message_removed, at=now, platform=platform, object_type=chats.CHAT, object_id=chat.id)
+    return True
+
+
+async def moderate(
+    callback: CallbackQuery, callback_data: Moderate, session: AsyncSession, content: Content, clock: Clock, platform: str, bots: Mapping[str, Bot], l10n: Texts
+) -> None:
+    chat = next((chat for chat in content.chats if chat.id == callback_data.chat), None)
+    if chat is None or chat.platform != platform or not chats.moderates(chat, platform, callback.from_user.id):
+        await callback.answer(l10n("fallback.button_outdated"))
+        return
+    bot, now = bots[platform], clock.now()
+    if callback_data.step == ModStep.remove:
+        note = "chats.removed" if await remove(session, bot, chat, platform, callback_data.message, now) else "chats.already_gone"
+    elif callback_data.step == ModStep.mute and CHANNELS[platform].can_mute:
+        await chats.settle_reports(session, platform, chat.chat_id, callback_data.message)
+        quiet = ChatPermissions(can_send_messages=False, can_send_other_messages=False, can_add_web_page_previews=False)
+        try:
+            await bot.restrict_chat_member(chat.chat_id, callback_data.author, quiet, until_date=now + MUTED_FOR)
+            record_event(session, EventKind.chat_member_muted, at=now, platform=platform, object_type=chats.CHAT, object_id=chat.id)
+            note = "chats.muted"
+        except TelegramAPIError as error:
+            log.info("a member of a parent chat could not be muted (%s)", type(error).__name__)
+            note = "chats.cannot_mute"
+    elif callback_data.step == ModStep.keep:
+        await chats.settle_reports(session, platform, chat.chat_id, callback_data.message)
+        note = "chats.kept"
+    else:
+        await callback.answer(l10n("fallback.button_outdated"))
+        return
+    await show(callback, l10n(note, chat=chat.title(l10n.language)))
