@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     chat_welcome_minutes: int = Field(default=10, ge=0, alias="CHAT_WELCOME_MINUTES")
     # ... and a message reported (/report) by this many different members is removed by the bot itself
     chat_reports_to_act: int = Field(default=3, gt=0, alias="CHAT_REPORTS_TO_ACT")
+    # ... and a newcomer's messages with links or forwards wait for the moderators this many hours after joining; 0: never
+    chat_newcomer_hours: int = Field(default=24, ge=0, alias="CHAT_NEWCOMER_HOURS")
     link_secret: SecretStr | None = Field(default=None, alias="LINK_SECRET")  # signs lesson links; unset: derived from the bot's token
     # Per user: private messages and button presses beyond this many within FLOOD_SECONDS are dropped; 0 switches it off
     flood_messages: int = Field(default=10, ge=0, alias="FLOOD_MESSAGES")

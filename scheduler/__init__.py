@@ -50,7 +50,8 @@ def build_scheduler(
             coalesce=True, max_instances=1,
         )
     if bots is not None and activity is not None:
-        scheduler.add_job(tidy_chats, "interval", minutes=1, args=[sessionmaker, bots, activity, clock], id="tidy_chats", coalesce=True, max_instances=1)
+        hours = settings.chat_newcomer_hours if settings is not None else 24
+        scheduler.add_job(tidy_chats, "interval", minutes=1, args=[sessionmaker, bots, activity, clock, hours], id="tidy_chats", coalesce=True, max_instances=1)
     return scheduler
 
 

@@ -1,10 +1,12 @@
-"""The parent chats' minute: the activity counted in memory is added to its days' rows, and the
-welcomes whose time is up are removed from the groups (their times are rows: a restart keeps them)."""
+"""The parent chats' minute: the activity counted in memory is added to its days' rows, newcomers
+are no longer new after CHAT_NEWCOMER_HOURS, and the welcomes whose time is up are removed from the
+groups (their times are rows: a restart keeps them)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
@@ -17,10 +19,13 @@ from bot.services.chat_activity import ActivityCounter
 log = logging.getLogger(__name__)
 
 
-async def tidy_chats(sessionmaker: async_sessionmaker[AsyncSession], bots: Mapping[str, Bot], counter: ActivityCounter, clock: Clock) -> int:
-    """Writes the counts; removes the due welcomes; how many were removed."""
+async def tidy_chats(
+    sessionmaker: async_sessionmaker[AsyncSession], bots: Mapping[str, Bot], counter: ActivityCounter, clock: Clock, newcomer_hours: int = 24
+) -> int:
+    """Writes the counts; forgets newcomers once they are not new; removes the due welcomes; how many were removed."""
     async with sessionmaker() as session:
         await counter.flush(session)
+        await chats.forget_old_newcomers(session, clock.now() - timedelta(hours=newcomer_hours))
         due = await chats.due_cleanups(session, bots, clock.now())
         for cleanup in due:
             await session.delete(cleanup)

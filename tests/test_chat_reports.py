@@ -5,12 +5,14 @@ bot removes it by itself; a press by someone who is not the chat's moderator doe
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from bot.db.models import ChatReport, Event
 from bot.services.events import EventKind
-from handlers.chats.reports import Moderate, ModStep
+from handlers.chats.moderation import Moderate, ModStep
 from tests.conftest import RunningBot, make_settings
 from tests.helpers import TEXTS, button_texts, register, step
 from tests.test_chats import TITLE, content_with_chat, group_of
@@ -104,3 +106,51 @@ async def test_a_reply_is_needed_to_report(emulator, database_url, tmp_path):
         _moderator, (member,) = await setup(None, emulator, group, [5631])
         await step(emulator, lambda: post(group, member, "/report"))
         assert [message.text for message in group.messages if message.from_bot][-1] == T("chats.report_how")
+
+
+async def joined_parent(running: RunningBot, emulator, group, user_id: int):
+    from tests.test_chats import join, the_link
+
+    parent = emulator.user(user_id, first_name="Nina", language_code="en")
+    await register(emulator, parent, age="4-7")
+    link = await the_link(emulator, parent)
+    await step(emulator, lambda: join(emulator, parent, group, link))
+    return parent
+
+
+def forward(emulator, group, user, text: str):
+    if emulator.platform == "vk":
+        return group.send(user, text, forward=[(user, "An appeal from another chat")])
+    return group.forward(user, text, from_chat_title="Another chat")
+
+
+async def test_a_newcomers_link_waits_for_the_moderators_who_publish_it(emulator, database_url, tmp_path):
+    group, chat_id = group_of(emulator)
+    content = content_with_chat(tmp_path, emulator.platform, chat_id, moderators=(MODERATOR,))
+    async with RunningBot(make_settings(emulator, database_url, CONTENT_DIR=str(content))) as running:
+        moderator, _ = await setup(running, emulator, group, [])
+        newcomer = await joined_parent(running, emulator, group, 5641)
+        link_message = post(group, newcomer, "Our fundraiser: https://example.org/fund")
+        await emulator.settle()
+        assert not visible(group, link_message)  # out of the chat until the moderators decide
+        notice = moderator.last
+        assert notice.text == T("chats.held", chat=TITLE)
+        expected = [T("chats.publish"), T("chats.discard")] + ([T("chats.mute_newcomer")] if emulator.platform == "telegram" else [])
+        assert button_texts(notice) == expected
+        await step(emulator, lambda: moderator.click(T("chats.publish"), notice))
+        assert moderator.last.text == T("chats.published", chat=TITLE)
+        said = [message for message in group.messages if message.from_bot and not getattr(message, "deleted", False)]
+        assert said[-2].text == T("chats.checked")
+        assert "https://example.org/fund" in (said[-1].text or "") or "example.org/fund" in str(getattr(said[-1], "raw", {}))
+
+        forward(emulator, group, newcomer, "Please share")
+        await emulator.settle()
+        assert moderator.last.text == T("chats.held", chat=TITLE)
+        await step(emulator, lambda: moderator.click(T("chats.discard"), moderator.last))
+        assert moderator.last.text == T("chats.discarded", chat=TITLE)
+        assert await kinds(running) == [EventKind.chat_message_held, EventKind.chat_message_published, EventKind.chat_message_held]
+
+        running.clock.advance(timedelta(hours=25))  # not new any more
+        plain = post(group, newcomer, "The programme is at https://example.org/rights")
+        await emulator.settle()
+        assert visible(group, plain)

@@ -489,3 +489,17 @@ class ChatReport(Base):
     message_id: Mapped[int] = mapped_column(BigInteger)
     reporter_id: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ChatNewcomer(Base):
+    """Someone who joined a parent chat lately: their links and forwards wait for the moderators
+    until CHAT_NEWCOMER_HOURS have passed (then the row goes)."""
+
+    __tablename__ = "chat_newcomers"
+    __table_args__ = (UniqueConstraint("platform", "chat_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -105,6 +105,8 @@ def message_of(message: dict[str, Any]) -> dict[str, Any]:
         raw["text"] = text or " "
     else:
         raw["text"] = " "  # an attachment kind we do not map still gets an answer
+    if message.get("fwd_messages"):  # forwarded messages: Telegram's forward_origin (the original author is not told)
+        raw["forward_origin"] = {"type": "hidden_user", "sender_user_name": "VK", "date": message["date"]}
     replied = message.get("reply_message")
     if isinstance(replied, dict) and "from_id" in replied:  # the message this one answers (a /report names it so)
         raw["reply_to_message"] = message_of({"peer_id": peer_id, "date": message["date"]} | replied)

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chat_content import ThemedChat
-from bot.db.models import Account, ChatCleanup, ChatReport, HeldJoinRequest, Person
+from bot.db.models import Account, ChatCleanup, ChatNewcomer, ChatReport, HeldJoinRequest, Person
 from bot.db.upsert import insert_or_nothing
 from bot.services.events import EventKind, record_event
 from bot.services.people import RoleName, has_role
@@ -89,3 +89,20 @@ async def settle_reports(session: AsyncSession, platform: str, chat_id: int, mes
 
 def moderates(chat: ThemedChat, platform: str, user_id: int) -> bool:
     return (platform, user_id) in chat.moderators
+
+
+async def welcome_newcomer(session: AsyncSession, platform: str, chat_id: int, user_id: int, *, now: datetime) -> None:
+    await session.execute(delete(ChatNewcomer).where(ChatNewcomer.platform == platform, ChatNewcomer.chat_id == chat_id, ChatNewcomer.user_id == user_id))
+    session.add(ChatNewcomer(platform=platform, chat_id=chat_id, user_id=user_id, joined_at=now))
+
+
+async def is_newcomer(session: AsyncSession, platform: str, chat_id: int, user_id: int, since: datetime) -> bool:
+    """Whether they joined the chat after `since` (a query only for messages with links or forwards)."""
+    found = select(ChatNewcomer.id).where(
+        ChatNewcomer.platform == platform, ChatNewcomer.chat_id == chat_id, ChatNewcomer.user_id == user_id, ChatNewcomer.joined_at > since
+    )
+    return await session.scalar(found) is not None
+
+
+async def forget_old_newcomers(session: AsyncSession, before: datetime) -> None:
+    await session.execute(delete(ChatNewcomer).where(ChatNewcomer.joined_at <= before))

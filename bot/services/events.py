@@ -53,6 +53,8 @@ class EventKind(StrEnum):
     chat_message_reported = "chat_message_reported"  # value: how many members have reported it
     chat_message_removed = "chat_message_removed"  # by a moderator, or by the bot at the reports' threshold
     chat_member_muted = "chat_member_muted"
+    chat_message_held = "chat_message_held"  # a newcomer's link or forward, waiting for the moderators
+    chat_message_published = "chat_message_published"  # a held message, let through by a moderator
 
 
 def record_event(

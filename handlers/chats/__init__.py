@@ -7,7 +7,7 @@ from aiogram import Router
 
 from bot.filters import Allowed
 from bot.permissions import Action
-from handlers.chats import catalog, group, reports
+from handlers.chats import catalog, group, moderation
 
 
 def build_router() -> Router:
@@ -23,10 +23,10 @@ def build_group_router() -> Router:
     """The group tier's part: join requests (an update of their own, about a group, from someone
     perhaps not registered) and members coming and going in the catalog's chats."""
     router = Router(name="chats_groups")
-    router.include_routers(group.build_router(), reports.build_group_router())
+    router.include_routers(group.build_router(), moderation.build_group_router())
     return router
 
 
 def build_moderation_router() -> Router:
     """The private tier's other part: moderators' presses (staff or trusted parents, checked against the catalog)."""
-    return reports.build_private_router()
+    return moderation.build_private_router()

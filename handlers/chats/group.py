@@ -98,6 +98,9 @@ async def joined(message: Message, session: AsyncSession, content: Content, cloc
     if chat is None or not people:
         return
     settings: Settings = data["settings"]
+    if settings.chat_newcomer_hours:  # their links and forwards wait for the moderators for a while
+        for user in people:
+            await chats.welcome_newcomer(session, platform, message.chat.id, user.id, now=clock.now())
     l10n = content.texts[settings.default_language]  # a group reads the centre's language
     rules = chat.rules[l10n.language]
     named = CHANNELS[platform].tells_names

@@ -1,4 +1,4 @@
-"""parent chats: join requests held until the requester registers, daily activity sums, welcomes to remove, reports
+"""parent chats: join requests held until the requester registers, daily activity sums, welcomes to remove, reports, newcomers
 
 Revision ID: 0011
 Revises: 0010
@@ -58,9 +58,21 @@ def upgrade() -> None:
     sa.UniqueConstraint('platform', 'chat_id', 'message_id', 'reporter_id', name=op.f('uq_chat_reports_platform_chat_id_message_id_reporter_id')),
     )
     op.create_index(op.f('ix_chat_reports_at'), 'chat_reports', ['at'], unique=False)
+    op.create_table('chat_newcomers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('platform', sa.String(length=16), nullable=False),
+    sa.Column('chat_id', sa.BigInteger(), nullable=False),
+    sa.Column('user_id', sa.BigInteger(), nullable=False),
+    sa.Column('joined_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_chat_newcomers')),
+    sa.UniqueConstraint('platform', 'chat_id', 'user_id', name=op.f('uq_chat_newcomers_platform_chat_id_user_id')),
+    )
+    op.create_index(op.f('ix_chat_newcomers_joined_at'), 'chat_newcomers', ['joined_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_chat_newcomers_joined_at'), table_name='chat_newcomers')
+    op.drop_table('chat_newcomers')
     op.drop_index(op.f('ix_chat_reports_at'), table_name='chat_reports')
     op.drop_table('chat_reports')
     op.drop_index(op.f('ix_chat_cleanups_delete_at'), table_name='chat_cleanups')

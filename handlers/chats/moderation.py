@@ -1,7 +1,12 @@
-"""/report in a parent chat: a member replies to a message with /report; at the first report the
-chat's moderators get the message (copied, never stored) with one-tap actions (remove it, mute its
-author for a day where the messenger can, keep it); at CHAT_REPORTS_TO_ACT reports from different
-members the bot removes it by itself and tells them."""
+"""Moderation in a parent chat, with the chat's moderators one tap away.
+
+- /report: a member replies to a message with /report; at the first report the moderators get the
+  message (copied, never stored) with "remove it", "remove it and mute the author for a day" (where
+  the messenger can) and "keep it"; at CHAT_REPORTS_TO_ACT reports from different members the bot
+  removes it by itself and tells them.
+- A newcomer's message with a link or a forward, in their first CHAT_NEWCOMER_HOURS: taken out of
+  the chat and shown to the moderators with "publish", "delete" and "mute for a day". Each
+  moderator's copy is what "publish" puts back, so the bot keeps no message anywhere."""
 
 from __future__ import annotations
 
@@ -36,6 +41,8 @@ class ModStep(StrEnum):
     remove = "remove"
     mute = "mute"
     keep = "keep"
+    publish = "publish"  # a held message: `message` is the moderator's copy
+    discard = "discard"
 
 
 class Moderate(CallbackData, prefix="mod"):
@@ -48,7 +55,59 @@ class Moderate(CallbackData, prefix="mod"):
 def build_group_router() -> Router:
     router = Router(name="chats_reports")
     router.message.register(report_message, Command("report"))
+    router.message.register(hold_newcomers_link, carries_link_or_forward)
     return router
+
+
+async def carries_link_or_forward(message: Message) -> bool:  # async: aiogram runs a sync filter in a thread
+    if message.forward_origin is not None:
+        return True
+    entities = (message.entities or []) + (message.caption_entities or [])
+    return any(entity.type in ("url", "text_link") for entity in entities) or "://" in (message.text or message.caption or "")
+
+
+async def hold_newcomers_link(message: Message, session: AsyncSession, content: Content, clock: Clock, platform: str, settings: Settings, bot: Bot) -> None:
+    chat = chats.by_chat_id(content.chats, platform, message.chat.id)
+    if chat is None or message.from_user is None or not settings.chat_newcomer_hours or not chat.moderators:
+        return
+    now = clock.now()
+    if not await chats.is_newcomer(session, platform, message.chat.id, message.from_user.id, now - timedelta(hours=settings.chat_newcomer_hours)):
+        return
+    told = 0
+    for moderator in moderators_on(chat, platform):
+        texts = await texts_of(session, content, platform, moderator)
+        try:
+            copy = await bot.copy_message(moderator, chat.chat_id, message.message_id)
+            markup = held_actions(texts, chat, platform, copy.message_id, message.from_user.id)
+            await bot.send_message(moderator, texts("chats.held", chat=chat.title(texts.language)), reply_markup=markup)
+            told += 1
+        except TelegramAPIError as error:
+            log.info("a moderator of a parent chat could not be shown a held message (%s)", type(error).__name__)
+    if not told:
+        return  # nobody could see it: it stays in the chat rather than vanish
+    with contextlib.suppress(TelegramAPIError):
+        await message.delete()
+    record_event(session, EventKind.chat_message_held, at=now, platform=platform, object_type=chats.CHAT, object_id=chat.id)
+
+
+def held_actions(texts: Texts, chat: ThemedChat, platform: str, copy_id: int, author: int) -> InlineKeyboardMarkup:
+    builder = Buttons()
+    steps = [(ModStep.publish, "chats.publish"), (ModStep.discard, "chats.discard")]
+    if CHANNELS[platform].can_mute:
+        steps.append((ModStep.mute, "chats.mute_newcomer"))
+    for step, key in steps:
+        builder.button(text=texts(key), callback_data=Moderate(step=step, chat=chat.id, message=copy_id, author=author))
+    return keyboard(builder, 1)
+
+
+def moderators_on(chat: ThemedChat, platform: str) -> list[int]:
+    """The chat's moderators who can act on it: those on its messenger."""
+    return [moderator for moderator_platform, moderator in sorted(chat.moderators) if moderator_platform == platform]
+
+
+async def texts_of(session: AsyncSession, content: Content, platform: str, user_id: int) -> Texts:
+    person = await chats.person_of(session, platform, user_id)
+    return content.texts[person.language if person else "en"]
 
 
 def build_private_router() -> Router:
@@ -102,11 +161,8 @@ async def tell_moderators(
     """Each moderator on the chat's messenger, in their language: the message (copied from the
     chat, when given) and the notice. A moderator who never started the bot is skipped."""
     told = 0
-    for moderator_platform, moderator in sorted(chat.moderators):
-        if moderator_platform != platform:
-            continue
-        person = await chats.person_of(session, platform, moderator)
-        texts = content.texts[person.language if person else "en"]
+    for moderator in moderators_on(chat, platform):
+        texts = await texts_of(session, content, platform, moderator)
         try:
             if copy_of is not None:
                 await bot.copy_message(moderator, chat.chat_id, copy_of)
@@ -149,6 +205,13 @@ async def moderate(
         except TelegramAPIError as error:
             log.info("a member of a parent chat could not be muted (%s)", type(error).__name__)
             note = "chats.cannot_mute"
+    elif callback_data.step == ModStep.publish:
+        await bot.send_message(chat.chat_id, l10n("chats.checked"))
+        await bot.copy_message(chat.chat_id, callback.from_user.id, callback_data.message)
+        record_event(session, EventKind.chat_message_published, at=now, platform=platform, object_type=chats.CHAT, object_id=chat.id)
+        note = "chats.published"
+    elif callback_data.step == ModStep.discard:
+        note = "chats.discarded"
     elif callback_data.step == ModStep.keep:
         await chats.settle_reports(session, platform, chat.chat_id, callback_data.message)
         note = "chats.kept"
