@@ -63,3 +63,28 @@ async def test_a_newcomer_is_welcomed_with_the_rules_and_the_welcome_goes_after_
             for table in Base.metadata.sorted_tables:  # nobody's words are kept
                 for row in (await session.execute(sa.select(table))).all():
                     assert not any(isinstance(value, str) and "first word" in value for value in row), table.name
+
+
+async def test_reactions_count_as_they_grow_without_anyone_named(database_url, tmp_path):
+    from tests.messengers import TelegramMessenger  # anonymous reaction counts are Telegram's, for admin bots
+
+    telegram = TelegramMessenger()
+    await telegram.start()
+    try:
+        group, chat_id = group_of(telegram)
+        settings = make_settings(telegram, database_url, CONTENT_DIR=str(content_with_chat(tmp_path, "telegram", chat_id)))
+        async with RunningBot(settings) as running:
+            member = telegram.user(5511, language_code="en")
+            group.join(member)
+            posted = group.send(member, "A photo of our drawing")
+            await telegram.settle()
+            message_id = posted["message_id"]
+            await step(telegram, lambda: group.react(message_id, emoji="👍", count=3))
+            await step(telegram, lambda: group.react(message_id, emoji="👍", count=5))
+            await step(telegram, lambda: group.react(message_id, emoji="❤", count=1))
+            await tidy(running)
+            async with running.session() as session:
+                day = await session.scalar(select(ChatActivity))
+                assert (day.messages, day.reactions) == (1, 6)  # 5 👍 and 1 ❤, counted by their growth
+    finally:
+        await telegram.stop()

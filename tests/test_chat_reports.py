@@ -154,3 +154,28 @@ async def test_a_newcomers_link_waits_for_the_moderators_who_publish_it(emulator
         plain = post(group, newcomer, "The programme is at https://example.org/rights")
         await emulator.settle()
         assert visible(group, plain)
+
+
+def pinned(emulator, group):
+    if emulator.platform == "vk":
+        return group.pinned.conversation_message_id if group.pinned else None
+    return group.pinned_message_id
+
+
+async def test_the_centres_staff_pin_an_announcement_and_a_member_cannot(emulator, database_url, tmp_path):
+    from tests.conftest import ADMIN_ID
+
+    group, chat_id = group_of(emulator)
+    content = content_with_chat(tmp_path, emulator.platform, chat_id)
+    async with RunningBot(make_settings(emulator, database_url, CONTENT_DIR=str(content))) as running:
+        admin = emulator.user(ADMIN_ID, first_name="Anna", language_code="en")
+        await register(emulator, admin)
+        _moderator, (member,) = await setup(running, emulator, group, [5651])
+        group.join(admin) if hasattr(group, "join") else None
+        announcement = post(group, admin, "The open day is on Saturday at 11:00")
+        await emulator.settle()
+        await step(emulator, lambda: post(group, member, "/pin", reply_to=announcement))
+        assert [message.text for message in group.messages if message.from_bot][-1] == T("chats.pin_who")
+        assert pinned(emulator, group) is None
+        await step(emulator, lambda: post(group, admin, "/pin", reply_to=announcement))
+        assert pinned(emulator, group) == announcement

@@ -39,6 +39,7 @@ from aiogram.methods import (
     EditMessageText,
     GetFile,
     GetMe,
+    PinChatMessage,
     SendChatAction,
     SendDocument,
     SendMessage,
@@ -121,6 +122,7 @@ class VkSession(BaseSession):
             GetFile: self.get_file,
             CreateChatInviteLink: self.create_chat_invite_link,
             CopyMessage: self.copy_message,
+            PinChatMessage: self.pin_chat_message,
         }
 
     async def make_request(self, bot: Bot, method: TelegramMethod, timeout: int | None = None) -> Any:  # noqa: ASYNC109 - aiogram's BaseSession signature
@@ -193,6 +195,10 @@ class VkSession(BaseSession):
         if "error" in entry:
             raise translate_error(method, entry["error"]["code"], entry["error"].get("description", ""))
         return MessageId(message_id=entry["conversation_message_id"])
+
+    async def pin_chat_message(self, bot: Bot, method: PinChatMessage) -> bool:
+        await self.call(method, "messages.pin", peer_id=int(method.chat_id), conversation_message_id=method.message_id)
+        return True
 
     # messages
 

@@ -4,7 +4,7 @@ row once a minute by the scheduler. A crash loses at most the last minute's coun
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
 
@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ChatActivity
 from bot.db.upsert import DIALECT_INSERTS
+
+REMEMBERED = 20_000  # messages whose reaction totals are kept
 
 
 class Activity(StrEnum):
@@ -27,6 +29,19 @@ class ActivityCounter:
     def __init__(self, zone: tzinfo) -> None:
         self.zone = zone
         self.counts: Counter[tuple[str, date, Activity]] = Counter()
+        self.reaction_totals: OrderedDict[tuple[str, int], int] = OrderedDict()  # the last total seen per message
+
+    def reacted(self, chat: str, message_id: int, total: int, at: datetime) -> None:
+        """A message's anonymous reaction count is now `total`: its growth since the last count
+        seen is the day's. The last totals of the latest REMEMBERED messages are kept in memory
+        (after a restart a message's next count counts from zero)."""
+        key = (chat, message_id)
+        grown = total - self.reaction_totals.pop(key, 0)
+        self.reaction_totals[key] = total
+        while len(self.reaction_totals) > REMEMBERED:
+            self.reaction_totals.popitem(last=False)
+        if grown > 0:
+            self.add(chat, Activity.reactions, at, grown)
 
     def add(self, chat: str, what: Activity, at: datetime, number: int = 1) -> None:
         self.counts[(chat, at.astimezone(self.zone).date(), what)] += number

@@ -106,3 +106,11 @@ async def is_newcomer(session: AsyncSession, platform: str, chat_id: int, user_i
 
 async def forget_old_newcomers(session: AsyncSession, before: datetime) -> None:
     await session.execute(delete(ChatNewcomer).where(ChatNewcomer.joined_at <= before))
+
+
+STAFF_ROLES = (RoleName.coordinator, RoleName.head, RoleName.admin)
+
+
+def is_staff(person: Person | None) -> bool:
+    """The centre's coordinators, heads and admins (they may pin announcements in any parent chat)."""
+    return person is not None and any(has_role(person, role) for role in STAFF_ROLES)

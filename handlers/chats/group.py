@@ -12,7 +12,7 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
-from aiogram.types import ChatJoinRequest, Message, TelegramObject, User
+from aiogram.types import ChatJoinRequest, Message, MessageReactionCountUpdated, TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chat_content import ThemedChat
@@ -34,7 +34,14 @@ def build_router() -> Router:
     router.message.register(joined, newcomers)
     router.message.register(left, leaver)
     router.message.register(show_rules, Command("rules"))
+    router.message_reaction_count.register(count_reactions)  # Telegram, where the bot is an admin
     return router
+
+
+async def count_reactions(update: MessageReactionCountUpdated, content: Content, clock: Clock, platform: str, chat_activity: ActivityCounter) -> None:
+    chat = chats.by_chat_id(content.chats, platform, update.chat.id)
+    if chat is not None:
+        chat_activity.reacted(chat.id, update.message_id, sum(reaction.total_count for reaction in update.reactions), clock.now())
 
 
 class CountMessages(BaseMiddleware):

@@ -55,8 +55,32 @@ class Moderate(CallbackData, prefix="mod"):
 def build_group_router() -> Router:
     router = Router(name="chats_reports")
     router.message.register(report_message, Command("report"))
+    router.message.register(pin_announcement, Command("pin"))
     router.message.register(hold_newcomers_link, carries_link_or_forward)
     return router
+
+
+async def pin_announcement(message: Message, session: AsyncSession, content: Content, platform: str, settings: Settings, bot: Bot) -> None:
+    """/pin as a reply: the centre's staff and the chat's moderators pin an announcement."""
+    chat = chats.by_chat_id(content.chats, platform, message.chat.id)
+    if chat is None or message.from_user is None:
+        return
+    l10n = content.texts[settings.default_language]
+    person = await chats.person_of(session, platform, message.from_user.id)
+    if not (chats.moderates(chat, platform, message.from_user.id) or chats.is_staff(person)):
+        await message.reply(l10n("chats.pin_who"))
+        return
+    if message.reply_to_message is None:
+        await message.reply(l10n("chats.pin_how"))
+        return
+    try:
+        await bot.pin_chat_message(message.chat.id, message.reply_to_message.message_id, disable_notification=False)
+    except TelegramAPIError as error:
+        log.info("an announcement could not be pinned in a parent chat (%s)", type(error).__name__)
+        await message.reply(l10n("chats.pin_failed"))
+        return
+    with contextlib.suppress(TelegramAPIError):
+        await message.delete()
 
 
 async def carries_link_or_forward(message: Message) -> bool:  # async: aiogram runs a sync filter in a thread
