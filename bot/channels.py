@@ -22,6 +22,7 @@ class Channel:
     file_ids_name_owner: bool = False  # a file id names the account that uploaded it (VK's photo<owner>_<id>)
     join_requests: bool = True  # a group's link can ask to join, and the bot decides (VK: the link lets anyone in)
     can_mute: bool = True  # the bot can keep a member from writing for a while (VK: only remove them)
+    tells_rights: bool = True  # a bot can read its own admin rights in a group, right by right (VK: admin or not)
 
     async def link_to_bot(self, bot: Bot, payload: str = "") -> str:
         username = (await bot.me()).username
@@ -31,6 +32,6 @@ class Channel:
 TELEGRAM = Channel("telegram", "https://t.me/{username}", "https://t.me/{username}?start={payload}")
 VK = Channel(
     "vk", "https://vk.me/{username}", "https://vk.me/{username}?ref={payload}", tells_names=False, file_ids_name_owner=True, join_requests=False,
-    can_mute=False,
+    can_mute=False, tells_rights=False,
 )
 CHANNELS = {channel.name: channel for channel in (TELEGRAM, VK)}

@@ -14,10 +14,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, TelegramObject
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import LANGUAGES
 from bot.content import Choice, Content, Texts
-from bot.db.models import MAX_ROW_ID, Account, Person
+from bot.db.models import MAX_ROW_ID, Account, Person, Role
 from bot.services.people import RoleName
 
 log = logging.getLogger(__name__)
@@ -212,4 +214,18 @@ async def tell_person(bots: Mapping[str, Bot], accounts: list[Account], person: 
             told += 1
         except TelegramAPIError as error:  # blocked, deleted: the notice is a courtesy, not a transaction
             log.warning("a notice to a %s account was not delivered (%s)", account.platform, type(error).__name__)
+    return told
+
+
+async def tell_roles(session: AsyncSession, bots: Mapping[str, Bot], content: Content, roles: ColumnElement[bool], text: Callable[[Texts], str]) -> int:
+    """Tell everyone with one of `roles` (a condition on Role), on each of their reachable accounts,
+    found in one query; `text` in each reader's language."""
+    staff = Person.id.in_(select(Role.person_id).where(roles))
+    rows = await session.execute(select(Account, Person).join(Person, Person.id == Account.person_id).where(staff, Account.unreachable_since.is_(None)))
+    accounts_of: dict[int, tuple[Person, list[Account]]] = {}
+    for account, person in rows:
+        accounts_of.setdefault(person.id, (person, []))[1].append(account)
+    told = 0
+    for person, accounts in accounts_of.values():
+        told += await tell_person(bots, accounts, person, content, text)
     return told

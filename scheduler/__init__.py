@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.content import Content
 from bot.services.chat_activity import ActivityCounter
 from bot.services.updates import prune_processed
-from scheduler.chats import tidy_chats
+from scheduler.chats import check_rights, tidy_chats
 from scheduler.consultations import watch_questions
 from scheduler.courses import deliver_lessons
 
@@ -52,6 +52,11 @@ def build_scheduler(
     if bots is not None and activity is not None:
         hours = settings.chat_newcomer_hours if settings is not None else 24
         scheduler.add_job(tidy_chats, "interval", minutes=1, args=[sessionmaker, bots, activity, clock, hours], id="tidy_chats", coalesce=True, max_instances=1)
+    if bots is not None and content is not None:  # at start, then every six hours: a coordinator hears what the bot lacks
+        scheduler.add_job(
+            check_rights, "interval", hours=6, args=[sessionmaker, bots, content], id="check_rights", coalesce=True, max_instances=1,
+            next_run_time=clock.now() + timedelta(seconds=30),
+        )
     return scheduler
 
 

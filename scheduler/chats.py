@@ -5,16 +5,23 @@ groups (their times are rows: a restart keeps them)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.chat_content import ThemedChat
 from bot.clock import Clock
+from bot.content import Content, Texts
+from bot.db.models import Role
+from bot.platforms import CHANNELS
 from bot.services import chats
 from bot.services.chat_activity import ActivityCounter
+from bot.services.people import RoleName
+from bot.services.state import get_state, set_state
+from handlers.ui import tell_roles
 
 log = logging.getLogger(__name__)
 
@@ -38,3 +45,47 @@ async def tidy_chats(
         except TelegramAPIError as error:  # gone already, or the bot lost its rights: nothing to keep trying
             log.info("a welcome could not be removed from a parent chat (%s)", type(error).__name__)
     return removed
+
+
+# What the bot needs in a parent chat, and the text key of each right's name
+NEEDED_RIGHTS = {
+    "can_invite_users": "chats.right_invite",
+    "can_delete_messages": "chats.right_delete",
+    "can_restrict_members": "chats.right_restrict",
+    "can_pin_messages": "chats.right_pin",
+}
+RIGHTS_KEY = "chat_rights:{chat}"
+
+
+async def check_rights(sessionmaker: async_sessionmaker[AsyncSession], bots: Mapping[str, Bot], content: Content) -> int:
+    """Each parent chat where the messenger tells a bot its rights (Telegram): what is missing goes to
+    the coordinators, named right by right, once each time it changes. How many chats lack something."""
+    lacking = 0
+    for chat in content.chats:
+        bot = bots.get(chat.platform)
+        if not chat.connected or bot is None or not CHANNELS[chat.platform].tells_rights:
+            continue
+        try:
+            member = await bot.get_chat_member(chat.chat_id, bot.id)
+        except TelegramAPIError as error:
+            log.warning("the bot's rights in the parent chat %r could not be read (%s)", chat.id, type(error).__name__)
+            continue
+        missing = [right for right in NEEDED_RIGHTS if not getattr(member, right, False)]
+        lacking += bool(missing)
+        async with sessionmaker() as session:
+            key, told = RIGHTS_KEY.format(chat=chat.id), ",".join(missing)
+            if (await get_state(session, key) or "") == told:
+                continue
+            await set_state(session, key, told)
+            await session.commit()
+            if missing:
+                await tell_roles(session, bots, content, Role.role == RoleName.coordinator, rights_notice(chat, missing))
+    return lacking
+
+
+def rights_notice(chat: ThemedChat, missing: list[str]) -> Callable[[Texts], str]:
+    def text(l10n: Texts) -> str:
+        rights = ", ".join(l10n(NEEDED_RIGHTS[right]) for right in missing)
+        return l10n("chats.rights_missing", chat=chat.title(l10n.language), rights=rights)
+
+    return text

@@ -88,3 +88,35 @@ async def test_reactions_count_as_they_grow_without_anyone_named(database_url, t
                 assert (day.messages, day.reactions) == (1, 6)  # 5 👍 and 1 ❤, counted by their growth
     finally:
         await telegram.stop()
+
+
+async def test_a_coordinator_hears_which_rights_the_bot_lacks_in_a_chat_once(database_url, tmp_path):
+    from bot.db.models import Account, Person, Role
+    from scheduler.chats import check_rights
+    from tests.messengers import TelegramMessenger  # a bot reads its rights right by right on Telegram (VK: admin or not)
+
+    telegram = TelegramMessenger()
+    await telegram.start()
+    try:
+        group, chat_id = group_of(telegram)
+        group.bot_rights["can_pin_messages"] = False
+        settings = make_settings(telegram, database_url, CONTENT_DIR=str(content_with_chat(tmp_path, "telegram", chat_id)))
+        async with RunningBot(settings) as running:
+            async with running.session() as session:
+                session.add(Person(language="en", roles=[Role(role="coordinator")], accounts=[Account(platform="telegram", external_id=5521)]))
+                await session.commit()
+            coordinator = telegram.user(5521, language_code="en")
+            app = running.app
+
+            async def check() -> int:
+                lacking = await check_rights(app.sessionmaker, app.bots.by_platform(), app.content)
+                await telegram.settle()
+                return lacking
+
+            assert await check() == 1
+            assert coordinator.last.text == T("chats.rights_missing", chat="Speech at home, 4–7", rights=T("chats.right_pin"))
+            assert await check() == 1 and len(coordinator.bot_messages) == 1  # told once, not at every check
+            group.bot_rights["can_pin_messages"] = True
+            assert await check() == 0 and len(coordinator.bot_messages) == 1
+    finally:
+        await telegram.stop()

@@ -11,7 +11,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import InlineKeyboardMarkup
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content, Texts
@@ -20,7 +20,7 @@ from bot.fsm import conversation
 from bot.services.consultations import Piece
 from bot.services.people import RoleName
 from handlers.consultations.common import TICKET, TicketAction, TicketStep, Working, account_of, send_piece, specialty_label
-from handlers.ui import Buttons, keyboard, tell_person
+from handlers.ui import Buttons, keyboard, tell_roles
 
 log = logging.getLogger(__name__)
 
@@ -140,16 +140,8 @@ def specialists_of(specialty: str) -> ColumnElement[bool]:
 
 
 async def tell_staff(session: AsyncSession, bots: Mapping[str, Bot], content: Content, roles: ColumnElement[bool], key: str, **values: Any) -> int:
-    """Tell everyone with one of `roles` (a condition on Role), on each of their reachable accounts, in one query."""
-    staff = Person.id.in_(select(Role.person_id).where(roles))
-    rows = await session.execute(select(Account, Person).join(Person, Person.id == Account.person_id).where(staff, Account.unreachable_since.is_(None)))
-    accounts_of: dict[int, tuple[Person, list[Account]]] = {}
-    for account, person in rows:
-        accounts_of.setdefault(person.id, (person, []))[1].append(account)
-    told = 0
-    for person, accounts in accounts_of.values():
-        told += await tell_person(bots, accounts, person, content, lambda l10n: l10n(key, **values_in(l10n, content, values)))
-    return told
+    """Tell everyone with one of `roles` (a condition on Role) the text `key`, in their language."""
+    return await tell_roles(session, bots, content, roles, lambda l10n: l10n(key, **values_in(l10n, content, values)))
 
 
 def values_in(l10n: Texts, content: Content, values: dict[str, Any]) -> dict[str, Any]:
