@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from bot.db.models import Base, ChatActivity, ChatCleanup
-from scheduler.chats import tidy_chats
+from bot.db.models import Account, Base, ChatActivity, ChatCleanup, Person, Role
+from scheduler.chats import check_rights, tidy_chats
 from tests.conftest import RunningBot, make_settings
 from tests.helpers import TEXTS, register, step
-from tests.test_chats import content_with_chat, group_of, join, the_link
+from tests.test_chats import content_with_chat, group_of, join, telegram_chat_bot, the_link
 
 pytestmark = pytest.mark.both_databases
 
@@ -66,57 +66,39 @@ async def test_a_newcomer_is_welcomed_with_the_rules_and_the_welcome_goes_after_
 
 
 async def test_reactions_count_as_they_grow_without_anyone_named(database_url, tmp_path):
-    from tests.messengers import TelegramMessenger  # anonymous reaction counts are Telegram's, for admin bots
-
-    telegram = TelegramMessenger()
-    await telegram.start()
-    try:
-        group, chat_id = group_of(telegram)
-        settings = make_settings(telegram, database_url, CONTENT_DIR=str(content_with_chat(tmp_path, "telegram", chat_id)))
-        async with RunningBot(settings) as running:
-            member = telegram.user(5511, language_code="en")
-            group.join(member)
-            posted = group.send(member, "A photo of our drawing")
-            await telegram.settle()
-            message_id = posted["message_id"]
-            await step(telegram, lambda: group.react(message_id, emoji="👍", count=3))
-            await step(telegram, lambda: group.react(message_id, emoji="👍", count=5))
-            await step(telegram, lambda: group.react(message_id, emoji="❤", count=1))
-            await tidy(running)
-            async with running.session() as session:
-                day = await session.scalar(select(ChatActivity))
-                assert (day.messages, day.reactions) == (1, 6)  # 5 👍 and 1 ❤, counted by their growth
-    finally:
-        await telegram.stop()
+    async with telegram_chat_bot(database_url, tmp_path) as (telegram, group, running):  # anonymous reaction counts are Telegram's
+        member = telegram.user(5511, language_code="en")
+        group.join(member)
+        posted = group.send(member, "A photo of our drawing")
+        await telegram.settle()
+        message_id = posted["message_id"]
+        await step(telegram, lambda: group.react(message_id, emoji="👍", count=3))
+        await step(telegram, lambda: group.react(message_id, emoji="👍", count=5))
+        await step(telegram, lambda: group.react(message_id, emoji="❤", count=1))
+        await tidy(running)
+        async with running.session() as session:
+            day = await session.scalar(select(ChatActivity))
+            assert (day.messages, day.reactions) == (1, 6)  # 5 👍 and 1 ❤, counted by their growth
 
 
 async def test_a_coordinator_hears_which_rights_the_bot_lacks_in_a_chat_once(database_url, tmp_path):
-    from bot.db.models import Account, Person, Role
-    from scheduler.chats import check_rights
-    from tests.messengers import TelegramMessenger  # a bot reads its rights right by right on Telegram (VK: admin or not)
-
-    telegram = TelegramMessenger()
-    await telegram.start()
-    try:
-        group, chat_id = group_of(telegram)
+    def without_pinning(group) -> None:
         group.bot_rights["can_pin_messages"] = False
-        settings = make_settings(telegram, database_url, CONTENT_DIR=str(content_with_chat(tmp_path, "telegram", chat_id)))
-        async with RunningBot(settings) as running:
-            async with running.session() as session:
-                session.add(Person(language="en", roles=[Role(role="coordinator")], accounts=[Account(platform="telegram", external_id=5521)]))
-                await session.commit()
-            coordinator = telegram.user(5521, language_code="en")
-            app = running.app
 
-            async def check() -> int:
-                lacking = await check_rights(app.sessionmaker, app.bots.by_platform(), app.content)
-                await telegram.settle()
-                return lacking
+    async with telegram_chat_bot(database_url, tmp_path, without_pinning) as (telegram, group, running):  # rights right by right: Telegram's
+        async with running.session() as session:
+            session.add(Person(language="en", roles=[Role(role="coordinator")], accounts=[Account(platform="telegram", external_id=5521)]))
+            await session.commit()
+        coordinator = telegram.user(5521, language_code="en")
+        app = running.app
 
-            assert await check() == 1
-            assert coordinator.last.text == T("chats.rights_missing", chat="Speech at home, 4–7", rights=T("chats.right_pin"))
-            assert await check() == 1 and len(coordinator.bot_messages) == 1  # told once, not at every check
-            group.bot_rights["can_pin_messages"] = True
-            assert await check() == 0 and len(coordinator.bot_messages) == 1
-    finally:
-        await telegram.stop()
+        async def check() -> int:
+            lacking = await check_rights(app.sessionmaker, app.bots.by_platform(), app.content)
+            await telegram.settle()
+            return lacking
+
+        assert await check() == 1
+        assert coordinator.last.text == T("chats.rights_missing", chat="Speech at home, 4–7", rights=T("chats.right_pin"))
+        assert await check() == 1 and len(coordinator.bot_messages) == 1  # told once, not at every check
+        group.bot_rights["can_pin_messages"] = True
+        assert await check() == 0 and len(coordinator.bot_messages) == 1

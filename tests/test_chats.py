@@ -5,8 +5,11 @@ are counted, and nothing anyone writes in the chat is kept."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +19,7 @@ from bot.db.models import Event, HeldJoinRequest
 from bot.services.events import EventKind
 from tests.conftest import RunningBot, make_settings
 from tests.helpers import TEXTS, button_texts, register, step
+from tests.messengers import TelegramMessenger
 
 pytestmark = pytest.mark.both_databases
 
@@ -58,6 +62,23 @@ en = "1. Be kind.\\n2. Reply to a message with /report to tell the moderators."
         encoding="utf-8",
     )
     return target
+
+
+@contextlib.asynccontextmanager
+async def telegram_chat_bot(database_url: str, tmp_path: Path, prepare=None) -> AsyncIterator[tuple[TelegramMessenger, Any, RunningBot]]:
+    """For what only Telegram has (join requests, rights right by right, reaction counts): its
+    emulator with the test chat's group (`prepare(group)` before the bot starts) and a bot serving it."""
+    telegram = TelegramMessenger()
+    await telegram.start()
+    try:
+        group, chat_id = group_of(telegram)
+        if prepare is not None:
+            prepare(group)
+        settings = make_settings(telegram, database_url, CONTENT_DIR=str(content_with_chat(tmp_path, "telegram", chat_id)))
+        async with RunningBot(settings) as running:
+            yield telegram, group, running
+    finally:
+        await telegram.stop()
 
 
 def group_of(emulator):
@@ -115,31 +136,22 @@ async def test_a_registered_parent_finds_a_chat_by_theme_and_is_let_in(emulator,
 
 
 async def test_someone_not_registered_is_held_with_an_explanation_and_let_in_after_registering(database_url, tmp_path):
-    from tests.messengers import TelegramMessenger  # join requests are Telegram's: VK gives its link to registered parents only
-
-    telegram = TelegramMessenger()
-    await telegram.start()
-    try:
-        group, chat_id = group_of(telegram)
-        settings = make_settings(telegram, database_url, CONTENT_DIR=str(content_with_chat(tmp_path, "telegram", chat_id)))
-        async with RunningBot(settings) as running:
-            parent = telegram.user(5411, language_code="en")
-            await register(telegram, parent, age="4-7")
-            link = await the_link(telegram, parent)
-            stranger = telegram.user(5412, first_name="Ira", language_code="en")  # was given the link by a friend
-            await step(telegram, lambda: stranger.request_join(group, link))
-            assert not is_member(telegram, group, stranger)
-            assert stranger.last.text.startswith(T("chats.register_first", chat=TITLE, link="https://t.me/").split("https://")[0])
-            async with running.session() as session:
-                assert len((await session.scalars(select(HeldJoinRequest))).all()) == 1
-            await register(telegram, stranger, age=None)
-            assert is_member(telegram, group, stranger)
-            assert any(message.text == T("chats.let_in", chats=TITLE) for message in stranger.bot_messages)
-            async with running.session() as session:
-                assert (await session.scalars(select(HeldJoinRequest))).all() == []
-            assert [kind for kind, _ in await chat_events(running)] == [EventKind.chat_request_held, EventKind.chat_joined]
-    finally:
-        await telegram.stop()
+    async with telegram_chat_bot(database_url, tmp_path) as (telegram, group, running):  # join requests are Telegram's
+        parent = telegram.user(5411, language_code="en")
+        await register(telegram, parent, age="4-7")
+        link = await the_link(telegram, parent)
+        stranger = telegram.user(5412, first_name="Ira", language_code="en")  # was given the link by a friend
+        await step(telegram, lambda: stranger.request_join(group, link))
+        assert not is_member(telegram, group, stranger)
+        assert stranger.last.text.startswith(T("chats.register_first", chat=TITLE, link="https://t.me/").split("https://")[0])
+        async with running.session() as session:
+            assert len((await session.scalars(select(HeldJoinRequest))).all()) == 1
+        await register(telegram, stranger, age=None)
+        assert is_member(telegram, group, stranger)
+        assert any(message.text == T("chats.let_in", chats=TITLE) for message in stranger.bot_messages)
+        async with running.session() as session:
+            assert (await session.scalars(select(HeldJoinRequest))).all() == []
+        assert [kind for kind, _ in await chat_events(running)] == [EventKind.chat_request_held, EventKind.chat_joined]
 
 
 async def test_a_chat_the_bot_cannot_invite_to_says_so(emulator, database_url, tmp_path):
