@@ -24,6 +24,7 @@ from bot.services.state import get_state, set_state
 from handlers.ui import tell_roles
 
 log = logging.getLogger(__name__)
+STALE = timedelta(days=7)  # reports nobody acted on, requests of people who never registered
 
 
 async def tidy_chats(
@@ -32,7 +33,10 @@ async def tidy_chats(
     """Writes the counts; forgets newcomers once they are not new; removes the due welcomes; how many were removed."""
     async with sessionmaker() as session:
         await counter.flush(session)
+        await session.commit()  # the counts first: nothing after this can lose them
+    async with sessionmaker() as session:
         await chats.forget_old_newcomers(session, clock.now() - timedelta(hours=newcomer_hours))
+        await chats.forget_stale(session, clock.now() - STALE)
         due = await chats.due_cleanups(session, bots, clock.now())
         for cleanup in due:
             await session.delete(cleanup)

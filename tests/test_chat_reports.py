@@ -140,8 +140,8 @@ async def test_a_newcomers_link_waits_for_the_moderators_who_publish_it(emulator
         await step(emulator, lambda: moderator.click(T("chats.publish"), notice))
         assert moderator.last.text == T("chats.published", chat=TITLE)
         said = [message for message in group.messages if message.from_bot and not getattr(message, "deleted", False)]
-        assert said[-2].text == T("chats.checked")
-        assert "https://example.org/fund" in (said[-1].text or "") or "example.org/fund" in str(getattr(said[-1], "raw", {}))
+        assert said[-1].text == T("chats.checked")
+        assert "https://example.org/fund" in (said[-2].text or "") or "example.org/fund" in str(getattr(said[-2], "raw", {}))
 
         forward(emulator, group, newcomer, "Please share")
         await emulator.settle()

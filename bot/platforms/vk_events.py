@@ -55,6 +55,8 @@ def member_change(message: dict[str, Any], action: dict[str, Any], group_id: int
     """Someone came into or left a conversation: Telegram's service message (new_chat_members,
     left_chat_member); the community itself added: my_chat_member."""
     field, member = MEMBER_ACTIONS.get(str(action.get("type"))), action.get("member_id")
+    if member is None and action.get("type") == "chat_invite_user_by_link":  # who joined by the link is the message's author
+        member = message.get("from_id")
     if field is None or not isinstance(member, int):
         return None
     if member == -group_id:
@@ -108,7 +110,7 @@ def message_of(message: dict[str, Any]) -> dict[str, Any]:
     if message.get("fwd_messages"):  # forwarded messages: Telegram's forward_origin (the original author is not told)
         raw["forward_origin"] = {"type": "hidden_user", "sender_user_name": "VK", "date": message["date"]}
     replied = message.get("reply_message")
-    if isinstance(replied, dict) and "from_id" in replied:  # the message this one answers (a /report names it so)
+    if isinstance(replied, dict) and "from_id" in replied and (replied.get("conversation_message_id") or replied.get("id")):  # what it answers (/report)
         raw["reply_to_message"] = message_of({"peer_id": peer_id, "date": message["date"]} | replied)
     return raw
 
@@ -124,8 +126,9 @@ def command_text(message: dict[str, Any]) -> str:
 
 
 def sender(user_id: int) -> dict[str, Any]:
-    # VK events carry no names and no client language; we keep neither anyway.
-    return {"id": user_id, "is_bot": False, "first_name": str(user_id)}
+    # VK events carry no names and no client language; we keep neither anyway. A negative id is a
+    # community (this bot's, or another added to the chat): a bot, as Telegram would say.
+    return {"id": user_id, "is_bot": user_id < 0, "first_name": str(user_id)}
 
 
 def media_of(attachment: dict[str, Any]) -> dict[str, Any] | None:

@@ -114,3 +114,9 @@ STAFF_ROLES = (RoleName.coordinator, RoleName.head, RoleName.admin)
 def is_staff(person: Person | None) -> bool:
     """The centre's coordinators, heads and admins (they may pin announcements in any parent chat)."""
     return person is not None and any(has_role(person, role) for role in STAFF_ROLES)
+
+
+async def forget_stale(session: AsyncSession, before: datetime) -> None:
+    """Reports nobody acted on and requests from people who never registered, once old: they name accounts."""
+    await session.execute(delete(ChatReport).where(ChatReport.at <= before))
+    await session.execute(delete(HeldJoinRequest).where(HeldJoinRequest.requested_at <= before))

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Router
+from aiogram.enums import ContentType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import ChatJoinRequest, Message, MessageReactionCountUpdated, TelegramObject, User
@@ -44,11 +45,17 @@ async def count_reactions(update: MessageReactionCountUpdated, content: Content,
         chat_activity.reacted(chat.id, update.message_id, sum(reaction.total_count for reaction in update.reactions), clock.now())
 
 
+# service messages: not a member's words
+SERVICE = {ContentType.NEW_CHAT_MEMBERS, ContentType.LEFT_CHAT_MEMBER, ContentType.PINNED_MESSAGE, ContentType.NEW_CHAT_TITLE, ContentType.NEW_CHAT_PHOTO,
+           ContentType.DELETE_CHAT_PHOTO, ContentType.GROUP_CHAT_CREATED, ContentType.SUPERGROUP_CHAT_CREATED, ContentType.MIGRATE_TO_CHAT_ID,
+           ContentType.MIGRATE_FROM_CHAT_ID}
+
+
 class CountMessages(BaseMiddleware):
     """Each message in a catalog chat adds one to the chat's day, in memory: no database work."""
 
     async def __call__(self, handler: Any, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if isinstance(event, Message) and not (event.new_chat_members or event.left_chat_member):
+        if isinstance(event, Message) and event.content_type not in SERVICE and not (event.text or "").startswith("/"):
             chat = chats.by_chat_id(data["content"].chats, data["platform"], event.chat.id)
             if chat is not None:
                 counter: ActivityCounter = data["chat_activity"]
@@ -69,8 +76,11 @@ async def join_request(request: ChatJoinRequest, session: AsyncSession, content:
     if chat is None:
         return  # not one of the catalog's chats: another admin's business
     person = await chats.person_of(session, platform, request.from_user.id)
-    if chats.may_join(person):
-        await request.approve()
+    if chats.may_join(person) or chats.is_staff(person) or chats.moderates(chat, platform, request.from_user.id):
+        try:
+            await request.approve()
+        except TelegramAPIError as error:  # handled by another admin meanwhile, or the bot lost the right
+            log.info("a request to join a parent chat could not be approved (%s)", type(error).__name__)
         return
     now = clock.now()
     if await chats.hold(session, platform, request.from_user.id, request.chat.id, now=now):

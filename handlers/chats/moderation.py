@@ -43,6 +43,7 @@ class ModStep(StrEnum):
     keep = "keep"
     publish = "publish"  # a held message: `message` is the moderator's copy
     discard = "discard"
+    mute_newcomer = "mute_newcomer"  # a held message's author (the message is out of the chat already)
 
 
 class Moderate(CallbackData, prefix="mod"):
@@ -60,7 +61,15 @@ def build_group_router() -> Router:
     return router
 
 
-async def pin_announcement(message: Message, session: AsyncSession, content: Content, platform: str, settings: Settings, bot: Bot) -> None:
+async def hint(message: Message, session: AsyncSession, text: str, clock: Clock, platform: str, settings: Settings) -> None:
+    """A how-to in the chat, removed with the welcomes, so a member cannot make the bot fill the chat."""
+    sent = await message.reply(text)
+    chats.clean_up_later(session, platform, message.chat.id, sent.message_id, at=clock.now() + timedelta(minutes=settings.chat_welcome_minutes or 10))
+
+
+async def pin_announcement(
+    message: Message, session: AsyncSession, content: Content, clock: Clock, platform: str, settings: Settings, bot: Bot
+) -> None:
     """/pin as a reply: the centre's staff and the chat's moderators pin an announcement."""
     chat = chats.by_chat_id(content.chats, platform, message.chat.id)
     if chat is None or message.from_user is None:
@@ -68,10 +77,10 @@ async def pin_announcement(message: Message, session: AsyncSession, content: Con
     l10n = content.texts[settings.default_language]
     person = await chats.person_of(session, platform, message.from_user.id)
     if not (chats.moderates(chat, platform, message.from_user.id) or chats.is_staff(person)):
-        await message.reply(l10n("chats.pin_who"))
+        await hint(message, session, l10n("chats.pin_who"), clock, platform, settings)
         return
     if message.reply_to_message is None:
-        await message.reply(l10n("chats.pin_how"))
+        await hint(message, session, l10n("chats.pin_how"), clock, platform, settings)
         return
     try:
         await bot.pin_chat_message(message.chat.id, message.reply_to_message.message_id, disable_notification=False)
@@ -118,7 +127,7 @@ def held_actions(texts: Texts, chat: ThemedChat, platform: str, copy_id: int, au
     builder = Buttons()
     steps = [(ModStep.publish, "chats.publish"), (ModStep.discard, "chats.discard")]
     if CHANNELS[platform].can_mute:
-        steps.append((ModStep.mute, "chats.mute_newcomer"))
+        steps.append((ModStep.mute_newcomer, "chats.mute_newcomer"))
     for step, key in steps:
         builder.button(text=texts(key), callback_data=Moderate(step=step, chat=chat.id, message=copy_id, author=author))
     return keyboard(builder, 1)
@@ -148,7 +157,7 @@ async def report_message(message: Message, session: AsyncSession, content: Conte
     l10n = content.texts[settings.default_language]
     target = message.reply_to_message
     if target is None or target.from_user is None or target.from_user.is_bot:
-        await message.reply(l10n("chats.report_how"))
+        await hint(message, session, l10n("chats.report_how"), clock, platform, settings)
         return
     now = clock.now()
     count = await chats.report(session, platform, message.chat.id, target.message_id, message.from_user.id, now=now)
@@ -219,8 +228,9 @@ async def moderate(
     bot, now = bots[platform], clock.now()
     if callback_data.step == ModStep.remove:
         note = "chats.removed" if await remove(session, bot, chat, platform, callback_data.message, now) else "chats.already_gone"
-    elif callback_data.step == ModStep.mute and CHANNELS[platform].can_mute:
-        await chats.settle_reports(session, platform, chat.chat_id, callback_data.message)
+    elif callback_data.step in (ModStep.mute, ModStep.mute_newcomer) and CHANNELS[platform].can_mute:
+        if callback_data.step == ModStep.mute:  # a reported message goes too
+            await remove(session, bot, chat, platform, callback_data.message, now)
         quiet = ChatPermissions(can_send_messages=False, can_send_other_messages=False, can_add_web_page_previews=False)
         try:
             await bot.restrict_chat_member(chat.chat_id, callback_data.author, quiet, until_date=now + MUTED_FOR)
@@ -230,8 +240,14 @@ async def moderate(
             log.info("a member of a parent chat could not be muted (%s)", type(error).__name__)
             note = "chats.cannot_mute"
     elif callback_data.step == ModStep.publish:
-        await bot.send_message(chat.chat_id, l10n("chats.checked"))
-        await bot.copy_message(chat.chat_id, callback.from_user.id, callback_data.message)
+        try:  # the moderator's copy first: if it is gone, nothing is said in the chat
+            await bot.copy_message(chat.chat_id, callback.from_user.id, callback_data.message)
+        except TelegramAPIError as error:
+            log.info("a held message could not be published (%s)", type(error).__name__)
+            await show(callback, l10n("chats.already_gone", chat=chat.title(l10n.language)))
+            return
+        with contextlib.suppress(TelegramAPIError):
+            await bot.send_message(chat.chat_id, l10n("chats.checked"))
         record_event(session, EventKind.chat_message_published, at=now, platform=platform, object_type=chats.CHAT, object_id=chat.id)
         note = "chats.published"
     elif callback_data.step == ModStep.discard:
