@@ -6,11 +6,11 @@ import hashlib
 import html
 import string
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -105,6 +105,15 @@ class _Count:
         return self.texts.counted(self.value, phrase) if phrase else self.texts.number(self.value)
 
 
+
+class HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Identified = TypeVar("Identified", bound=HasId)
+
+
 @dataclass(frozen=True)
 class Content:
     texts: dict[str, Texts]
@@ -134,7 +143,8 @@ class Content:
         return own + tuple(answer for answer in answers if answer.specialty == ANY_SPECIALTY)
 
     @staticmethod
-    def find(choices: tuple[Choice, ...], choice_id: str | None) -> Choice | None:
+    def find(choices: Iterable[Identified], choice_id: str | None) -> Identified | None:
+        """The item of a list of content (choices, specialties, courses, chats) with this id."""
         return next((choice for choice in choices if choice.id == choice_id), None)
 
 

@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.config import Settings, parse_quiet_hours
+from bot.config import Settings
 from bot.content import Content
-from bot.services import courses, lesson_delivery
+from bot.services import lesson_delivery
 from bot.services.lesson_delivery import Delivered
+from handlers.courses.catalog import quiet_of
 from handlers.courses.common import renderer
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ async def deliver_lessons(
 ) -> Delivered:
     now, platforms = clock.now(), list(platforms)
     by_id = {course.id: course for course in content.courses}
-    quiet = courses.quiet_hours(parse_quiet_hours(settings.course_quiet_hours))
+    quiet = quiet_of(settings)
     tracked = bool(settings.public_url)
     async with sessionmaker() as session:
         due = await lesson_delivery.due_enrolments(session, platforms, now)

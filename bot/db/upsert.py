@@ -4,6 +4,7 @@ on SQLite and PostgreSQL alike (a savepoint would do too, but pysqlite's savepoi
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import CursorResult, Table, inspect
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,3 +26,10 @@ async def insert_or_nothing(session: AsyncSession, row: Base, key: list[str]) ->
     result = await session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=key))
     assert isinstance(result, CursorResult)
     return result.rowcount == 1
+
+
+async def insert_rows_or_nothing(session: AsyncSession, model: type[Base], rows: list[dict[str, Any]], key: list[str]) -> None:
+    """Insert each of `rows` (column values) unless a row with the same `key` exists: one statement
+    for them all (SQLAlchemy's insertmanyvalues), no ORM object per row."""
+    if rows:
+        await session.execute(DIALECT_INSERTS[session.get_bind().dialect.name](model).on_conflict_do_nothing(index_elements=key), rows)

@@ -11,10 +11,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chat_content import ThemedChat
-from bot.db.models import Account, ChatCleanup, ChatNewcomer, ChatReport, HeldJoinRequest, Person
+from bot.db.models import ChatCleanup, ChatNewcomer, ChatReport, HeldJoinRequest, Person
 from bot.db.upsert import insert_or_nothing
 from bot.services.events import EventKind, record_event
-from bot.services.people import RoleName, has_role
+from bot.services.people import RoleName, find_account, has_role
 
 CHAT = "chat"
 
@@ -52,7 +52,7 @@ async def held_for(session: AsyncSession, platform: str, user_id: int) -> list[i
 
 
 async def person_of(session: AsyncSession, platform: str, user_id: int) -> Person | None:
-    account = await session.scalar(select(Account).where(Account.platform == platform, Account.external_id == user_id))
+    account = await find_account(session, platform, user_id)
     return account.person if account else None
 
 

@@ -36,7 +36,7 @@ from bot.db.models import (
     Person,
     as_utc,
 )
-from bot.db.upsert import DIALECT_INSERTS
+from bot.db.upsert import insert_rows_or_nothing
 from bot.services.course_schedule import QuietHours, deliverable, next_delivery
 from bot.services.courses import LESSON, lesson_count, lesson_object, plan_of
 from bot.services.events import EventKind
@@ -166,7 +166,7 @@ async def deliver(
     received = [
         {"person_id": item.enrolment.person_id, "course": item.enrolment.course, "lesson": number, "sent_at": now, "opens": 0} for item, number in sends
     ]
-    await _insert_ignoring(session, LessonDelivery, received, ["person_id", "course", "lesson"])
+    await insert_rows_or_nothing(session, LessonDelivery, received, ["person_id", "course", "lesson"])
     await session.execute(insert(Event), [_lesson_event(EventKind.lesson_sent, item, item.enrolment.course, number, now) for item, number in sends])
     return result
 
@@ -218,7 +218,7 @@ def _lesson_event(kind: EventKind, item: Due, course: str, number: int, now: dat
 
 async def _queue(session: AsyncSession, rows: list[tuple[int, Due]], now: datetime) -> None:
     """An outbox row per (campaign, family), unless that family has it already."""
-    await _insert_ignoring(
+    await insert_rows_or_nothing(
         session,
         OutboxMessage,
         [
@@ -230,12 +230,6 @@ async def _queue(session: AsyncSession, rows: list[tuple[int, Due]], now: dateti
         ],
         ["campaign_id", "person_id"],
     )
-
-
-async def _insert_ignoring(session: AsyncSession, model: Any, rows: list[dict[str, Any]], key: list[str]) -> None:
-    if rows:
-        dialect_insert = DIALECT_INSERTS[session.get_bind().dialect.name]
-        await session.execute(dialect_insert(model).on_conflict_do_nothing(index_elements=key), rows)
 
 
 async def standing_campaigns(
@@ -254,7 +248,7 @@ async def standing_campaigns(
                 "key": key, "kind": kind.value, "status": CampaignStatus.sending.value, "text": message, "markup": markup, "created_at": now,
                 "started_at": now, "media_ids": {}, "buttons": [], "audience": {},
             }
-            await _insert_ignoring(session, Campaign, [values], ["key"])
+            await insert_rows_or_nothing(session, Campaign, [values], ["key"])
             campaign = await session.scalar(select(Campaign).where(Campaign.key == key))
             assert campaign is not None
         elif campaign.text != message or campaign.markup != markup:

@@ -62,7 +62,7 @@ async def chat_list(event: Message | CallbackQuery, person: Person, l10n: Texts,
 async def chat_screen(
     callback: CallbackQuery, callback_data: ChatAction, session: AsyncSession, l10n: Texts, content: Content, bots: Mapping[str, Bot]
 ) -> None:
-    chat = next((chat for chat in chats.catalog(content.chats, bots, None) if chat.id == callback_data.chat), None)
+    chat = Content.find(chats.catalog(content.chats, bots, None), callback_data.chat)
     if chat is None:
         await callback.answer(l10n("fallback.button_outdated"))
         return

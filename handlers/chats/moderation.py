@@ -221,7 +221,7 @@ async def remove(session: AsyncSession, bot: Bot, chat: ThemedChat, platform: st
 async def moderate(
     callback: CallbackQuery, callback_data: Moderate, session: AsyncSession, content: Content, clock: Clock, platform: str, bots: Mapping[str, Bot], l10n: Texts
 ) -> None:
-    chat = next((chat for chat in content.chats if chat.id == callback_data.chat), None)
+    chat = Content.find(content.chats, callback_data.chat)
     if chat is None or chat.platform != platform or not chats.moderates(chat, platform, callback.from_user.id):
         await callback.answer(l10n("fallback.button_outdated"))
         return

@@ -69,10 +69,6 @@ def zone_of(person: Person, settings: Settings) -> str:
     return person.timezone or settings.default_timezone
 
 
-def find(content: Content, course_id: str) -> Course | None:
-    return next((course for course in content.courses if course.id == course_id), None)
-
-
 COURSES_PER_PAGE = 4  # a row each, the arrows and "back": within VK's six rows
 
 
@@ -105,7 +101,7 @@ async def course_screen(callback: CallbackQuery, callback_data: CourseAction, **
 
 async def show_course(callback: CallbackQuery, course_id: str, data: dict, note: str = "") -> None:
     content: Content = data["content"]
-    course = find(content, course_id)
+    course = Content.find(content.courses, course_id)
     if course is None:
         await callback.answer(data["l10n"]("fallback.button_outdated"))
         return
@@ -164,7 +160,7 @@ def zone_label(zone: str, language: str) -> str:
 
 
 async def choose_rhythm(callback: CallbackQuery, callback_data: CourseAction, l10n: Texts, content: Content) -> None:
-    course = find(content, callback_data.course)
+    course = Content.find(content.courses, callback_data.course)
     if course is None:
         await callback.answer(l10n("fallback.button_outdated"))
         return
@@ -183,7 +179,7 @@ async def choose_rhythm(callback: CallbackQuery, callback_data: CourseAction, l1
 
 async def choose_weekdays(callback: CallbackQuery, callback_data: CourseAction, l10n: Texts, content: Content) -> None:
     """Tap the days to toggle them; the mask of those chosen rides in the buttons."""
-    course = find(content, callback_data.course)
+    course = Content.find(content.courses, callback_data.course)
     chosen = int(callback_data.value) if callback_data.value.isdigit() and int(callback_data.value) < 128 else None
     if course is None or chosen is None:
         await callback.answer(l10n("fallback.button_outdated"))
@@ -199,7 +195,7 @@ async def choose_weekdays(callback: CallbackQuery, callback_data: CourseAction, 
 
 
 async def choose_time(callback: CallbackQuery, callback_data: CourseAction, l10n: Texts, content: Content, person: Person, settings: Settings) -> None:
-    course = find(content, callback_data.course)
+    course = Content.find(content.courses, callback_data.course)
     if course is None or rhythm_of(callback_data.value) is None:
         await callback.answer(l10n("fallback.button_outdated"))
         return
@@ -244,7 +240,7 @@ async def set_plan(callback: CallbackQuery, callback_data: CourseAction, **data)
     """Enrol with the chosen rhythm and time, or change them for the enrolment."""
     l10n, content, person, settings, clock = data["l10n"], data["content"], data["person"], data["settings"], data["clock"]
     code, _, hour = callback_data.value.partition("@")
-    course, rhythm = find(content, callback_data.course), rhythm_of(code)
+    course, rhythm = Content.find(content.courses, callback_data.course), rhythm_of(code)
     if course is None or rhythm is None or not hour.isdigit() or int(hour) not in HOURS:
         await callback.answer(l10n("fallback.button_outdated"))
         return
@@ -263,7 +259,7 @@ async def set_plan(callback: CallbackQuery, callback_data: CourseAction, **data)
 
 async def owned(callback: CallbackQuery, callback_data: CourseAction, data: dict) -> tuple[Course, Enrolment] | None:
     """The presser's own enrolment in the course the button names (None: told it is outdated)."""
-    course = find(data["content"], callback_data.course)
+    course = Content.find(data["content"].courses, callback_data.course)
     enrolment = await courses.enrolment_of(data["session"], data["person"].id, callback_data.course) if course else None
     if course is None or enrolment is None:
         await callback.answer(data["l10n"]("fallback.button_outdated"))

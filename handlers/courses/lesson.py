@@ -21,7 +21,6 @@ from bot.services import courses
 from bot.services.consultations import Piece
 from handlers.consultations.common import Asking
 from handlers.consultations.parent import cancel_keyboard
-from handlers.courses.catalog import find
 from handlers.courses.common import STARS, Commenting, CourseAction, CourseStep, LessonFiles, LessonPress, LessonStep, lesson_of
 from handlers.ui import Buttons, answer_below, bot_of, keyboard, menu_button, show
 
@@ -45,7 +44,7 @@ def build_router() -> Router:
 
 async def received(callback: CallbackQuery, press: LessonPress, data: dict) -> tuple[Course, courses.LessonDelivery] | None:
     """The course and the family's record of the lesson the button is on (None: told it is outdated)."""
-    course = find(data["content"], press.course)
+    course = Content.find(data["content"].courses, press.course)
     delivery = await courses.delivery_of(data["session"], data["person"].id, press.course, press.lesson) if course else None
     if course is None or delivery is None:
         await callback.answer(data["l10n"]("fallback.button_outdated"))
