@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     vk_api_url: str | None = Field(default=None, alias="VK_API_URL")
     vk_confirmation_code: str | None = Field(default=None, alias="VK_CONFIRMATION_CODE")
     vk_callback_secret: SecretStr | None = Field(default=None, alias="VK_CALLBACK_SECRET")
+    # The VK app's service key: reports count the likes, comments, reposts and views of VK_GROUP_ID's wall posts (wall.get)
+    vk_service_token: SecretStr | None = Field(default=None, alias="VK_SERVICE_TOKEN")
     database_url: str = Field(default="sqlite+aiosqlite:///vmeste.db", alias="DATABASE_URL")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")  # conversation state in Redis instead of the database
     content_dir: Path = Field(default=PROJECT_ROOT / "content", alias="CONTENT_DIR")
@@ -175,13 +177,15 @@ class Settings(BaseSettings):
             raise ValueError("WEBHOOK_SECRET: use 1-256 characters of A-Z a-z 0-9 _ - only")
         if self.vk_token and not self.vk_group_id:
             raise ValueError("VK_GROUP_ID: required with VK_TOKEN — set the numeric id of your VK community")
+        if self.vk_service_token and not self.vk_group_id:
+            raise ValueError("VK_GROUP_ID: required with VK_SERVICE_TOKEN — set the numeric id of the VK community whose wall posts the reports count")
         if self.vk_confirmation_code and not self.vk_callback_secret:
             raise ValueError("VK_CALLBACK_SECRET: required with VK_CONFIRMATION_CODE — set the secret key from the community's Callback API settings")
         return self
 
     def secrets(self) -> list[str]:
         """What the log must never show (bot.logs hides them)."""
-        values = [self.bot_token, self.vk_token, self.webhook_secret, self.vk_callback_secret, self.link_secret]
+        values = [self.bot_token, self.vk_token, self.vk_service_token, self.webhook_secret, self.vk_callback_secret, self.link_secret]
         passwords = [make_url(self.database_url).password or "", urlparse(self.redis_url).password or "" if self.redis_url else ""]
         return [value.get_secret_value() for value in values if value] + passwords
 

@@ -119,7 +119,7 @@ async def test_tokens_and_method_names_are_checked_like_vk(emu, vk):
     with pytest.raises(ApiError) as raised:
         await call(vk, "messages.sendTelepathy")
     assert (raised.value.code, raised.value.error["error_msg"]) == (3, "Unknown method passed")
-    body = await raw_call(emu, "wall.post", message="x")
+    body = await raw_call(emu, "board.addTopic", title="x")
     assert body["error"]["error_code"] == 3 and "messages" in body["error"]["error_msg"]
     body = await raw_call(emu, "messages.deleteReaction", peer_id=OLGA, cmid=1)
     assert body["error"]["error_code"] == 3

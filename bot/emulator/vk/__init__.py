@@ -28,6 +28,8 @@ types only).
     conversations.py  VkConversations: the other messages.* methods
     moderation.py     VkModeration: messages.pin, messages.unpin, messages.removeChatUser
     uploads.py        VkUploads: upload servers, photos.saveMessagesPhoto, docs.save
+    wall.py           VkWall: the community's wall posts (wall_post) and wall.get, read
+                      with the app's service key (service_token)
     emulator.py       VkEmulator: all of the above
     chats.py          what tests hold: VkChat, VkGroupChat, ChatMessage
     content.py        what a message carries besides text and files: forwarded and
@@ -41,6 +43,7 @@ from bot.emulator.vk.chats import ChatMessage, VkChat, VkGroupChat
 from bot.emulator.vk.emulator import VkEmulator
 from bot.emulator.vk.files import StoredFile
 from bot.emulator.vk.users import CallbackAnswer, VkUser
+from bot.emulator.vk.wall import WallPost
 
 __all__ = [
     "CallbackAnswer",
@@ -50,4 +53,5 @@ __all__ = [
     "VkEmulator",
     "VkGroupChat",
     "VkUser",
+    "WallPost",
 ]

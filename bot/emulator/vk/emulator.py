@@ -23,9 +23,10 @@ from bot.emulator.vk.conversations import VkConversations
 from bot.emulator.vk.messages import VkMessages
 from bot.emulator.vk.moderation import VkModeration
 from bot.emulator.vk.uploads import VkUploads
+from bot.emulator.vk.wall import VkWall
 
 
-class VkEmulator(VkMessages, VkConversations, VkModeration, VkUploads, VkCallbackApi):
+class VkEmulator(VkMessages, VkConversations, VkModeration, VkUploads, VkCallbackApi, VkWall):
     """A local VK API server: every method group of this package in one object."""
 
     def __init__(
@@ -35,8 +36,14 @@ class VkEmulator(VkMessages, VkConversations, VkModeration, VkUploads, VkCallbac
         screen_name: str = "vmeste_test",
         name: str = "Vmeste",
         token: str = "vk1.a.test-token",
+        service_token: str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
         events: frozenset[str] | set[str] | None = None,
     ) -> None:
         super().__init__(
-            group_id=group_id, screen_name=screen_name, name=name, token=token, events=events
+            group_id=group_id,
+            screen_name=screen_name,
+            name=name,
+            token=token,
+            service_token=service_token,  # the VK app's service key: wall.get
+            events=events,
         )

@@ -1,6 +1,7 @@
-"""The VK API server: HTTP, one call's way through the token and version checks, the
-schema, faults and the rate limit to its handler, and the control API tests use
-(fail_next, set_limits; calls, rejected, throttled).
+"""The VK API server: HTTP, one call's way through the token and version checks (the
+community's token, or the app's service key where the schema lets one call), the schema,
+faults and the rate limit to its handler, and the control API tests use (fail_next,
+set_limits; calls, rejected, throttled).
 
 Handlers are registered on ENDPOINTS by the method-group modules (longpoll, messages,
 uploads, ...); VkServer only looks them up by method name.
@@ -53,12 +54,13 @@ class VkServer(EmulatorServer):
     title = "VK emulator"
     max_upload_bytes = MAX_UPLOAD_BYTES
 
-    def __init__(self, *, group_id: int, screen_name: str, name: str, token: str) -> None:
+    def __init__(self, *, group_id: int, screen_name: str, name: str, token: str, service_token: str) -> None:
         super().__init__()
         self.group_id = group_id
         self.screen_name = screen_name
         self.name = name
-        self.token = token
+        self.token = token  # the community's token: the bot's
+        self.service_token = service_token  # the VK app's service key: reads public data (wall.get)
         self.throttled: list[tuple[str, Any, int]] = []  # method, peer, error_code
         self._faults: FaultQueue[_Fault] = FaultQueue()  # by method name, and "longpoll"
         self._window: SlidingWindow | None = None
@@ -146,7 +148,8 @@ class VkServer(EmulatorServer):
         token = raw.get("access_token")
         if not token:
             raise api_error(5, "no access_token passed.")
-        if not hmac.compare_digest(token, self.token):
+        kind = self._token_kind(token)
+        if kind is None:
             raise api_error(5, "invalid access_token (4).")
         version = raw.get("v")
         if not version:
@@ -154,9 +157,19 @@ class VkServer(EmulatorServer):
         if not re.fullmatch(r"5\.\d+", version):
             raise api_error(8, f"invalid v (version): {version}")
         spec, params = validate_call(method, raw)
-        if spec.token_types and "group" not in spec.token_types:
-            raise api_error(27, "method is unavailable with group auth.")
+        if spec.token_types and kind not in spec.token_types:
+            if kind == "group":
+                raise api_error(27, "method is unavailable with group auth.")
+            raise api_error(28, "method is unavailable with service token.")
         return params
+
+    def _token_kind(self, token: str) -> str | None:
+        """What a token is, in the schema's words (access_token_type): "group" or "service"."""
+        if hmac.compare_digest(token, self.token):
+            return "group"
+        if hmac.compare_digest(token, self.service_token):
+            return "service"
+        return None
 
     async def _apply_fault(self, method: str, params: dict[str, Any]) -> None:
         fault = self._faults.take(method)

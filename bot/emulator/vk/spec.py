@@ -25,7 +25,7 @@ SPEC_DIR = Path(__file__).parent.parent / "specs" / "vk"
 API_VERSION = "5.199"
 ALWAYS_ALLOWED = frozenset({"access_token", "v"})
 
-# parameters VK documents (dev.vk.com) and accepts that the schema of 5.199 lacks
+# parameters VK documents (dev.vk.com) and accepts that the schema of 5.199 lacks (or bounds in prose only)
 EXTRA_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
     "messages.edit": {
         "conversation_message_id": {"type": "integer", "format": "int32", "minimum": 0},
@@ -39,6 +39,12 @@ EXTRA_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
             "items": {"type": "integer", "minimum": 0},
             "maxItems": 100,
         },
+    },
+    "wall.get": {
+        # whose wall: a user's id, or minus a community's id (VK takes it before domain)
+        "owner_id": {"type": "integer", "format": "int64"},
+        # the schema states the maximum of 100 only in prose; VK answers at most 100 posts a call
+        "count": {"type": "integer", "minimum": 0, "maximum": 100},
     },
 }
 # (method, parameter) whose schema maxLength a stricter domain rule with its own error replaces
@@ -263,8 +269,12 @@ def _check_bounds(name: str, schema: dict[str, Any], value: Any, check_length: b
 
 
 def _check_ref(name: str, schema: dict[str, Any], value: str, base: str) -> None:
-    """A string parameter whose schema points at an object: a JSON text of that object."""
+    """A string parameter whose schema points at an enum (wall.get's filter): one of its values;
+    at an object: a JSON text of that object."""
     found = resolve(schema["$ref"], base)
+    if found is not None and found[0].get("type") == "string" and "enum" in found[0]:
+        _check_bounds(name, {"enum": found[0]["enum"]}, value, check_length=False)
+        return
     if found is None or found[0].get("type") != "object":
         return
     if schema["$ref"].endswith("/messages_keyboard"):
