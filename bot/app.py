@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.types import BotCommand
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -28,6 +28,7 @@ from bot.links import Links, add_watch_route
 from bot.logs import install_privacy_filter
 from bot.middlewares import DatabaseSessionMiddleware, IdentityMiddleware, OrmIdentity
 from bot.platforms import telegram, vk
+from bot.services import chats
 from bot.services.chat_activity import ActivityCounter
 from bot.services.staff import apply_admins
 from bot.throttling import FloodGate, FloodNotice, MemoryFloodLimiter
@@ -162,6 +163,14 @@ async def set_commands(bot: Bot, content: Content, settings: Settings) -> None:
         await bot.set_my_commands(commands, language_code=language)
 
 
+async def ask_for_rights(bot: Bot) -> None:
+    """What Telegram suggests to whoever makes the bot a group's administrator: the parent chats' needs."""
+    try:
+        await bot.set_my_default_administrator_rights(rights=chats.rights_to_ask())
+    except TelegramAPIError as error:  # a courtesy: the coordinators still hear what a chat lacks
+        log.warning("the bot's default administrator rights were not set (%s)", type(error).__name__)
+
+
 @dataclass
 class Bots:
     telegram: Bot | None = None
@@ -217,6 +226,7 @@ async def serve(app: App, bots: Bots, stop: asyncio.Event) -> None:
     loops = []
     if bots.telegram:
         await set_commands(bots.telegram, app.content, settings)
+        await ask_for_rights(bots.telegram)
         if settings.webhook_url:
             telegram.add_webhook(web_app, bots.telegram, dispatcher, settings)
         else:

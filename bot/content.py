@@ -80,6 +80,10 @@ class Texts:
         """The day of a moment in the reader's zone and language (11 decembrie 2026)."""
         return format_date(self._local(moment), "long", locale=self._locale)
 
+    def time(self, moment: datetime) -> str:
+        """The time of day of a moment in the reader's zone and language (18:00)."""
+        return format_time(self._local(moment), "short", locale=self._locale)
+
     def in_zone(self, zone: tzinfo) -> Texts:
         """The same texts for a reader in another zone (a family's own, once they can choose it)."""
         return Texts(self.language, self._strings, self._plurals, zone)

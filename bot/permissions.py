@@ -33,6 +33,7 @@ class Action(StrEnum):
     answer_question = "answer_question"  # target: the Ticket (claimed by the actor)
     take_courses = "take_courses"  # parents enrol in flash courses and use their lessons (their own rows only)
     join_chats = "join_chats"  # parents get the themed chats' links
+    schedule_office_hours = "schedule_office_hours"  # specialists' hours in the parent chats: schedule, list, cancel
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,12 @@ def _cancel_broadcast(actor: Actor, target: object) -> bool:
     return _broadcast_sender(actor, target)
 
 
+def _office_hours(actor: Actor, target: object) -> bool:
+    """Those who send broadcasts; any of them may cancel any office hour (a specialist falling ill
+    cannot wait for the one coordinator who scheduled it)."""
+    return actor.has(*BROADCAST_SENDERS)
+
+
 def _parent(actor: Actor, target: object) -> bool:
     return actor.has(RoleName.parent)
 
@@ -177,6 +184,7 @@ RULES: dict[Action, Rule] = {
     Action.answer_question: _answer_question,
     Action.take_courses: _parent,
     Action.join_chats: _parent,
+    Action.schedule_office_hours: _office_hours,
 }
 
 

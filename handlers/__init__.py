@@ -27,6 +27,7 @@ def private_tier() -> Router:
     tier.include_routers(
         *(feature.build_router() for feature in features),
         chats.build_moderation_router(),
+        chats.build_office_hours_router(),
         consultations.build_catch_all_router(),  # a message nobody took: the family's open question
         fallback.build_private_router(),  # the fallback last
     )

@@ -65,6 +65,7 @@ HELP_COMMANDS: tuple[tuple[str, Action | None], ...] = (
     ("help.myquestions", Action.ask_question),
     ("help.queue", Action.work_questions),
     ("help.broadcasts", Action.compose_broadcast),
+    ("help.officehours", Action.schedule_office_hours),
     ("help.invite", Action.invite_staff),
     ("help.help", None),
 )

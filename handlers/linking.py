@@ -19,6 +19,7 @@ from bot.filters import Allowed
 from bot.permissions import Action, Actor, may
 from bot.services.linking import LINK_CODE_TTL, LinkRefusal, create_link_code, link_account, own_account, unlink_account
 from bot.services.people import accounts_of
+from handlers.chats.group import let_in_after_registering
 from handlers.menu import menu_screen
 from handlers.ui import Buttons, CallbackInt, MenuAction, Screen, keyboard, show, tell_person
 
@@ -77,6 +78,8 @@ async def link_with_code(
     earlier = [account for account in await accounts_of(session, linked) if account.platform != platform or account.external_id != event_from_user.id]
     await tell_person(bots, earlier, linked, content, lambda texts: added_notice(texts, platform))
     await show(message, *menu_screen(Actor.of(linked), l10n, note=l10n("link.linked")))
+    if let_in := await let_in_after_registering(session, bots[platform], content, linked, platform, event_from_user, l10n):
+        await message.answer(let_in)  # this account asked to join a parent chat before it was linked
 
 
 def added_notice(l10n: Texts, platform: str) -> str:

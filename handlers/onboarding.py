@@ -20,7 +20,6 @@ from bot.content import Content, Texts
 from bot.db.models import InviteCode, Person
 from bot.filters import Allowed
 from bot.permissions import Action, Actor
-from bot.platforms import CHANNELS
 from bot.services.invites import InviteProblem, check_invite, claim_invite
 from bot.services.people import RoleName, grant_role, has_role, record_decline, register
 from handlers.chats.group import let_in_after_registering
@@ -140,11 +139,8 @@ async def answer_consent(
     if invite is not None and admin:
         await grant_role(session, person, RoleName.admin, now=now)
     await show(callback, html.escape(consent.text, quote=False) + "\n\n" + l10n("consent.accept"))
-    if has_role(person, RoleName.parent) and CHANNELS[platform].join_requests:  # asked to join a parent chat before registering
-        let_in = await let_in_after_registering(session, bot_of(callback), content, platform, callback.from_user)
-        titles = [chat.title(l10n.language) for chat in content.chats if chat.id in let_in]
-        if titles:
-            await answer_below(callback, l10n("chats.let_in", chats=", ".join(titles)))
+    if let_in := await let_in_after_registering(session, bot_of(callback), content, person, platform, callback.from_user, l10n):
+        await answer_below(callback, let_in)  # they asked to join a parent chat before registering
     if has_role(person, RoleName.parent):
         await answer_below(callback, l10n("profile.district_prompt"), district_keyboard(content, l10n, onboarding=True))
     else:

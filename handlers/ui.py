@@ -69,6 +69,7 @@ class Screen(StrEnum):
     queue = "queue"
     courses = "courses"
     chats = "chats"
+    office_hours = "office_hours"
 
 
 class MenuAction(CallbackData, prefix="menu"):

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.content import Content
 from bot.services.chat_activity import ActivityCounter
 from bot.services.updates import prune_processed
-from scheduler.chats import check_rights, tidy_chats
+from scheduler.chats import check_rights, roll_office_hours, tidy_chats
 from scheduler.consultations import watch_questions
 from scheduler.courses import deliver_lessons
 
@@ -48,6 +48,9 @@ def build_scheduler(
         scheduler.add_job(
             deliver_lessons, "interval", minutes=1, args=[sessionmaker, content, settings, clock, list(bots), wake], id="deliver_lessons",
             coalesce=True, max_instances=1,
+        )
+        scheduler.add_job(
+            roll_office_hours, "interval", minutes=1, args=[sessionmaker, content, settings, clock], id="roll_office_hours", coalesce=True, max_instances=1
         )
     if bots is not None and activity is not None:
         hours = settings.chat_newcomer_hours if settings is not None else 24

@@ -14,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.chat_content import ThemedChat
 from bot.clock import Clock
+from bot.config import Settings
 from bot.content import Content, Texts
 from bot.db.models import Role
 from bot.platforms import CHANNELS
-from bot.services import chats
+from bot.services import chats, office_hours
 from bot.services.chat_activity import ActivityCounter
+from bot.services.chats import NEEDED_RIGHTS
 from bot.services.people import RoleName
 from bot.services.state import get_state, set_state
 from handlers.ui import tell_roles
@@ -51,13 +53,6 @@ async def tidy_chats(
     return removed
 
 
-# What the bot needs in a parent chat, and the text key of each right's name
-NEEDED_RIGHTS = {
-    "can_invite_users": "chats.right_invite",
-    "can_delete_messages": "chats.right_delete",
-    "can_restrict_members": "chats.right_restrict",
-    "can_pin_messages": "chats.right_pin",
-}
 RIGHTS_KEY = "chat_rights:{chat}"
 
 
@@ -93,3 +88,11 @@ def rights_notice(chat: ThemedChat, missing: list[str]) -> Callable[[Texts], str
         return l10n("chats.rights_missing", chat=chat.title(l10n.language), rights=rights)
 
     return text
+
+
+async def roll_office_hours(sessionmaker: async_sessionmaker[AsyncSession], content: Content, settings: Settings, clock: Clock) -> int:
+    """Weekly office hours that have begun get next week's notices (in the centre's language)."""
+    async with sessionmaker() as session:
+        moved = await office_hours.roll_weekly(session, content, content.texts[settings.default_language], clock.now())
+        await session.commit()
+    return moved

@@ -4,6 +4,7 @@ chat's day is counted (messages, joins, leaves) without a word of what anyone wr
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -97,6 +98,12 @@ async def test_a_coordinator_hears_which_rights_the_bot_lacks_in_a_chat_once(dat
             await telegram.settle()
             return lacking
 
+        for _ in range(250):  # set as the bot starts
+            if False in telegram.default_admin_rights:
+                break
+            await asyncio.sleep(0.02)
+        asked = telegram.default_admin_rights[False]  # what Telegram suggests to whoever makes the bot a group's admin
+        assert {right for right, wanted in asked.items() if wanted} == {"can_invite_users", "can_delete_messages", "can_restrict_members", "can_pin_messages"}
         assert await check() == 1
         assert coordinator.last.text == T("chats.rights_missing", chat="Speech at home, 4–7", rights=T("chats.right_pin"))
         assert await check() == 1 and len(coordinator.bot_messages) == 1  # told once, not at every check

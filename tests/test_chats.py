@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import PROJECT_ROOT
-from bot.db.models import Event, HeldJoinRequest
+from bot.db.models import Account, Event, HeldJoinRequest, Person, Role
 from bot.services.events import EventKind
+from bot.services.linking import create_link_code
 from tests.conftest import RunningBot, make_settings
 from tests.helpers import TEXTS, button_texts, register, step
 from tests.messengers import TelegramMessenger
@@ -152,6 +153,23 @@ async def test_someone_not_registered_is_held_with_an_explanation_and_let_in_aft
         async with running.session() as session:
             assert (await session.scalars(select(HeldJoinRequest))).all() == []
         assert [kind for kind, _ in await chat_events(running)] == [EventKind.chat_request_held, EventKind.chat_joined]
+
+
+async def test_a_request_held_is_let_in_once_the_account_is_linked_to_a_registered_parent(database_url, tmp_path):
+    async with telegram_chat_bot(database_url, tmp_path) as (telegram, group, running):
+        async with running.session() as session:  # a parent registered on VK, now on Telegram too
+            parent = Person(language="en", child_age_group="4-7", roles=[Role(role="parent")], accounts=[Account(platform="vk", external_id=5431)])
+            session.add(parent)
+            await session.flush()
+            code = (await create_link_code(session, parent, "vk", now=running.clock.now())).code
+            await session.commit()
+        newcomer = telegram.user(5432, language_code="en")
+        link = (await running.app.bots.telegram.create_chat_invite_link(group.id, creates_join_request=True)).invite_link
+        await step(telegram, lambda: newcomer.request_join(group, link))
+        assert not is_member(telegram, group, newcomer)
+        await step(telegram, lambda: newcomer.send(f"/link {code}"))
+        assert is_member(telegram, group, newcomer)
+        assert newcomer.last.text == T("chats.let_in", chats=TITLE)
 
 
 async def test_a_chat_the_bot_cannot_invite_to_says_so(emulator, database_url, tmp_path):

@@ -47,6 +47,7 @@ MAY_AT_ALL: dict[Action, frozenset[str]] = {
     Action.answer_question: frozenset({RoleName.specialist}),
     Action.take_courses: frozenset({RoleName.parent}),
     Action.join_chats: frozenset({RoleName.parent}),
+    Action.schedule_office_hours: SENDERS,
 }
 
 

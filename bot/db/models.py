@@ -29,6 +29,7 @@ class CampaignKind(StrEnum):
     broadcast = "broadcast"
     lesson = "lesson"  # one lesson in one language: running for good, a row per family it reaches
     reminder = "reminder"  # the nudge about an unopened lesson, likewise
+    chat_notice = "chat_notice"  # to a parent chat, not to people: an office hour's announcement or reminder (one row)
 
 
 class CampaignStatus(StrEnum):
@@ -245,7 +246,8 @@ class Campaign(Base):
 
 
 class OutboxMessage(Base):
-    """A campaign's message to one recipient, and what became of it."""
+    """A campaign's message to one recipient, and what became of it. A parent chat's row (a
+    chat_notice) has no person or account: its chat_id is the group's."""
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -256,8 +258,8 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     platform: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, unreachable, failed, cancelled
@@ -503,3 +505,23 @@ class ChatNewcomer(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     user_id: Mapped[int] = mapped_column(BigInteger)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class OfficeHour(Base):
+    """A specialist's hour in a parent chat ("the psychologist answers questions here on Tuesday at
+    18:00"): the chat is told the day before and reminded an hour before, each a chat_notice campaign.
+    A weekly one moves on by a week once it has begun, with new campaigns."""
+
+    __tablename__ = "office_hours"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat: Mapped[str] = mapped_column(String(64))  # the catalog's id
+    specialty: Mapped[str] = mapped_column(String(32))
+    host_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))  # named in the notices, if chosen
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    weekly: Mapped[bool] = mapped_column(Boolean, default=False)
+    announcement_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    reminder_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column()

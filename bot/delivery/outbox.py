@@ -14,7 +14,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Table, func, insert, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Account, Campaign, CampaignStatus, OutboxMessage, OutboxStatus
+from bot.db.models import Account, Campaign, CampaignKind, CampaignStatus, OutboxMessage, OutboxStatus
 from bot.services.audiences import recipients
 
 # The hot statements use Core: no ORM bookkeeping per row. (A declarative class's __table__ is a
@@ -22,13 +22,14 @@ from bot.services.audiences import recipients
 _rows = cast(Table, OutboxMessage.__table__)
 OPEN = (OutboxStatus.pending,)
 CLOSED = (OutboxStatus.sent, OutboxStatus.unreachable, OutboxStatus.failed, OutboxStatus.cancelled)
+GROUP = "group"  # a chat_notice's audience: {"group": {"platform": ..., "chat_id": ...}}
 
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
     id: int
     campaign_id: int
-    account_id: int
+    account_id: int | None  # None: a group chat's row
     chat_id: int
     attempts: int
 
@@ -66,7 +67,10 @@ class Progress:
 
 async def enqueue(session: AsyncSession, campaign: Campaign, platforms: Iterable[str], now: datetime) -> int:
     """A pending row for everyone in the campaign's audience reachable on one of `platforms`
-    (the messengers this instance serves), due `now`, in one INSERT ... SELECT."""
+    (the messengers this instance serves), due `now`, in one INSERT ... SELECT. A chat_notice has
+    one row instead: its group's."""
+    if campaign.kind == CampaignKind.chat_notice:
+        return enqueue_group(session, campaign, platforms, now)
     audience = recipients(campaign.audience, platforms).subquery()
     rows = select(
         literal(campaign.id), audience.c.person_id, audience.c.id, audience.c.platform, audience.c.external_id,
@@ -76,6 +80,14 @@ async def enqueue(session: AsyncSession, campaign: Campaign, platforms: Iterable
     # an INSERT's result is a CursorResult (rowcount); AsyncSession.execute is typed as any Result
     result = cast(CursorResult[Any], await session.execute(insert(OutboxMessage).from_select(columns, rows)))
     return result.rowcount
+
+
+def enqueue_group(session: AsyncSession, campaign: Campaign, platforms: Iterable[str], now: datetime) -> int:
+    group = campaign.audience[GROUP]
+    if group["platform"] not in platforms:
+        return 0
+    session.add(OutboxMessage(campaign_id=campaign.id, platform=group["platform"], chat_id=group["chat_id"], next_attempt_at=now))
+    return 1
 
 
 async def claim(session: AsyncSession, platform: str, limit: int, lease_seconds: float, now: datetime) -> list[Claimed]:
@@ -155,7 +167,7 @@ async def record(session: AsyncSession, outcomes: list[Outcome], now: datetime) 
         for outcome in outcomes
     ]
     await session.execute(RECORD[dialect.name], {"outcomes": json.dumps(rows)})
-    unreachable = {outcome.row.account_id for outcome in outcomes if outcome.status == OutboxStatus.unreachable}
+    unreachable = {outcome.row.account_id for outcome in outcomes if outcome.status == OutboxStatus.unreachable and outcome.row.account_id}
     if unreachable:
         await session.execute(update(Account).where(Account.id.in_(unreachable)).values(unreachable_since=now))
 

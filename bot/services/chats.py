@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
+from aiogram.types import ChatAdministratorRights
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +19,30 @@ from bot.services.events import EventKind, record_event
 from bot.services.people import RoleName, find_account, has_role
 
 CHAT = "chat"
+
+
+# What the bot needs in a parent chat, and the text key of each right's name: asked for when it is
+# made an administrator (Telegram suggests them), checked in each chat (scheduler/chats.py)
+NEEDED_RIGHTS = {
+    "can_invite_users": "chats.right_invite",
+    "can_delete_messages": "chats.right_delete",
+    "can_restrict_members": "chats.right_restrict",
+    "can_pin_messages": "chats.right_pin",
+}
+
+
+# ChatAdministratorRights' required fields in the Bot API version the bot is written against
+API_RIGHTS = (
+    "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+    "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
+)
+
+
+def rights_to_ask() -> ChatAdministratorRights:
+    """Exactly the rights the bot needs, every other one off. Built field by field: aiogram's model
+    requires rights newer than that API version, which a server of that version refuses."""
+    rights: dict[str, Any] = {name: False for name in API_RIGHTS} | {name: True for name in NEEDED_RIGHTS}
+    return ChatAdministratorRights.model_construct(None, **rights)
 
 
 def catalog(chats: Iterable[ThemedChat], platforms: Iterable[str], age_group: str | None) -> list[ThemedChat]:

@@ -227,6 +227,8 @@ async def opened_through_link(session: AsyncSession, outbox_row: int, *, now: da
     if sent is None:
         return None
     key, person_id, platform = sent
+    if person_id is None:  # a lesson's rows are families': never so
+        return None
     _kind, course, number, _language = str(key).split(":")
     delivery = await delivery_of(session, person_id, course, int(number))
     person = await session.get(Person, person_id)

@@ -55,6 +55,8 @@ class EventKind(StrEnum):
     chat_member_muted = "chat_member_muted"
     chat_message_held = "chat_message_held"  # a newcomer's link or forward, waiting for the moderators
     chat_message_published = "chat_message_published"  # a held message, let through by a moderator
+    office_hour_scheduled = "office_hour_scheduled"  # by a coordinator, in the chat (object)
+    office_hour_cancelled = "office_hour_cancelled"
 
 
 def record_event(

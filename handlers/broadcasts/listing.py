@@ -14,7 +14,7 @@ from bot.delivery.outbox import Progress
 from bot.services import broadcasts
 from handlers.broadcasts.audience import describe
 from handlers.broadcasts.common import Broadcast, BroadcastAction
-from handlers.ui import Buttons, MenuAction, keyboard, show
+from handlers.ui import Buttons, MenuAction, Screen, keyboard, show
 
 STATE_KEYS = {
     CampaignStatus.scheduled: "broadcast.state_scheduled",
@@ -27,7 +27,7 @@ STATE_KEYS = {
 def build_router() -> Router:
     router = Router(name="broadcasts.listing")
     router.message.register(list_broadcasts, Command("broadcasts"))
-    router.callback_query.register(list_broadcasts, MenuAction.filter(F.action == "broadcasts"))
+    router.callback_query.register(list_broadcasts, MenuAction.filter(F.action == Screen.broadcasts))
     return router
 
 
@@ -36,7 +36,8 @@ async def list_broadcasts(event: Message | CallbackQuery, session: AsyncSession,
     text = l10n("broadcast.list_title") + "\n\n" + ("\n".join(lines) if lines else l10n("broadcast.list_empty"))
     builder = Buttons()
     builder.button(text=l10n("broadcast.new"), callback_data=Broadcast(action=BroadcastAction.new))
-    builder.button(text=l10n("menu.back"), callback_data=MenuAction(action="home"))
+    builder.button(text=l10n("menu.office_hours"), callback_data=MenuAction(action=Screen.office_hours))  # VK's menu has no room for an 11th button
+    builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))
     await show(event, text, keyboard(builder, 1))
 
 

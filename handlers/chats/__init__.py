@@ -7,7 +7,7 @@ from aiogram import Router
 
 from bot.filters import Allowed
 from bot.permissions import Action
-from handlers.chats import catalog, group, moderation
+from handlers.chats import catalog, group, moderation, office_hours
 
 
 def build_router() -> Router:
@@ -25,6 +25,11 @@ def build_group_router() -> Router:
     router = Router(name="chats_groups")
     router.include_routers(group.build_router(), moderation.build_group_router())
     return router
+
+
+def build_office_hours_router() -> Router:
+    """The private tier's part for coordinators: specialists' office hours in the chats."""
+    return office_hours.build_router()
 
 
 def build_moderation_router() -> Router:

@@ -20,10 +20,12 @@ from bot.chat_content import ThemedChat
 from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Content, Texts
+from bot.db.models import Person
 from bot.platforms import CHANNELS
 from bot.services import chats
 from bot.services.chat_activity import Activity, ActivityCounter
 from bot.services.events import EventKind, record_event
+from bot.services.people import RoleName, has_role
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +94,18 @@ async def join_request(request: ChatJoinRequest, session: AsyncSession, content:
         log.info("the request to join a parent chat was held without a message (%s)", type(error).__name__)
 
 
-async def let_in_after_registering(session: AsyncSession, bot: Bot, content: Content, platform: str, user: User) -> list[str]:
-    """A new parent's requests held before they registered are approved now; the chats' ids."""
+async def let_in_after_registering(session: AsyncSession, bot: Bot, content: Content, person: Person, platform: str, user: User, l10n: Texts) -> str | None:
+    """A parent who has just registered (or linked this account) asked to join parent chats before:
+    those requests are approved now. What to tell them (None: nothing was held)."""
+    if not has_role(person, RoleName.parent) or not CHANNELS[platform].join_requests:
+        return None
+    let_in = await approve_held(session, bot, content, platform, user)
+    titles = [chat.title(l10n.language) for chat in content.chats if chat.id in let_in]
+    return l10n("chats.let_in", chats=", ".join(titles)) if titles else None
+
+
+async def approve_held(session: AsyncSession, bot: Bot, content: Content, platform: str, user: User) -> list[str]:
+    """The user's held requests, approved; the chats' ids."""
     approved = []
     for chat_id in await chats.held_for(session, platform, user.id):
         chat = chats.by_chat_id(content.chats, platform, chat_id)

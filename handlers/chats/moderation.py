@@ -108,7 +108,7 @@ async def hold_newcomers_link(message: Message, session: AsyncSession, content: 
         return
     told = 0
     for moderator in moderators_on(chat, platform):
-        texts = await texts_of(session, content, platform, moderator)
+        texts = await texts_of(session, content, platform, moderator, content.texts[settings.default_language])
         try:
             copy = await bot.copy_message(moderator, chat.chat_id, message.message_id)
             markup = held_actions(texts, chat, platform, copy.message_id, message.from_user.id)
@@ -138,9 +138,10 @@ def moderators_on(chat: ThemedChat, platform: str) -> list[int]:
     return [moderator for moderator_platform, moderator in sorted(chat.moderators) if moderator_platform == platform]
 
 
-async def texts_of(session: AsyncSession, content: Content, platform: str, user_id: int) -> Texts:
+async def texts_of(session: AsyncSession, content: Content, platform: str, user_id: int, centre: Texts) -> Texts:
+    """A moderator's language; the centre's for a trusted parent who never registered with the bot."""
     person = await chats.person_of(session, platform, user_id)
-    return content.texts[person.language if person else "en"]
+    return content.texts[person.language] if person else centre
 
 
 def build_private_router() -> Router:
@@ -168,11 +169,12 @@ async def report_message(message: Message, session: AsyncSession, content: Conte
     record_event(session, EventKind.chat_message_reported, at=now, platform=platform, object_type=chats.CHAT, object_id=chat.id, value=count)
     if count >= settings.chat_reports_to_act:
         await remove(session, bot, chat, platform, target.message_id, now)
-        await tell_moderators(session, bot, content, chat, platform, lambda texts: texts("chats.report_removed", chat=chat.title(texts.language), count=count))
+        removed = lambda texts: texts("chats.report_removed", chat=chat.title(texts.language), count=count)  # noqa: E731
+        await tell_moderators(session, bot, content, chat, platform, removed, l10n)
     elif count == 1:
         buttons = actions(chat, platform, target.message_id, target.from_user.id)
         await tell_moderators(
-            session, bot, content, chat, platform, lambda texts: texts("chats.reported", chat=chat.title(texts.language)), buttons, target.message_id
+            session, bot, content, chat, platform, lambda texts: texts("chats.reported", chat=chat.title(texts.language)), l10n, buttons, target.message_id
         )
 
 
@@ -189,13 +191,13 @@ def actions(chat: ThemedChat, platform: str, message_id: int, author: int) -> Ca
 
 async def tell_moderators(
     session: AsyncSession, bot: Bot, content: Content, chat: ThemedChat, platform: str, text: Callable[[Texts], str],
-    markup: Callable[[Texts], InlineKeyboardMarkup] | None = None, copy_of: int | None = None,
+    centre: Texts, markup: Callable[[Texts], InlineKeyboardMarkup] | None = None, copy_of: int | None = None,
 ) -> int:
     """Each moderator on the chat's messenger, in their language: the message (copied from the
     chat, when given) and the notice. A moderator who never started the bot is skipped."""
     told = 0
     for moderator in moderators_on(chat, platform):
-        texts = await texts_of(session, content, platform, moderator)
+        texts = await texts_of(session, content, platform, moderator, centre)
         try:
             if copy_of is not None:
                 await bot.copy_message(moderator, chat.chat_id, copy_of)

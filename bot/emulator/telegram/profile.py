@@ -13,6 +13,10 @@ from bot.emulator.telegram.server import Call, endpoint
 from bot.emulator.telegram.spec import bad_request
 
 COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
+NO_RIGHTS = (  # ChatAdministratorRights' required fields
+    "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members", "can_promote_members",
+    "can_change_info", "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
+)
 
 
 class TelegramProfile(TelegramActing):
@@ -22,6 +26,7 @@ class TelegramProfile(TelegramActing):
         super().__init__(**options)
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}  # (scope json, language)
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
+        self.default_admin_rights: dict[bool, dict[str, Any]] = {}  # for channels? -> the rights suggested
 
     @endpoint("getMe")
     async def _get_me(self, call: Call) -> dict[str, Any]:
@@ -53,6 +58,20 @@ class TelegramProfile(TelegramActing):
     async def _delete_my_commands(self, call: Call) -> bool:
         self.commands.pop(_commands_key(call.params), None)
         return True
+
+    @endpoint("setMyDefaultAdministratorRights")
+    async def _set_my_default_administrator_rights(self, call: Call) -> bool:
+        for_channels = bool(call.params.get("for_channels", False))
+        if "rights" in call.params:
+            self.default_admin_rights[for_channels] = call.params["rights"]
+        else:
+            self.default_admin_rights.pop(for_channels, None)
+        return True
+
+    @endpoint("getMyDefaultAdministratorRights")
+    async def _get_my_default_administrator_rights(self, call: Call) -> dict[str, Any]:
+        none = {field: False for field in NO_RIGHTS}
+        return self.default_admin_rights.get(bool(call.params.get("for_channels", False)), none)
 
     @endpoint("setChatMenuButton")
     async def _set_chat_menu_button(self, call: Call) -> bool:
