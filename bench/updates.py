@@ -312,7 +312,7 @@ async def seed_parents(settings, user_ids: range, asking: list[range]) -> None:
         async with app.sessionmaker() as session:
             for user_id in [*user_ids, *(user_id for cohort in asking for user_id in cohort)]:
                 person = await register(session, "telegram", user_id, consent, now=app.clock.now())
-                person.district, person.child_age_group = "north", "4-7"
+                person.district, person.child_age_group = "cherepovets-district", "4-7"
             with handling(session):  # the storage writes through this session, as it does in an update
                 for cohort in asking:
                     for user_id in cohort:

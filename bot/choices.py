@@ -12,3 +12,10 @@ class Choice:
 
     def label(self, language: str) -> str:
         return self.labels[language]
+
+
+@dataclass(frozen=True)
+class District(Choice):
+    """A district or town of the centre's region; reach and results are split city / rural."""
+
+    rural: bool

@@ -284,7 +284,7 @@ def script(olga, content: Content, language: str) -> list[tuple[str, Callable[[]
         ("/start", lambda: olga.send("/start")),
         tap(texts("language.name")),
         tap(texts("consent.accept")),
-        tap(label_of(content.districts, "north", language)),
+        tap(label_of(content.districts, "cherepovets-district", language)),
         tap(label_of(content.age_groups, "4-7", language)),
         ("sends a sticker", olga.send_sticker),
         tap(texts("menu.open")),

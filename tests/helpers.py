@@ -31,7 +31,7 @@ async def step(emulator, action):
     return result
 
 
-async def register(emulator, user, language: str = "en", district: str | None = "north", age: str | None = "4-7"):
+async def register(emulator, user, language: str = "en", district: str | None = "cherepovets-district", age: str | None = "4-7"):
     """A parent goes through /start, language, consent and the two questions; someone in ADMINS is
     not asked them (staff are not parents unless they say so) and stops at the menu."""
     texts = TEXTS[language]

@@ -20,7 +20,7 @@ from tests.test_run import wait_for
 pytestmark = pytest.mark.both_databases
 
 T = TEXTS["en"]
-NORTH = CONTENT.find(CONTENT.districts, "north").label("en")
+DISTRICT = CONTENT.find(CONTENT.districts, "cherepovets-district").label("en")
 
 
 def shown(key: str, **values) -> str:
@@ -42,8 +42,8 @@ async def last_campaign(running) -> Campaign:
 
 
 async def test_compose_choose_district_preview_and_send(emulator, running_bot):
-    north = await add_parents(running_bot, emulator, [8001, 8002, 8004], district="north")
-    south = await add_parents(running_bot, emulator, [8003], district="south")
+    in_district = await add_parents(running_bot, emulator, [8001, 8002, 8004], district="cherepovets-district")
+    elsewhere = await add_parents(running_bot, emulator, [8003], district="cherepovets")
     admin = emulator.user(ADMIN_ID, language_code="en")
     await open_new_draft(emulator, admin)
 
@@ -58,8 +58,8 @@ async def test_compose_choose_district_preview_and_send(emulator, running_bot):
 
     await step(emulator, lambda: admin.click(T("broadcast.do_audience")))
     await step(emulator, lambda: admin.click(T("broadcast.by_district")))
-    await step(emulator, lambda: admin.click(NORTH))
-    assert f"✓ {NORTH}" in button_texts(admin.last)
+    await step(emulator, lambda: admin.click(DISTRICT))
+    assert f"✓ {DISTRICT}" in button_texts(admin.last)
     await step(emulator, lambda: admin.click(T("menu.back")))
     await step(emulator, lambda: admin.click(T("broadcast.audience_done")))
     assert "3 people" in admin.last.text
@@ -71,17 +71,17 @@ async def test_compose_choose_district_preview_and_send(emulator, running_bot):
 
     await step(emulator, lambda: admin.click(T("broadcast.do_send")))
     await step(emulator, lambda: admin.click(T("broadcast.do_now")))
-    assert admin.last.text.startswith(shown("broadcast.confirm", count=3, audience=f"{T('roles.parent')} · {NORTH}", when=T("broadcast.now")))
+    assert admin.last.text.startswith(shown("broadcast.confirm", count=3, audience=f"{T('roles.parent')} · {DISTRICT}", when=T("broadcast.now")))
     status = admin.last  # the confirmation becomes the status message
     await step(emulator, lambda: admin.click(T("broadcast.do_confirm")))
     campaign = await finished(running_bot, (await last_campaign(running_bot)).id)
     await wait_for(lambda: "done" in status.text and admin.last is not status, timeout=5)  # the summary and the notice follow the commit
     await emulator.settle()
 
-    for parent in north:
+    for parent in in_district:
         assert parent.last.text == "Webinar on Friday at 18:00 & a Q&A"
         assert parent.last.buttons == [[("Sign up", "https://example.org/signup")]]
-    assert south[0].bot_messages == []
+    assert elsewhere[0].bot_messages == []
     assert campaign.status == "done"
     final = status.text  # edited in place
     assert "done" in final and "sent 3" in final

@@ -30,7 +30,7 @@ async def enrolled(running: RunningBot, emulator, ids: list[int], hour: int = 10
     """Registered parents enrolled in "home" every two days at `hour` (UTC), written straight to the database."""
     async with running.session() as session:
         for user_id in ids:
-            person = Person(language="en", district="north", roles=[Role(role="parent")])
+            person = Person(language="en", district="cherepovets-district", roles=[Role(role="parent")])
             person.accounts = [Account(platform=emulator.platform, external_id=user_id)]
             session.add(person)
             await session.flush()

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.both_databases
 FAST_RETRIES = dict(DELIVERY_BACKOFF_SECONDS="0.1", DELIVERY_TIMEOUT_SECONDS="1", DELIVERY_PROGRESS_SECONDS="0.2")
 
 
-async def add_parents(running: RunningBot, emulator, ids, district: str = "north", language: str = "en") -> list:
+async def add_parents(running: RunningBot, emulator, ids, district: str = "cherepovets-district", language: str = "en") -> list:
     """Registered parents, written straight to the database; their messenger users exist and have started the bot."""
     async with running.sessionmaker() as session:
         for user_id in ids:

@@ -33,7 +33,7 @@ async def test_parent_registers_in_their_language(emulator, running_bot, languag
     assert texts("profile.district_other") in button_texts(parent.last)
     assert texts("profile.skip") in button_texts(parent.last)
 
-    await step(emulator, lambda: parent.click(CONTENT.find(CONTENT.districts, "south").label(language)))
+    await step(emulator, lambda: parent.click(CONTENT.find(CONTENT.districts, "vologda").label(language)))
     assert parent.last.text == texts("profile.age_prompt")
 
     await step(emulator, lambda: parent.click(CONTENT.find(CONTENT.age_groups, "8-11").label(language)))
@@ -44,7 +44,7 @@ async def test_parent_registers_in_their_language(emulator, running_bot, languag
 
     async with running_bot.session() as session:
         person = await session.scalar(select(Person))
-        assert (person.language, person.district, person.child_age_group) == (language, "south", "8-11")
+        assert (person.language, person.district, person.child_age_group) == (language, "vologda", "8-11")
         account = await session.scalar(select(Account))
         assert (account.platform, account.external_id, account.person_id) == (emulator.platform, 1001, person.id)
         assert [role.role for role in await session.scalars(select(Role))] == ["parent"]
@@ -129,7 +129,7 @@ async def test_settings_change_language_and_district(emulator, running_bot):
     parent = emulator.user(1010, language_code="en")
     await register(emulator, parent)
     await step(emulator, lambda: parent.click(TEXTS["en"]("menu.settings")))
-    assert "Northern district" in parent.last.text
+    assert "Cherepovets district" in parent.last.text
     await step(emulator, lambda: parent.click(TEXTS["en"]("settings.district")))
     await step(emulator, lambda: parent.click(TEXTS["en"]("profile.district_other")))
     assert TEXTS["en"]("profile.district_other") in parent.last.text
@@ -161,7 +161,7 @@ async def test_a_long_district_list_is_paged(emulator, database_url, tmp_path):
     """A region lists dozens of districts; every page still fits VK's 10 inline buttons."""
     content = tmp_path / "content"
     shutil.copytree(PROJECT_ROOT / "content", content)
-    items = "".join(f'[[item]]\nid = "d{n}"\nen = "District {n}"\nru = "Район {n}"\nro = "Raionul {n}"\n\n' for n in range(1, 21))
+    items = "".join(f'[[item]]\nid = "d{n}"\nkind = "rural"\nen = "District {n}"\nru = "Район {n}"\nro = "Raionul {n}"\n\n' for n in range(1, 21))
     (content / "districts.toml").write_text(items, encoding="utf-8")
     async with RunningBot(make_settings(emulator, database_url, CONTENT_DIR=str(content))) as running:
         parent = emulator.user(1012, language_code="en")

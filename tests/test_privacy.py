@@ -38,7 +38,7 @@ PRIVATE_SCREENS = [
     MenuAction(action=action).pack()
     for action in ("home", "settings", "my_data", "link", "language", "district", "age", "delete", "delete_yes", "broadcasts", "invite")
 ] + [
-    DistrictChoice(district="south").pack(),
+    DistrictChoice(district="vologda").pack(),
     AgeChoice(age="0-3").pack(),
     InviteFor(role="coordinator").pack(),
     Broadcast(action="new").pack(),
@@ -50,7 +50,7 @@ async def test_personal_screens_open_only_in_the_private_chat(emulator, running_
     admin = emulator.user(ADMIN_ID, first_name="Ana", language_code="en")
     await register(emulator, admin)  # an admin is asked no parent questions: give them a profile to leak
     async with running_bot.session() as session:
-        await session.execute(update(Person).values(district="north", child_age_group="4-7"))
+        await session.execute(update(Person).values(district="cherepovets-district", child_age_group="4-7"))
         await session.commit()
     group = emulator.group("Parents of the Northern district")
     group.send(admin, emulator.group_command("start"))
@@ -64,12 +64,12 @@ async def test_personal_screens_open_only_in_the_private_chat(emulator, running_
     await emulator.settle()
 
     assert [answer.text for answer in admin.callback_answers[answers_before:]] == [EN("privacy.private_only")] * len(PRIVATE_SCREENS)
-    district = CONTENT.find(CONTENT.districts, "north").label("en")
+    district = CONTENT.find(CONTENT.districts, "cherepovets-district").label("en")
     assert [message.text for message in group.bot_messages] == [message.text for message in in_group]  # nothing edited, nothing new
     assert not any(district in (message.text or "") or str(ADMIN_ID) in (message.text or "") for message in group.bot_messages)
     async with running_bot.session() as session:
         person = await session.scalar(select(Person))
-        assert (person.district, person.child_age_group, person.language) == ("north", "4-7", "en")  # not deleted, not changed
+        assert (person.district, person.child_age_group, person.language) == ("cherepovets-district", "4-7", "en")  # not deleted, not changed
         assert await count(session, InviteCode) == 0
 
     await step(emulator, lambda: emulator.press(admin, MenuAction(action="my_data").pack()))  # the same press in private works
