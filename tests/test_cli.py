@@ -12,7 +12,7 @@ from bot.cli import main
 from bot.config import PROJECT_ROOT
 
 COMMANDS = ("run", "migrate", "demo", "try", "content")
-NOT_BUILT = ("office hour", "survey", "monthly")
+NOT_BUILT = ("survey", "monthly")
 
 
 def first_screen() -> str:
