@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db.models import Account, Campaign, CampaignStatus, OfficeHour, Person, Role
+from bot.services import office_hours
 from handlers.chats.office_hours import Office, OfficeStep
 from scheduler.chats import roll_office_hours
 from tests.conftest import RunningBot, make_settings
@@ -112,6 +113,9 @@ async def test_a_cancelled_office_hour_is_called_off_in_the_chat_and_not_reminde
 
         async with running.session() as session:
             hour = await session.scalar(select(OfficeHour))
+            hosting, by = await office_hours.hosting_of(session, hour, running.app.content), await session.get(Person, hour.created_by)
+            again = await office_hours.schedule(session, hosting, starts_at, False, by, T, running.clock.now())  # a double tap's second press
+            assert again.id == hour.id and await session.scalar(select(func.count()).select_from(OfficeHour)) == 1
         await step(emulator, lambda: coordinator.send("/officehours"))
         await step(emulator, lambda: coordinator.click(T("office.cancel_button", when=T.date_time(starts_at))))
         await step(emulator, lambda: coordinator.click(T("office.cancel_yes")))

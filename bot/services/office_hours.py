@@ -60,7 +60,12 @@ async def hosting_of(session: AsyncSession, hour: OfficeHour, content: Content) 
 
 
 async def schedule(session: AsyncSession, hosting: Hosting, starts_at: datetime, weekly: bool, by: Person, l10n: Texts, now: datetime) -> OfficeHour:
-    """The office hour and its two notices, in the coordinator's transaction."""
+    """The office hour and its two notices, in the coordinator's transaction; the one already there
+    if this chat has one at that time (a double tap, or a colleague quicker by a moment)."""
+    await session.execute(select(Person.id).where(Person.id == by.id).with_for_update())  # PostgreSQL: a double tap waits for the first
+    same = OfficeHour.chat == hosting.chat.id, OfficeHour.starts_at == starts_at, OfficeHour.cancelled_at.is_(None)
+    if (existing := await session.scalar(select(OfficeHour).where(*same))) is not None:
+        return existing
     hour = OfficeHour(chat=hosting.chat.id, specialty=hosting.specialty.id, host_id=hosting.host.id if hosting.host else None,
                       starts_at=starts_at, weekly=weekly, created_by=by.id)
     session.add(hour)
