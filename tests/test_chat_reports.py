@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.models import ChatReport, Event
+from bot.services.chats import REPORTS_A_DAY
 from bot.services.events import EventKind
 from handlers.chats.moderation import Moderate, ModStep
 from tests.conftest import RunningBot, make_settings
@@ -76,6 +77,22 @@ async def test_the_first_report_reaches_the_moderators_and_enough_reports_remove
         async with running.session() as session:
             assert (await session.scalars(select(ChatReport))).all() == []  # settled: no one is named any longer
             assert await session.scalar(select(Event).where(Event.object_id.like("%pills%"))) is None
+
+
+async def test_one_member_cannot_flood_the_moderators_with_reports(emulator, database_url, tmp_path):
+    group, chat_id = group_of(emulator)
+    content = content_with_chat(tmp_path, emulator.platform, chat_id, moderators=(MODERATOR,))
+    async with RunningBot(make_settings(emulator, database_url, CONTENT_DIR=str(content))) as running:
+        moderator, (author, reporter) = await setup(running, emulator, group, [5621, 5622])
+        messages = [post(group, author, f"Our day, part {number}") for number in range(REPORTS_A_DAY + 2)]
+        await emulator.settle()
+        for message_id in messages:
+            await step(emulator, lambda message_id=message_id: post(group, reporter, "/report", reply_to=message_id))
+        notices = [message for message in moderator.bot_messages if message.text == T("chats.reported", chat=TITLE)]
+        assert len(notices) == REPORTS_A_DAY  # the rest of the day's reports count nothing
+        running.clock.advance(timedelta(days=1, minutes=1))
+        await step(emulator, lambda: post(group, reporter, "/report", reply_to=messages[-1]))
+        assert moderator.last.text == T("chats.reported", chat=TITLE)  # a new day
 
 
 async def test_a_moderator_removes_a_reported_message_and_a_stranger_cannot(emulator, database_url, tmp_path):

@@ -5,7 +5,7 @@ monitoring events. Nothing a member writes in a chat is kept."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram.types import ChatAdministratorRights
@@ -19,6 +19,7 @@ from bot.services.events import EventKind, record_event
 from bot.services.people import RoleName, find_account, has_role
 
 CHAT = "chat"
+REPORTS_A_DAY = 10  # a member's reports in one chat that reach the moderators in a day
 
 
 # What the bot needs in a parent chat, and the text key of each right's name: asked for when it is
@@ -100,7 +101,11 @@ async def due_cleanups(session: AsyncSession, platforms: Iterable[str], now: dat
 
 async def report(session: AsyncSession, platform: str, chat_id: int, message_id: int, reporter_id: int, *, now: datetime) -> int:
     """Record a member's report of a message: how many members have reported it, or 0 when this
-    member had already (a second /report from them counts nothing)."""
+    member had already (a second /report from them counts nothing) or has used up their day's
+    reports in this chat (one member cannot flood the moderators)."""
+    mine = (ChatReport.platform == platform, ChatReport.chat_id == chat_id, ChatReport.reporter_id == reporter_id, ChatReport.at > now - timedelta(days=1))
+    if (await session.scalar(select(func.count()).select_from(ChatReport).where(*mine)) or 0) >= REPORTS_A_DAY:
+        return 0
     row = ChatReport(platform=platform, chat_id=chat_id, message_id=message_id, reporter_id=reporter_id, at=now)
     if not await insert_or_nothing(session, row, ["platform", "chat_id", "message_id", "reporter_id"]):
         return 0
