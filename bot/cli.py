@@ -43,6 +43,13 @@ def main(argv: list[str] | None = None) -> int:
         "--as", dest="role", default="parent", metavar="ROLE", help="who you are at first: parent (default), specialist, coordinator, head or admin"
     )
     trial.add_argument("--language", choices=LANGUAGES, default="en", help="the language you pick, and the bot's default")
+    report = commands.add_parser("report", help="write a month's or a year's report: an XLSX workbook and PNG charts beside it")
+    when = report.add_mutually_exclusive_group(required=True)
+    when.add_argument("--month", metavar="YYYY-MM", help="a calendar month in DEFAULT_TIMEZONE, e.g. 2026-10")
+    when.add_argument("--year", metavar="YYYY", help="a calendar year, e.g. 2026")
+    report.add_argument("--out", metavar="FILE.xlsx", help="the workbook's path (default: vmeste-report-<period>.xlsx here); the charts go beside it")
+    report.add_argument("--language", choices=LANGUAGES, help="the report's language (default: DEFAULT_LANGUAGE)")
+    report.add_argument("--no-charts", action="store_true", help="the workbook alone")
     content = commands.add_parser("content", help="work with CONTENT_DIR")
     content.add_argument("action", choices=["check"], help="check: validate the texts, consultations and courses, one problem a line (file:line)")
     args = parser.parse_args(argv)
@@ -85,6 +92,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         await engine.dispose()
         print("database is up to date")
         return 0
+    if args.command == "report":
+        from bot.services.reports.cli import write_report
+
+        return await write_report(args, settings, content, engine)
     with uncollected_imports():
         from bot.app import run
 

@@ -24,6 +24,7 @@ from bot.consultation_content import ANY_SPECIALTY, CannedAnswer, Specialty, loa
 from bot.content_problems import ContentMistake, key_line, read_toml
 from bot.course_content import Course, load_courses
 from bot.services.faq import FaqIndex
+from bot.survey_content import Survey, load_surveys
 
 PLURALS = "plural"  # the locale section of counted phrases, e.g. minutes = { one = "{n} minute", other = "{n} minutes" }
 IDENTIFIERS = frozenset({"id"})  # whole numbers that name a thing, not count it: "#12345", never "#12,345"
@@ -129,6 +130,7 @@ class Content:
     canned: dict[str, tuple[CannedAnswer, ...]]  # language -> the specialists' ready answers
     courses: tuple[Course, ...] = ()
     chats: tuple[ThemedChat, ...] = ()
+    surveys: tuple[Survey, ...] = ()
 
     @property
     def consent_version(self) -> str:
@@ -150,6 +152,9 @@ class Content:
         answers = self.canned.get(language, ())
         own = tuple(answer for answer in answers if answer.specialty == specialty != ANY_SPECIALTY)
         return own + tuple(answer for answer in answers if answer.specialty == ANY_SPECIALTY)
+
+    def survey(self, survey_id: str | None) -> Survey | None:
+        return self.find(self.surveys, survey_id)
 
     @staticmethod
     def find(choices: Iterable[Identified], choice_id: str | None) -> Identified | None:
@@ -185,6 +190,11 @@ def load_content(directory: Path, timezone: str = "UTC") -> Content:
         if found is not None:
             chats, problems = found
             parts.problems += map(str, problems)
+    surveys: tuple[Survey, ...] = ()
+    found_surveys = parts.take(lambda: load_surveys(directory))
+    if found_surveys is not None:
+        surveys, problems = found_surveys
+        parts.problems += map(str, problems)
     if parts.problems:
         raise ConfigError(problems_message(parts.problems))
     assert zone is not None and locales is not None and consent is not None and districts is not None and age_groups is not None
@@ -199,6 +209,7 @@ def load_content(directory: Path, timezone: str = "UTC") -> Content:
         canned=canned,
         courses=courses,
         chats=chats,
+        surveys=surveys,
     )
 
 
@@ -240,7 +251,8 @@ def check_content(directory: Path, timezone: str) -> int:
     waiting = sum(not chat.connected for chat in content.chats)
     print(
         f"{directory}: valid — {len(content.courses)} courses, {len(lessons)} lesson files ({unreviewed} not yet reviewed by the centre's specialists);"
-        f" {len(content.chats)} parent chats ({waiting} without a chat_id yet: parents do not see them)"
+        f" {len(content.chats)} parent chats ({waiting} without a chat_id yet: parents do not see them);"
+        f" {len(content.surveys)} surveys"
     )
     return 0
 

@@ -2,8 +2,9 @@
 a parent registers; the administrator invites a speech therapist; the parent asks her a question
 (text and a photo), she takes it from her queue, answers (text and a voice message) and closes it,
 and the parent rates the answer; then the parent starts a course, and its first lesson is
-delivered, watched through the bot's tracked link and liked (bot/demo_course.py); last, she finds
-a parent chat by theme and is let in (bot/demo_chats.py).
+delivered, watched through the bot's tracked link and liked (bot/demo_course.py); she finds
+a parent chat by theme and is let in (bot/demo_chats.py); last, the month's report is made from what
+they did, its summary printed and its workbook and charts written (bot/demo_report.py).
 
 What `python -m bot try` shares with it lives here too: the emulated messenger, the transcript with
 numbered buttons, and starting and stopping the bot process."""
@@ -28,6 +29,7 @@ from bot.config import PROJECT_ROOT
 from bot.content import Choice, Content, load_content
 from bot.demo_chats import connect_demo_chat, join_a_chat
 from bot.demo_course import links_env, take_a_course
+from bot.demo_report import show_the_report
 from bot.emulator.telegram import TelegramEmulator
 from bot.emulator.vk import VkEmulator
 
@@ -234,6 +236,8 @@ async def play(platform: str = "telegram", language: str = "en") -> int:
                 code = await stop_bot(process)
             if problem:
                 print(f"\nThe demo stopped: {problem}. The bot's log:\n{log_path.read_text()}", file=sys.stderr)
+            else:
+                await show_the_report(content, language, Path(workdir) / "demo.db")
         await emulator.stop()
     rejected = len(emulator.rejected)
     print(f"\nDemo finished: the bot stopped with exit code {code}; the emulator refused {rejected} of {len(emulator.calls)} API calls.")

@@ -34,6 +34,7 @@ class Action(StrEnum):
     take_courses = "take_courses"  # parents enrol in flash courses and use their lessons (their own rows only)
     join_chats = "join_chats"  # parents get the themed chats' links
     schedule_office_hours = "schedule_office_hours"  # specialists' hours in the parent chats: schedule, list, cancel
+    read_reports = "read_reports"  # monthly and annual reports (/report): heads and coordinators
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,11 @@ def _office_hours(actor: Actor, target: object) -> bool:
     return actor.has(*BROADCAST_SENDERS)
 
 
+def _reports(actor: Actor, target: object) -> bool:
+    """Heads and coordinators: the figures of the whole centre (aggregates only)."""
+    return actor.has(RoleName.head, RoleName.coordinator)
+
+
 def _parent(actor: Actor, target: object) -> bool:
     return actor.has(RoleName.parent)
 
@@ -185,6 +191,7 @@ RULES: dict[Action, Rule] = {
     Action.take_courses: _parent,
     Action.join_chats: _parent,
     Action.schedule_office_hours: _office_hours,
+    Action.read_reports: _reports,
 }
 
 

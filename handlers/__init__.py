@@ -8,7 +8,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.filters import InGroupChat, InPrivateChat
-from handlers import broadcasts, chats, consultations, courses, fallback, invites, linking, membership, menu, onboarding, staff
+from handlers import broadcasts, chats, consultations, courses, fallback, invites, linking, membership, menu, onboarding, reports, staff, surveys
 
 
 def build_routers() -> list[Router]:
@@ -23,7 +23,7 @@ def private_tier() -> Router:
     # The menu first: most presses and commands are its, and each router before it costs a pass
     # through its filters. The features match disjoint commands and callback data, so the order
     # decides only the cost (states: the broadcasts' answers let commands through).
-    features = [menu, onboarding, consultations, courses, chats, linking, invites, staff, broadcasts]
+    features = [menu, onboarding, consultations, courses, surveys, chats, linking, invites, staff, broadcasts, reports]
     tier.include_routers(
         *(feature.build_router() for feature in features),
         chats.build_moderation_router(),

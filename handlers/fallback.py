@@ -66,6 +66,7 @@ HELP_COMMANDS: tuple[tuple[str, Action | None], ...] = (
     ("help.queue", Action.work_questions),
     ("help.broadcasts", Action.compose_broadcast),
     ("help.officehours", Action.schedule_office_hours),
+    ("report.help", Action.read_reports),
     ("help.invite", Action.invite_staff),
     ("help.help", None),
 )

@@ -19,6 +19,7 @@ from bot.db.models import Enrolment, Person
 from bot.filters import Allowed
 from bot.fsm import forget_conversations
 from bot.permissions import Action, Actor, may
+from bot.services import surveys
 from bot.services.courses import enrolments_of, lesson_count
 from bot.services.people import RoleName, accounts_of, forget, grant_role, has_role, latest_consent, ordered_roles, role_names
 from handlers.courses.catalog import progress_of, zone_label
@@ -223,11 +224,19 @@ async def open_my_data(event: Message | CallbackQuery, session: AsyncSession, pe
         version=consent.text_version if consent else "-",
         date=l10n.date_time(consent.decided_at) if consent else "-",
     )
+    text += "\n" + await surveys_kept(session, person, l10n)
     builder = Buttons()
     builder.button(text=l10n("linking.accounts_button"), callback_data=MenuAction(action=Screen.accounts))
     builder.button(text=l10n("my_data.delete"), callback_data=MenuAction(action=Screen.delete))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))
     await show(event, text, keyboard(builder, 1))
+
+
+async def surveys_kept(session: AsyncSession, person: Person, l10n: Texts) -> str:
+    kept = await surveys.kept_of(session, person)
+    if kept.declined:
+        return l10n("survey.my_data_declined")
+    return l10n("survey.my_data", planned=kept.planned, answered=kept.answered)
 
 
 def courses_kept(enrolments: list[Enrolment], content: Content, l10n: Texts) -> str:

@@ -22,6 +22,7 @@ from bot.filters import Allowed
 from bot.permissions import Action, Actor
 from bot.services.invites import InviteProblem, check_invite, claim_invite
 from bot.services.people import RoleName, grant_role, has_role, record_decline, register
+from bot.services.surveys import plan_waves
 from handlers.chats.group import let_in_after_registering
 from handlers.menu import district_keyboard, menu_screen
 from handlers.ui import Buttons, LanguageChoice, answer_below, bot_of, keyboard, language_keyboard, leave_question, role_name, show
@@ -142,6 +143,7 @@ async def answer_consent(
     if let_in := await let_in_after_registering(session, bot_of(callback), content, person, platform, callback.from_user, l10n):
         await answer_below(callback, let_in)  # they asked to join a parent chat before registering
     if has_role(person, RoleName.parent):
+        await plan_waves(session, person, content.surveys, now=now)
         await answer_below(callback, l10n("profile.district_prompt"), district_keyboard(content, l10n, onboarding=True))
     else:
         note = l10n("invite.accepted", role=role_name(l10n, invite.role)) if invite else l10n("menu.welcome")

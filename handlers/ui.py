@@ -70,6 +70,7 @@ class Screen(StrEnum):
     courses = "courses"
     chats = "chats"
     office_hours = "office_hours"
+    reports = "reports"
 
 
 class MenuAction(CallbackData, prefix="menu"):

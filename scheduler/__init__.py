@@ -18,6 +18,8 @@ from bot.services.updates import prune_processed
 from scheduler.chats import check_rights, roll_office_hours, tidy_chats
 from scheduler.consultations import watch_questions
 from scheduler.courses import deliver_lessons
+from scheduler.reports import send_reports
+from scheduler.surveys import ask_surveys, plan_missing_waves
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,17 @@ def build_scheduler(
         scheduler.add_job(
             deliver_lessons, "interval", minutes=1, args=[sessionmaker, content, settings, clock, list(bots), wake], id="deliver_lessons",
             coalesce=True, max_instances=1,
+        )
+        scheduler.add_job(
+            ask_surveys, "interval", minutes=1, args=[sessionmaker, content, settings, clock, list(bots), wake], id="ask_surveys",
+            coalesce=True, max_instances=1,
+        )
+        scheduler.add_job(
+            plan_missing_waves, "interval", hours=1, args=[sessionmaker, content, clock], id="plan_missing_waves", coalesce=True, max_instances=1,
+            next_run_time=clock.now() + timedelta(minutes=1),
+        )
+        scheduler.add_job(  # the monthly and annual reports to the heads, when due (scheduler/reports.py)
+            send_reports, "interval", minutes=5, args=[sessionmaker, bots, content, settings, clock], id="send_reports", coalesce=True, max_instances=1
         )
         scheduler.add_job(
             roll_office_hours, "interval", minutes=1, args=[sessionmaker, content, settings, clock], id="roll_office_hours", coalesce=True, max_instances=1

@@ -11,8 +11,8 @@ import pytest
 from bot.cli import main
 from bot.config import PROJECT_ROOT
 
-COMMANDS = ("run", "migrate", "demo", "try", "content")
-NOT_BUILT = ("survey", "monthly")
+COMMANDS = ("run", "migrate", "demo", "try", "content", "report")
+NOT_BUILT: tuple[str, ...] = ()  # a feature the README's first screen may name only after "Coming next"
 
 
 def first_screen() -> str:

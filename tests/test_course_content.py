@@ -72,7 +72,7 @@ def test_valid_content_passes_the_check(content, capsys, monkeypatch):
     assert code == 0
     assert lines == [
         f"{content}: valid — 1 courses, 6 lesson files (6 not yet reviewed by the centre's specialists);"
-        " 8 parent chats (8 without a chat_id yet: parents do not see them)"
+        " 8 parent chats (8 without a chat_id yet: parents do not see them); 2 surveys"
     ]
 
 

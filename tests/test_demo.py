@@ -7,8 +7,10 @@ through the bot's tracked link and liked; last, she finds a parent chat by theme
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +83,14 @@ def test_demo_plays_a_parent_registering_and_a_question_answered_and_rated(platf
     assert f"👤 Olga: taps [{speech_chat.title(language)}]" in chats
     assert f"✅ Olga is a member of «{speech_chat.title(language)}» now" in chats
     assert speech_chat.rules[language].splitlines()[0] in chats
+    # last, the month's report: its summary, and the workbook and the charts written
+    report = transcript.split("python -m bot report --month ")[1]
+    assert texts("report.summary_title", period="").split("{")[0].strip() in report
+    assert texts("report.summary_consultations", asked=1, answered=1, median="", p90="", missed=0).split(",")[0] in report
+    paths = [Path(line.strip()) for line in report.splitlines() if line.strip().endswith((".xlsx", ".png"))]
+    try:
+        assert paths[0].suffix == ".xlsx" and any(path.suffix == ".png" for path in paths)
+        assert all(path.is_file() and path.stat().st_size > 1000 for path in paths)
+    finally:
+        if paths:
+            shutil.rmtree(paths[0].parent, ignore_errors=True)

@@ -48,6 +48,7 @@ MAY_AT_ALL: dict[Action, frozenset[str]] = {
     Action.take_courses: frozenset({RoleName.parent}),
     Action.join_chats: frozenset({RoleName.parent}),
     Action.schedule_office_hours: SENDERS,
+    Action.read_reports: frozenset({RoleName.head, RoleName.coordinator}),
 }
 
 

@@ -30,6 +30,7 @@ class CampaignKind(StrEnum):
     lesson = "lesson"  # one lesson in one language: running for good, a row per family it reaches
     reminder = "reminder"  # the nudge about an unopened lesson, likewise
     chat_notice = "chat_notice"  # to a parent chat, not to people: an office hour's announcement or reminder (one row)
+    survey = "survey"  # a survey's first question in one language, for one wave: running for good, a row per family asked
 
 
 class CampaignStatus(StrEnum):
@@ -85,6 +86,7 @@ class Person(Base):
     child_age_group: Mapped[str | None] = mapped_column(String(16))
     display_name: Mapped[str | None] = mapped_column(String(64))  # staff only: the name families see on their answers
     timezone: Mapped[str | None] = mapped_column(String(64))  # the family's own, when not the centre's (lesson times)
+    surveys_declined_at: Mapped[datetime | None] = mapped_column()  # "don't ask me": no survey is planned or asked since
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     accounts: Mapped[list[Account]] = relationship(back_populates="person", cascade="all, delete-orphan", passive_deletes=True)
@@ -525,3 +527,35 @@ class OfficeHour(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column()
+
+
+class WaveStatus(StrEnum):
+    scheduled = "scheduled"  # to be asked at due_at
+    asked = "asked"  # its first question went out; `question` is the one awaited
+    finished = "finished"  # every question answered
+    skipped = "skipped"  # the family said "skip this survey"
+    expired = "expired"  # asked, and left unfinished past the survey's expire_days
+    missed = "missed"  # never asked: its time had passed (planned late, or the family could not be reached)
+    cancelled = "cancelled"  # the family said "don't ask me"
+
+
+class SurveyWave(Base):
+    """One survey put to one family once: a wave of the results survey (`round` = `wave` = the
+    months after registration) or a quality survey after an occasion (`wave` = the occasion,
+    `round` = the family's nth quality survey). All of a survey's progress lives here, so it goes
+    on across restarts; a press is checked against this row."""
+
+    __tablename__ = "survey_waves"
+    __table_args__ = (UniqueConstraint("person_id", "survey", "round"), Index("ix_survey_waves_due", "status", "due_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    survey: Mapped[str] = mapped_column(String(16))
+    wave: Mapped[str] = mapped_column(String(16))  # "0", "6", "12"; "consultation", "course"
+    round: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(16), default=WaveStatus.scheduled)
+    question: Mapped[str | None] = mapped_column(String(16))  # the question awaited while asked
+    due_at: Mapped[datetime] = mapped_column()
+    planned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    asked_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()  # finished, skipped, expired, missed or cancelled

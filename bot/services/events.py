@@ -11,7 +11,9 @@ from bot.db.models import Event, Person
 
 
 class EventKind(StrEnum):
-    """An event's kind as stored in `events.kind`."""
+    """An event's kind as stored in `events.kind`: the explicit list of what the event store holds.
+    The README's "The event store" table says each one's object and value; tests/test_event_kinds.py
+    keeps the two in step (a new kind needs its row there)."""
 
     registered = "registered"
     consent_declined = "consent_declined"
@@ -57,6 +59,15 @@ class EventKind(StrEnum):
     chat_message_published = "chat_message_published"  # a held message, let through by a moderator
     office_hour_scheduled = "office_hour_scheduled"  # by a coordinator, in the chat (object)
     office_hour_cancelled = "office_hour_cancelled"
+    # surveys: object "survey", its id "survey:wave" ("results:6", "quality:consultation"); an
+    # answer's "survey:wave:question" ("results:0:informed"), value the option's value. One answer
+    # per family, wave and question: an answered question is never answered again
+    survey_asked = "survey_asked"
+    survey_answered = "survey_answered"
+    survey_finished = "survey_finished"
+    survey_skipped = "survey_skipped"  # "skip this survey": the rest of this wave is not asked
+    survey_expired = "survey_expired"  # asked, unfinished past the survey's expire_days; value: the questions answered
+    survey_declined = "survey_declined"  # "don't ask me": no object; open waves cancelled, none planned
 
 
 def record_event(

@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.content import Content, Texts
 from bot.db.models import Campaign, CampaignStatus
 from bot.delivery.outbox import Progress
+from bot.permissions import NOBODY, Action, Actor, may
 from bot.services import broadcasts
 from handlers.broadcasts.audience import describe
 from handlers.broadcasts.common import Broadcast, BroadcastAction
@@ -31,12 +32,16 @@ def build_router() -> Router:
     return router
 
 
-async def list_broadcasts(event: Message | CallbackQuery, session: AsyncSession, l10n: Texts, content: Content, settings: Settings) -> None:
+async def list_broadcasts(
+    event: Message | CallbackQuery, session: AsyncSession, l10n: Texts, content: Content, settings: Settings, actor: Actor = NOBODY
+) -> None:
     lines = [summary_line(campaign, figures, l10n, content, settings) for campaign, figures in await broadcasts.recent(session)]
     text = l10n("broadcast.list_title") + "\n\n" + ("\n".join(lines) if lines else l10n("broadcast.list_empty"))
     builder = Buttons()
     builder.button(text=l10n("broadcast.new"), callback_data=Broadcast(action=BroadcastAction.new))
     builder.button(text=l10n("menu.office_hours"), callback_data=MenuAction(action=Screen.office_hours))  # VK's menu has no room for an 11th button
+    if may(actor, Action.read_reports):  # likewise
+        builder.button(text=l10n("report.menu"), callback_data=MenuAction(action=Screen.reports))
     builder.button(text=l10n("menu.back"), callback_data=MenuAction(action=Screen.home))
     await show(event, text, keyboard(builder, 1))
 
