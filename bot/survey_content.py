@@ -24,6 +24,7 @@ LABEL_LIMIT = 40  # one button; VK cuts a label at 40 characters
 OPTIONS_LIMIT = 5  # a row each, and one row for skip and "don't ask me": VK shows at most 6 rows
 AMONG = ("all", "rural")
 OCCASIONS = ("consultation", "course")
+EXPIRE_DAYS = 14  # how long an unanswered wave stays open, unless the survey says otherwise
 _ID = re.compile(r"[a-z][a-z0-9_]{0,15}")  # 16 at most: the wave table's columns, and a press's callback data within 64 bytes
 _QUESTION_ROW = re.compile(r"^\s*\[\[question\]\]")
 _OPTION_ROW = re.compile(r"^\s*\[\[question\.option\]\]")
@@ -61,7 +62,7 @@ class Survey:
     questions: tuple[Question, ...]
     waves: tuple[int, ...] = ()  # months after registration when it is asked: results (0, 6, 12)
     after: tuple[str, ...] = ()  # occasions after which it is asked: quality ("consultation", "course")
-    expire_days: int = 14
+    expire_days: int = EXPIRE_DAYS
 
     def title(self, language: str) -> str:
         return self.titles[language]
@@ -132,7 +133,7 @@ def _survey(path: Path, problems: list[Problem]) -> Survey | None:
         after = []
     if not waves and not after:
         problem(1, "the survey is never asked", "write waves = [0, 6, 12] (months after registration) or after = [\"consultation\"]")
-    expire_days = table.get("expire_days", 14)
+    expire_days = table.get("expire_days", EXPIRE_DAYS)
     if isinstance(expire_days, bool) or not isinstance(expire_days, int) or not 1 <= expire_days <= 60:
         problem(1, f"expire_days = {expire_days!r} is not a number of days from 1 to 60", "write expire_days = 14")
     rows = table.get("question", [])

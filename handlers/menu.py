@@ -19,9 +19,9 @@ from bot.db.models import Enrolment, Person
 from bot.filters import Allowed
 from bot.fsm import forget_conversations
 from bot.permissions import Action, Actor, may
-from bot.services import surveys
 from bot.services.courses import enrolments_of, lesson_count
 from bot.services.people import RoleName, accounts_of, forget, grant_role, has_role, latest_consent, ordered_roles, role_names
+from bot.services.surveys.answering import kept_of
 from handlers.courses.catalog import progress_of, zone_label
 from handlers.ui import Buttons, CallbackInt, MenuAction, Screen, choices_keyboard, keyboard, language_keyboard, leave_question, role_name, show
 
@@ -233,7 +233,7 @@ async def open_my_data(event: Message | CallbackQuery, session: AsyncSession, pe
 
 
 async def surveys_kept(session: AsyncSession, person: Person, l10n: Texts) -> str:
-    kept = await surveys.kept_of(session, person)
+    kept = await kept_of(session, person)
     if kept.declined:
         return l10n("survey.my_data_declined")
     return l10n("survey.my_data", planned=kept.planned, answered=kept.answered)

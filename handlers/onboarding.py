@@ -22,7 +22,7 @@ from bot.filters import Allowed
 from bot.permissions import Action, Actor
 from bot.services.invites import InviteProblem, check_invite, claim_invite
 from bot.services.people import RoleName, grant_role, has_role, record_decline, register
-from bot.services.surveys import plan_waves
+from bot.services.surveys.planning import plan_waves
 from handlers.chats.group import let_in_after_registering
 from handlers.menu import district_keyboard, menu_screen
 from handlers.ui import Buttons, LanguageChoice, answer_below, bot_of, keyboard, language_keyboard, leave_question, role_name, show

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.content import Content
-from bot.services import surveys
-from bot.services.surveys import Asked
+from bot.services.surveys.asking import Asked, ask_due
+from bot.services.surveys.planning import plan_missing_waves as plan_missing
+from bot.services.surveys.planning import plan_quality
 from handlers.courses.catalog import quiet_of
 from handlers.surveys.common import renderer
 
@@ -32,19 +33,20 @@ async def ask_surveys(
     now = clock.now()
     by_id = {survey.id: survey for survey in content.surveys}
     async with sessionmaker() as session:
-        planned = await surveys.plan_quality(session, content.surveys, now=now)
-        asked = await surveys.ask_due(session, by_id, renderer(content), quiet_of(settings), settings.default_timezone, platforms, now=now)
+        planned = await plan_quality(session, content.surveys, now=now)
+        asked = await ask_due(session, by_id, renderer(content), quiet_of(settings), settings.default_timezone, platforms, now=now)
         await session.commit()
     if asked.asked and wake is not None:
         wake()
-    if planned or asked.asked or asked.expired or asked.missed:
-        log.info("surveys: %d quality planned, %d asked (%d waiting), %d expired, %d missed", planned, asked.asked, asked.waiting, asked.expired, asked.missed)
+    if planned or asked.asked or asked.expired or asked.missed or asked.cancelled:
+        log.info("surveys: %d quality planned, %d asked (%d waiting), %d expired, %d missed, %d cancelled",
+                 planned, asked.asked, asked.waiting, asked.expired, asked.missed, asked.cancelled)
     return asked
 
 
 async def plan_missing_waves(sessionmaker: async_sessionmaker[AsyncSession], content: Content, clock: Clock) -> int:
     async with sessionmaker() as session:
-        planned = await surveys.plan_missing_waves(session, content.surveys, now=clock.now())
+        planned = await plan_missing(session, content.surveys, now=clock.now())
         await session.commit()
     if planned:
         log.info("survey waves planned for %d parents who had none", planned)

@@ -9,12 +9,14 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.db.models import Account, Enrolment, EnrolmentStatus, Event, Person, Role, SurveyWave, Ticket, TicketStatus, WaveStatus, as_utc
-from bot.services import surveys
 from bot.services.events import EventKind
-from bot.services.surveys import months_after
+from bot.services.surveys import answering
+from bot.services.surveys.asking import Asked
+from bot.services.surveys.waves import months_after
+from bot.survey_content import EXPIRE_DAYS
 from handlers.surveys.common import SurveyPress, SurveyStep
 from scheduler.surveys import ask_surveys, plan_missing_waves
 from tests.conftest import RunningBot, make_settings
@@ -29,7 +31,7 @@ QUALITY = CONTENT.survey("quality")
 MONDAY_10 = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)  # outside the quiet hours (21:00-09:00 in the centre's zone, UTC in the tests)
 
 
-async def tick(running: RunningBot) -> surveys.Asked:
+async def tick(running: RunningBot) -> Asked:
     app = running.app
     return await ask_surveys(app.sessionmaker, app.content, app.settings, app.clock, app.bots.by_platform(), app.delivery.wake)
 
@@ -310,3 +312,80 @@ async def test_a_finished_course_brings_the_quality_survey_the_next_day(emulator
         assert await asked_now(running, emulator) == 1
         assert parent.last.text == shown(QUALITY, 0, first=True)
         assert await events(running, EventKind.survey_asked) == [("quality:course", None)]
+
+
+async def set_account(running: RunningBot, **values) -> None:
+    async with running.session() as session:
+        await session.execute(update(Account).values(**values))
+        await session.commit()
+
+
+async def test_a_wave_the_family_cannot_be_asked_keeps_its_time_and_is_missed_not_asked_months_late(emulator, database_url):
+    # the family blocked the bot (or another survey of theirs stayed open): their wave must not be
+    # pushed on day after day and asked whenever they come back
+    async with RunningBot(make_settings(emulator, database_url), clock=clock_at(MONDAY_10)) as running:
+        parent = emulator.user(7901, language_code="en")
+        await register(emulator, parent)
+        await set_account(running, unreachable_since=running.clock.now())
+        for _ in range(RESULTS.expire_days + 2):
+            running.clock.advance(timedelta(days=1))
+            assert await asked_now(running, emulator) == 0
+        assert (await waves(running))["results:0"] == WaveStatus.missed
+        await set_account(running, unreachable_since=None)  # back a while later: not asked "at registration" now
+        running.clock.advance(timedelta(days=1))
+        assert await asked_now(running, emulator) == 0
+        assert await events(running, EventKind.survey_asked) == []
+
+
+async def test_a_survey_removed_from_content_holds_up_nothing_and_its_waves_close(emulator, database_url):
+    async with RunningBot(make_settings(emulator, database_url), clock=clock_at(MONDAY_10)) as running:
+        parent = emulator.user(8001, language_code="en")
+        await register(emulator, parent)
+        person, now = await first_person(running), running.clock.now()
+        async with running.session() as session:  # a survey the centre has since taken out of content/surveys
+            session.add_all([
+                SurveyWave(person_id=person.id, survey="gone", wave="course", round=1, status=WaveStatus.asked, question="q", due_at=now, asked_at=now),
+                SurveyWave(person_id=person.id, survey="gone", wave="course", round=2, status=WaveStatus.scheduled, due_at=now),
+            ])
+            await session.commit()
+        running.clock.advance(timedelta(minutes=10))
+        assert await asked_now(running, emulator) == 1  # its open wave does not keep the results survey waiting
+        assert parent.last.text == shown(RESULTS, 0, first=True)
+        await answer_all(emulator, parent, RESULTS, ["yes", "yes", "yes", "yes"])
+        running.clock.advance(timedelta(days=EXPIRE_DAYS, minutes=1))
+        asked = await tick(running)
+        assert (asked.expired, asked.missed) == (1, 1)
+        assert await events(running, EventKind.survey_expired) == [("gone:course", None)]
+        async with running.session() as session:
+            assert (await answering.kept_of(session, await first_person(running))).planned == 2  # the 6- and 12-month waves alone
+
+
+async def test_dont_ask_me_pressed_twice_at_once_counts_once(emulator, database_url):
+    async with RunningBot(make_settings(emulator, database_url), clock=clock_at(MONDAY_10)) as running:
+        await register(emulator, emulator.user(8101, language_code="en"))
+        now = running.clock.now()
+        async with running.session() as first, running.session() as second:
+            # both presses read the person before either is committed (two instances, or two updates in flight)
+            mine, theirs = await first.get_one(Person, 1), await second.get_one(Person, 1)
+            assert await answering.decline(first, mine, emulator.platform, now=now)
+            await first.commit()
+            assert not await answering.decline(second, theirs, emulator.platform, now=now)
+            await second.commit()
+        assert await events(running, EventKind.survey_declined) == [(None, None)]
+        assert set((await waves(running)).values()) == {WaveStatus.cancelled}
+
+
+async def test_a_wave_planned_as_the_family_said_dont_ask_me_is_cancelled_not_asked(emulator, database_url):
+    async with RunningBot(make_settings(emulator, database_url), clock=clock_at(MONDAY_10)) as running:
+        parent = emulator.user(8201, language_code="en")
+        await register(emulator, parent)
+        seen = len(parent.bot_messages)
+        async with running.session() as session:  # the planning read them as not declined just before they said it
+            await session.execute(update(Person).values(surveys_declined_at=running.clock.now()))
+            await session.commit()
+        running.clock.advance(timedelta(minutes=10))
+        asked = await tick(running)
+        assert (asked.asked, asked.cancelled) == (0, 1)
+        assert (await waves(running))["results:0"] == WaveStatus.cancelled
+        await sent_out(running, emulator)
+        assert len(parent.bot_messages) == seen

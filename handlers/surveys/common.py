@@ -12,7 +12,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.content import Content
-from bot.services.surveys import Render
+from bot.services.surveys.asking import Render
 from bot.survey_content import Question, Survey
 from handlers.ui import CallbackInt
 
