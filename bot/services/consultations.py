@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.consultation_content import Specialty
@@ -115,13 +115,18 @@ async def open_ticket(
     return ticket
 
 
+# Built once, values bound at each call: a statement built anew costs SQLAlchemy more than SQLite
+# takes to run it (its cache key is worked out again every time)
+_AHEAD = (
+    select(func.count())
+    .select_from(Ticket)
+    .where(Ticket.status == TicketStatus.waiting, Ticket.specialty == bindparam("specialty"), Ticket.queued_at < bindparam("queued_at"))
+)
+
+
 async def queue_position(session: AsyncSession, ticket: Ticket) -> int:
     """1 for the next to be taken."""
-    ahead = await session.scalar(
-        select(func.count())
-        .select_from(Ticket)
-        .where(Ticket.status == TicketStatus.waiting, Ticket.specialty == ticket.specialty, Ticket.queued_at < ticket.queued_at)
-    )
+    ahead = await session.scalar(_AHEAD, {"specialty": ticket.specialty, "queued_at": ticket.queued_at})
     return (ahead or 0) + 1
 
 
@@ -140,13 +145,16 @@ async def _event(session: AsyncSession, kind: EventKind, ticket: Ticket, now: da
     record_event(session, kind, at=now, person=person, platform=platform, object_type="specialty", object_id=ticket.specialty, value=value)
 
 
+_INSERT_PIECES = insert(cast(Table, TicketPiece.__table__))  # on the table: no ORM bulk machinery, nothing needs the rows as objects
+
+
 async def _add_rows(session: AsyncSession, ticket: Ticket, author: PieceAuthor, author_id: int | None, pieces: Sequence[Piece], now: datetime) -> None:
     """All the pieces in one statement (nothing needs their ids back)."""
     rows = [
         {"ticket_id": ticket.id, "author": author, "author_id": author_id, "created_at": now + timedelta(microseconds=number), **asdict(piece)}
         for number, piece in enumerate(pieces)
     ]
-    await session.execute(insert(TicketPiece), rows)
+    await session.execute(_INSERT_PIECES, rows)
 
 
 async def tickets_of_parent(session: AsyncSession, person_id: int, limit: int = 10) -> list[Ticket]:

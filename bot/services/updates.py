@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -52,11 +53,18 @@ def claim_in(session: Session, key: UpdateKey, at: datetime) -> bool:
     """`claim` for a sync session: called from inside a flush or statement of the update's own
     (async) session, which runs in SQLAlchemy's greenlet."""
     platform, update_id = key
-    insert = DIALECT_INSERTS[session.get_bind().dialect.name]
-    statement = insert(ProcessedUpdate).values(platform=platform, update_id=update_id, processed_at=at)
-    result = session.execute(statement.on_conflict_do_nothing(index_elements=["platform", "update_id"]))
+    statement = insert_ids(session.get_bind().dialect.name)
+    result = session.execute(statement, {"platform": platform, "update_id": update_id, "processed_at": at})
     assert isinstance(result, CursorResult)
     return result.rowcount == 1
+
+
+@functools.cache
+def insert_ids(dialect: str) -> Executable:
+    """Built once: on the table, not the model (no ORM bulk machinery), and its cache key computed
+    once (a statement built anew costs SQLAlchemy more than running it)."""
+    insert = DIALECT_INSERTS[dialect](cast(Table, ProcessedUpdate.__table__))
+    return insert.on_conflict_do_nothing(index_elements=["platform", "update_id"])
 
 
 class ClaimState(StrEnum):
@@ -236,7 +244,6 @@ def _keep_states(insert: Callable[[Table], Any]) -> Executable:
 
 
 _BATCH_STATEMENTS: dict[str, Callable[[Callable[[Table], Any]], Executable]] = {
-    "ids": lambda insert: insert(cast(Table, ProcessedUpdate.__table__)).on_conflict_do_nothing(index_elements=["platform", "update_id"]),
     "keep_states": _keep_states,
     "drop_states": lambda _insert: delete(_STATES).where(*(_STATES.c[name] == bindparam(f"key_{name}") for name in _STATE_KEY)),
 }
@@ -316,7 +323,7 @@ class HandledIds:
                 dialect = session.get_bind().dialect.name
                 now = self.clock.now()
                 ids = [{"platform": platform, "update_id": update_id, "processed_at": now} for platform, update_id in batch.keys]
-                await session.execute(self._statement(dialect, "ids"), ids)  # executemany: one trip to the database
+                await session.execute(insert_ids(dialect), ids)  # executemany: one trip to the database
                 kept = [{**columns, "updated_at": now} for columns, deleted in batch.states if not deleted]
                 gone = [{f"key_{name}": columns[name] for name in _STATE_KEY} for columns, deleted in batch.states if deleted]
                 if kept:
