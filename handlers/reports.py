@@ -114,9 +114,13 @@ async def send_files(bot: Bot, chat_id: int, files: Sequence[ReportFile], text: 
 
 
 async def send_quietly(bot: Bot, chat_id: int, files: Sequence[ReportFile], text: str, caption: str) -> bool:
+    """False when a send failed: logged, and the other heads still get theirs."""
     try:
         await send_files(bot, chat_id, files, text, caption)
     except TelegramAPIError as error:
         log.warning("a report was not delivered (%s)", type(error).__name__)
+        return False
+    except Exception:  # the VK bridge's unmapped method, say: one head's failure must not stop the loop over them
+        log.exception("a report was not delivered")
         return False
     return True

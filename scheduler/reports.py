@@ -2,8 +2,10 @@
 09:00 in the centre's time zone, the annual one (last year's) on 10 January at 09:00. The tick asks
 the clock what is due; a report due up to a few days ago (the bot was down on the day) still goes.
 Only one instance sends it: the right to send is a row of platform_state ("report:monthly:2026-10")
-inserted before anything is sent, and only the instance whose insert went in sends. An instance that
-dies midway loses that report (the heads can still ask for it with /report), but never sends it twice."""
+inserted before anything is sent, and only the instance whose insert went in sends. A report that
+cannot be made (the database failed, say) gives the row back, so a later tick tries again; an
+instance that dies midway loses that report (the heads can still ask for it with /report), but
+never sends it twice. One head's failed send does not keep the report from the others."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -62,13 +64,26 @@ async def send_reports(
             await session.commit()
         if not taken:
             continue
-        async with sessionmaker() as session:
-            report = await make_report(session, content, period, WallAccess.of(settings))
-            heads = await heads_accounts(session, bots)
-        told = await send_to_heads(bots, content, report, heads, kind)
+        try:
+            async with sessionmaker() as session:
+                report = await make_report(session, content, period, WallAccess.of(settings))
+                heads = await heads_accounts(session, bots)
+            languages = sorted({language for language, _account in heads})
+            files_of = {language: await asyncio.to_thread(report_files, report, content.texts[language]) for language in languages}
+        except Exception:  # nothing was sent: give the right back, so the next tick (here or elsewhere) tries again
+            log.exception("the %s report for %s could not be made; it is tried again at the next tick", kind, period.key)
+            await release(sessionmaker, key)
+            continue
+        told = await send_to_heads(bots, content, report, heads, files_of, kind)
         log.info("the %s report for %s went to %d heads", kind, period.key, told)
         sent.append(key)
     return sent
+
+
+async def release(sessionmaker: async_sessionmaker[AsyncSession], key: str) -> None:
+    async with sessionmaker() as session:
+        await session.execute(delete(PlatformState).where(PlatformState.key == key))
+        await session.commit()
 
 
 async def heads_accounts(session: AsyncSession, bots: Mapping[str, Bot]) -> list[tuple[str, Account]]:
@@ -88,13 +103,13 @@ async def heads_accounts(session: AsyncSession, bots: Mapping[str, Bot]) -> list
     return [(account.person.language, account) for account in chosen.values()]
 
 
-async def send_to_heads(bots: Mapping[str, Bot], content: Content, report: Report, heads: list[tuple[str, Account]], kind: str) -> int:
-    files_of: dict[str, list[ReportFile]] = {}
+async def send_to_heads(
+    bots: Mapping[str, Bot], content: Content, report: Report, heads: list[tuple[str, Account]], files_of: Mapping[str, list[ReportFile]], kind: str
+) -> int:
+    """The files (made beforehand, per language) to each head; how many got them."""
     told = 0
     for language, account in heads:
         l10n = content.texts[language]
-        if language not in files_of:
-            files_of[language] = await asyncio.to_thread(report_files, report, l10n)
         key = "report.annual_caption" if kind == "annual" else "report.monthly_caption"
         caption = l10n(key, period=period_name(report.period, language))
         if await send_quietly(bots[account.platform], account.external_id, files_of[language], summary(report, l10n), caption):

@@ -7,7 +7,8 @@ import re
 
 from bot.config import PROJECT_ROOT
 from bot.services.events import EventKind
-from bot.services.reports.figures import COUNTED_KINDS, REACH_KIND_NAMES
+from bot.services.reports.counted import COUNTED_KINDS
+from bot.services.reports.reach import REACH_KIND_NAMES
 
 
 def documented_kinds() -> list[str]:

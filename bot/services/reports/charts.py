@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.content import Texts
-from bot.services.reports.figures import Report, Result
+from bot.services.reports.figures import Report
+from bot.services.reports.reach import ReachFigures
+from bot.services.reports.results import Result
 from bot.services.reports.text import percent, period_name, wave_name
 
 WIDTH, HEIGHT, DPI = 10, 5.6, 110  # 16:9, 1100 x 616 pixels
@@ -145,10 +147,17 @@ def _chats_chart(report: Report, l10n: Texts) -> bytes:
 def _reach_chart(report: Report, l10n: Texts) -> bytes:
     figure, axes = _figure()
     reach = report.reach
-    values = [reach.rural, reach.families - reach.rural]
-    labels = [l10n("report.chart_rural"), l10n("report.chart_not_rural")]
-    axes.pie(values, labels=[f"{label}\n{value}" for label, value in zip(labels, values, strict=True)], colors=BARS[:2], autopct="%1.0f%%",
+    wedges = reach_wedges(reach, l10n)
+    axes.pie([value for _label, value, _colour in wedges], labels=[label for label, _value, _colour in wedges],
+             colors=[colour for _label, _value, colour in wedges], autopct=lambda share: percent(share, l10n.language),
              startangle=90, counterclock=False, textprops={"fontsize": 12}, wedgeprops={"linewidth": 1, "edgecolor": "white"})
     axes.set_aspect("equal")
     _title(axes, l10n("report.chart_reach", families=reach.families), report, l10n)
     return _png(figure)
+
+
+def reach_wedges(reach: ReachFigures, l10n: Texts) -> list[tuple[str, int, str]]:
+    """(label, families, colour) of the pie's wedges: rural, then the rest. A wedge of nobody is left
+    out: drawn, it is a "0%" over its neighbour and a label on the rim."""
+    wedges = [(l10n("report.chart_rural"), reach.rural, BARS[0]), (l10n("report.chart_not_rural"), reach.families - reach.rural, BARS[1])]
+    return [(f"{label}\n{value}", value, colour) for label, value, colour in wedges if value > 0]

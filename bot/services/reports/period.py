@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_
 
 MONTH = re.compile(r"(\d{4})-(\d{2})")
 YEAR = re.compile(r"\d{4}")
@@ -74,3 +77,8 @@ class Period:
 
     def _utc(self, day: date) -> datetime:
         return datetime.combine(day, time(0), tzinfo=ZoneInfo(self.zone)).astimezone(UTC)
+
+
+def in_period(column: Any, period: Period) -> Any:
+    """`column` (a UTC time) within the period: since <= column < until."""
+    return and_(column >= period.since, column < period.until)

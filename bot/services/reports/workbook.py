@@ -15,7 +15,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from bot.content import Texts
-from bot.services.reports.figures import ConsultationGroup, Report
+from bot.services.reports.consultations import ConsultationGroup
+from bot.services.reports.figures import Report
 from bot.services.reports.text import period_name, wave_name
 
 BOLD = Font(bold=True)
@@ -96,6 +97,7 @@ def build_workbook(report: Report, l10n: Texts) -> bytes:
         chats.append([_name(report, "chat", chat.chat, language), chat.members, chat.joins, chat.leaves, chat.messages, chat.reactions, chat.active_days])
 
     for sheet in book.worksheets:
+        _as_text(sheet)
         _fit(sheet)
     out = io.BytesIO()
     book.save(out)
@@ -114,6 +116,15 @@ def _sheet(book: Workbook, title: str, header: Sequence[str]) -> Any:
 def _sheet_title(title: str) -> str:
     """Excel's rules: at most 31 characters, none of []:*?/\\."""
     return "".join(" " if char in "[]:*?/\\" else char for char in title)[:31]
+
+
+def _as_text(sheet: Any) -> None:
+    """The workbook holds no formula: a text that begins with "=" (a name a specialist typed, say)
+    is written as the text it is, never run by the spreadsheet."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def _fit(sheet: Any) -> None:
