@@ -84,9 +84,11 @@ async def _dispatch(args: argparse.Namespace) -> int:
     # Everything that can be a configuration mistake is checked before aiogram is imported (seconds).
     with uncollected_imports():
         from bot.content import load_content
-        from bot.db.engine import open_database
+        from bot.db.engine import open_database, require_existing
 
     content = load_content(settings.content_dir, settings.default_timezone)
+    if args.command == "report":  # it reads the bot's data: a database that is not there is a wrong DATABASE_URL, not an empty centre
+        require_existing(settings.database_url)
     engine = await open_database(settings.database_url)
     if args.command == "migrate":
         await engine.dispose()

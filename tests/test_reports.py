@@ -9,6 +9,7 @@ import asyncio
 import dataclasses
 import io
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -271,6 +272,7 @@ def test_the_cli_writes_the_workbook_and_the_charts(tmp_path):
     url = f"sqlite+aiosqlite:///{tmp_path / 'vmeste.db'}"
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": os.environ.get("PYTHONPATH", ""), "DATABASE_URL": url, "DEFAULT_TIMEZONE": ZONE}
     out = tmp_path / "out" / "report.xlsx"
+    sqlite3.connect(tmp_path / "vmeste.db").close()  # the bot's database (empty: the report brings its schema up to date)
     command = [sys.executable, "-m", "bot", "report", "--month", "2026-10", "--out", str(out), "--language", "ru"]
     result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -280,3 +282,7 @@ def test_the_cli_writes_the_workbook_and_the_charts(tmp_path):
     assert charts and all(name in result.stdout for name in charts)
     wrong = subprocess.run([*command[:5], "2026-13"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1 and "YYYY-MM" in wrong.stderr and "Traceback" not in wrong.stderr
+    elsewhere = env | {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'typo.db'}"}  # a mistyped path: no report of an empty centre
+    missing = subprocess.run(command, cwd=tmp_path, env=elsewhere, capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "there is no database at" in missing.stderr and "Traceback" not in missing.stderr
+    assert not (tmp_path / "typo.db").exists()

@@ -42,6 +42,14 @@ async def open_database(database_url: str) -> AsyncEngine:
     return engine
 
 
+def require_existing(database_url: str) -> None:
+    """A SQLite file that is not there yet is a config error (instead of a new, empty database)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not Path(url.database).is_file():
+        fix = "point DATABASE_URL at the bot's database (the bot makes it as it first starts)"
+        raise ConfigError(f"config error: DATABASE_URL: there is no database at {url.database} — {fix}")
+
+
 def _reason(error: Exception) -> str:
     reason = str(getattr(error, "orig", None) or error).splitlines()[0]
     return reason.removeprefix("(sqlalchemy.dialects.postgresql.asyncpg.Error) ")

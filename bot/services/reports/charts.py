@@ -82,6 +82,8 @@ def _result_chart(report: Report, result: Result, l10n: Texts) -> bytes:
 
 def _grouped(axes: Any, labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]]) -> None:
     """Horizontal bars, a group per label: a course or a chat name can be long."""
+    from matplotlib.ticker import MaxNLocator
+
     count = len(series)
     height = 0.8 / count
     positions = range(len(labels))
@@ -92,6 +94,7 @@ def _grouped(axes: Any, labels: Sequence[str], series: Sequence[tuple[str, Seque
     axes.set_yticks(list(positions), ["\n".join(textwrap.wrap(label, 28)) for label in labels], fontsize=10)
     axes.invert_yaxis()
     axes.margins(x=0.12)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.2 of a question
     axes.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=count, fontsize=10, frameon=False)  # above the bars, never over them
 
 
