@@ -6,7 +6,7 @@ Every function takes a session and leaves the commit to the caller.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -15,6 +15,7 @@ from sqlalchemy import CursorResult, Table, func, insert, literal, or_, select, 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Account, Campaign, CampaignKind, CampaignStatus, OutboxMessage, OutboxStatus
+from bot.db.upsert import insert_rows_or_nothing
 from bot.services.audiences import recipients
 
 # The hot statements use Core: no ORM bookkeeping per row. (A declarative class's __table__ is a
@@ -88,6 +89,40 @@ def enqueue_group(session: AsyncSession, campaign: Campaign, platforms: Iterable
         return 0
     session.add(OutboxMessage(campaign_id=campaign.id, platform=group["platform"], chat_id=group["chat_id"], next_attempt_at=now))
     return 1
+
+
+async def standing_campaigns(
+    session: AsyncSession, kind: CampaignKind, wanted: set[tuple[str, int, str]], render: Callable[[str, int, str], tuple[str, dict[str, Any]]], now: datetime
+) -> dict[tuple[str, int, str], int]:
+    """The standing campaign of each (what, number, language) of `kind`: a lesson of a course, a
+    survey's round. Created on first use (insert-or-nothing: another instance may be creating it
+    too) and brought up to the content when the centre changed it; `render` gives its text and keyboard."""
+    keys = {f"{kind}:{what}:{number}:{language}": (what, number, language) for what, number, language in wanted}
+    found = {campaign.key: campaign for campaign in await session.scalars(select(Campaign).where(Campaign.key.in_(keys)))}
+    ids = {}
+    for key, (what, number, language) in keys.items():
+        message, markup = render(what, number, language)
+        campaign = found.get(key)
+        if campaign is None:
+            values: dict[str, Any] = {
+                "key": key, "kind": kind.value, "status": CampaignStatus.sending.value, "text": message, "markup": markup, "created_at": now,
+                "started_at": now, "media_ids": {}, "buttons": [], "audience": {},
+            }
+            await insert_rows_or_nothing(session, Campaign, [values], ["key"])
+            campaign = await session.scalar(select(Campaign).where(Campaign.key == key))
+            assert campaign is not None
+        elif campaign.text != message or campaign.markup != markup:
+            campaign.text, campaign.markup = message, markup
+        ids[(what, number, language)] = campaign.id
+    return ids
+
+
+async def queue_once(session: AsyncSession, rows: Iterable[tuple[int, int, int | None, str | None, int | None]], now: datetime) -> None:
+    """An outbox row, due now, per (campaign id, person id, account id, platform, chat id), unless
+    that person has that campaign's row already (the caller passes reachable accounts only)."""
+    columns = ("campaign_id", "person_id", "account_id", "platform", "chat_id")
+    values = [dict(zip(columns, row, strict=True)) | {"status": OutboxStatus.pending.value, "attempts": 0, "next_attempt_at": now} for row in rows]
+    await insert_rows_or_nothing(session, OutboxMessage, values, ["campaign_id", "person_id"])
 
 
 async def claim(session: AsyncSession, platform: str, limit: int, lease_seconds: float, now: datetime) -> list[Claimed]:

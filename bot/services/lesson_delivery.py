@@ -24,19 +24,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.course_content import Course
 from bot.db.models import (
     Account,
-    Campaign,
     CampaignKind,
-    CampaignStatus,
     Enrolment,
     EnrolmentStatus,
     Event,
     LessonDelivery,
-    OutboxMessage,
-    OutboxStatus,
     Person,
     as_utc,
 )
 from bot.db.upsert import insert_rows_or_nothing
+from bot.delivery import outbox
 from bot.services.course_schedule import QuietHours, deliverable, next_delivery
 from bot.services.courses import LESSON, lesson_count, lesson_object, plan_of
 from bot.services.events import EventKind
@@ -218,43 +215,14 @@ def _lesson_event(kind: EventKind, item: Due, course: str, number: int, now: dat
 
 async def _queue(session: AsyncSession, rows: list[tuple[int, Due]], now: datetime) -> None:
     """An outbox row per (campaign, family), unless that family has it already."""
-    await insert_rows_or_nothing(
-        session,
-        OutboxMessage,
-        [
-            {
-                "campaign_id": campaign_id, "person_id": item.enrolment.person_id, "account_id": item.account_id, "platform": item.platform,
-                "chat_id": item.chat_id, "status": OutboxStatus.pending.value, "attempts": 0, "next_attempt_at": now,
-            }
-            for campaign_id, item in rows
-        ],
-        ["campaign_id", "person_id"],
-    )
+    await outbox.queue_once(session, [(campaign_id, item.enrolment.person_id, item.account_id, item.platform, item.chat_id) for campaign_id, item in rows], now)
 
 
 async def standing_campaigns(
     session: AsyncSession, lessons: set[tuple[str, int, str]], courses: Mapping[str, Course], render: Render, kind: CampaignKind, now: datetime
 ) -> dict[tuple[str, int, str], int]:
-    """The campaign of each (course, lesson, language), created on first use and brought up to the
-    content when it changed (the centre edited the lesson)."""
-    keys = {f"{kind}:{course}:{number}:{language}": (course, number, language) for course, number, language in lessons}
-    found = {campaign.key: campaign for campaign in await session.scalars(select(Campaign).where(Campaign.key.in_(keys)))}
-    ids = {}
-    for key, (course, number, language) in keys.items():
-        message, markup = render(courses[course], number, language)
-        campaign = found.get(key)
-        if campaign is None:
-            values: dict[str, Any] = {
-                "key": key, "kind": kind.value, "status": CampaignStatus.sending.value, "text": message, "markup": markup, "created_at": now,
-                "started_at": now, "media_ids": {}, "buttons": [], "audience": {},
-            }
-            await insert_rows_or_nothing(session, Campaign, [values], ["key"])
-            campaign = await session.scalar(select(Campaign).where(Campaign.key == key))
-            assert campaign is not None
-        elif campaign.text != message or campaign.markup != markup:
-            campaign.text, campaign.markup = message, markup
-        ids[(course, number, language)] = campaign.id
-    return ids
+    """The campaign of each (course, lesson, language)."""
+    return await outbox.standing_campaigns(session, kind, lessons, lambda course, number, language: render(courses[course], number, language), now)
 
 
 async def remind_unopened(

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.course_content import Rhythm
-from bot.db.models import Account, Campaign, CampaignKind, CampaignStatus, Event, OutboxMessage, OutboxStatus, Person, SurveyWave, WaveStatus
-from bot.db.upsert import insert_rows_or_nothing
+from bot.db.models import Account, CampaignKind, Event, Person, SurveyWave, WaveStatus
+from bot.delivery import outbox
 from bot.services.course_schedule import QuietHours, Schedule, deliverable
 from bot.services.events import EventKind
 from bot.services.surveys.closing import expire_stale, miss_late
@@ -123,7 +123,9 @@ async def ask_due(
     ready = [item for item in ready if item.wave.id in asked_ids]
     result.asked = len(ready)
     if ready:
-        campaigns = await _standing_campaigns(session, {(item.wave.survey, item.wave.round, item.language) for item in ready}, surveys, render, now)
+        wanted = {(item.wave.survey, item.wave.round, item.language) for item in ready}
+        first_questions = lambda survey, number, language: render(surveys[survey], number, language)  # noqa: E731
+        campaigns = await outbox.standing_campaigns(session, CampaignKind.survey, wanted, first_questions, now)
         await _queue(session, [(campaigns[(item.wave.survey, item.wave.round, item.language)], item) for item in ready], now)
         await session.execute(insert(Event), [_asked_event(item, now) for item in ready])
     return result
@@ -171,41 +173,5 @@ def _asked_event(item: Due, now: datetime) -> dict[str, Any]:
     }
 
 
-async def _standing_campaigns(
-    session: AsyncSession, wanted: set[tuple[str, int, str]], surveys: Mapping[str, Survey], render: Render, now: datetime
-) -> dict[tuple[str, int, str], int]:
-    """The campaign of each (survey, round, language): its first question, created on first use and
-    brought up to the content when the centre changed the survey."""
-    keys = {f"{CampaignKind.survey}:{survey}:{number}:{language}": (survey, number, language) for survey, number, language in wanted}
-    found = {campaign.key: campaign for campaign in await session.scalars(select(Campaign).where(Campaign.key.in_(keys)))}
-    ids = {}
-    for key, (survey, number, language) in keys.items():
-        message, markup = render(surveys[survey], number, language)
-        campaign = found.get(key)
-        if campaign is None:
-            values = {
-                "key": key, "kind": CampaignKind.survey.value, "status": CampaignStatus.sending.value, "text": message, "markup": markup, "created_at": now,
-                "started_at": now, "media_ids": {}, "buttons": [], "audience": {},
-            }
-            await insert_rows_or_nothing(session, Campaign, [values], ["key"])
-            campaign = await session.scalar(select(Campaign).where(Campaign.key == key))
-            assert campaign is not None
-        elif campaign.text != message or campaign.markup != markup:
-            campaign.text, campaign.markup = message, markup
-        ids[(survey, number, language)] = campaign.id
-    return ids
-
-
 async def _queue(session: AsyncSession, rows: list[tuple[int, Due]], now: datetime) -> None:
-    await insert_rows_or_nothing(
-        session,
-        OutboxMessage,
-        [
-            {
-                "campaign_id": campaign_id, "person_id": item.wave.person_id, "account_id": item.account_id, "platform": item.platform,
-                "chat_id": item.chat_id, "status": OutboxStatus.pending.value, "attempts": 0, "next_attempt_at": now,
-            }
-            for campaign_id, item in rows
-        ],
-        ["campaign_id", "person_id"],
-    )
+    await outbox.queue_once(session, [(campaign_id, item.wave.person_id, item.account_id, item.platform, item.chat_id) for campaign_id, item in rows], now)
