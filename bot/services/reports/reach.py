@@ -13,25 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Event
 from bot.services.events import EventKind
-from bot.services.reports.counted import Counted
+from bot.services.reports.counted import COURSE_KINDS, Counted
 from bot.services.reports.period import Period, in_period
 
 # What a family does (or is sent): a pseudonym with one of these in the period is a family reached.
 # Staff's own events (roles, office hours) and registrations (staff register too) are left out.
 REACH_KINDS: tuple[EventKind, ...] = (
-    EventKind.question_asked,
-    EventKind.faq_helped,
-    EventKind.question_rated,
-    EventKind.course_enrolled,
-    EventKind.course_rated,
-    EventKind.lesson_sent,
-    EventKind.lesson_opened,
-    EventKind.lesson_liked,
-    EventKind.lesson_disliked,
-    EventKind.lesson_commented,
-    EventKind.lesson_done,
-    EventKind.chat_joined,
-    EventKind.survey_answered,
+    EventKind.question_asked, EventKind.faq_helped, EventKind.question_rated, *COURSE_KINDS, EventKind.chat_joined, EventKind.survey_answered
 )
 REACH_KIND_NAMES: tuple[str, ...] = tuple(kind.value for kind in REACH_KINDS)
 
