@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.config import LANGUAGES, PLATFORMS, parse_admins
-from bot.content_problems import Problem, read_toml
+from bot.config import PLATFORMS, parse_admins
+from bot.content_problems import Problem, read_toml, texts_per_language
 
 FILE = Path("chats") / "catalog.toml"
 TITLE_LIMIT = 64
@@ -91,25 +91,9 @@ def _chat(path: Path, line: int, row: Any, age_groups: frozenset[str], problems:
     except ValueError as error:
         problem(f"moderators: {error}".split(" — ")[0], 'list accounts like ["123456789", "vk:123456789"]')
         moderators = frozenset()
-    titles = _texts(row, "title", TITLE_LIMIT, problem)
-    descriptions = _texts(row, "description", DESCRIPTION_LIMIT, problem)
-    rules = _texts(row, "rules", RULES_LIMIT, problem)
+    titles = texts_per_language(row.get("title"), "[chat.title]", TITLE_LIMIT, problem)
+    descriptions = texts_per_language(row.get("description"), "[chat.description]", DESCRIPTION_LIMIT, problem)
+    rules = texts_per_language(row.get("rules"), "[chat.rules]", RULES_LIMIT, problem)
     if len(problems) > before:
         return None
     return ThemedChat(str(chat_id_text), str(platform), int(number), tuple(groups), titles, descriptions, rules, moderators)
-
-
-def _texts(row: dict[str, Any], name: str, limit: int, problem: Any) -> dict[str, str]:
-    values = row.get(name)
-    if not isinstance(values, dict):
-        problem(f"the chat has no [chat.{name}]", f"add [chat.{name}] with " + ", ".join(f'{language} = "..."' for language in LANGUAGES))
-        return {}
-    for language in LANGUAGES:
-        value = values.get(language)
-        if not isinstance(value, str) or not value.strip():
-            problem(f"[chat.{name}] has no {language} text", f'add {language} = "..." to [chat.{name}]')
-        elif len(value) > limit:
-            problem(f"{name} {language} is {len(value)} characters long", f"shorten it to {limit}")
-    for language in values.keys() - set(LANGUAGES):
-        problem(f"[chat.{name}] has the unknown language {language!r}", f"languages are {', '.join(LANGUAGES)}")
-    return {language: values[language] for language in LANGUAGES if isinstance(values.get(language), str)}

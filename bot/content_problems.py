@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bot.config import LANGUAGES
 
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 _ROW = re.compile(r"\b(?:item|entry|answer|id) '?([a-z][a-z0-9_-]*)'?")
@@ -109,3 +112,23 @@ class KeyLines:
 
 def _first(lines: list[str], pattern: re.Pattern[str]) -> int:
     return next((number for number, line in enumerate(lines, 1) if pattern.search(line)), 0)
+
+
+def texts_per_language(values: Any, name: str, limit: int, problem: Callable[[str, str], None]) -> dict[str, str]:
+    """A table of one text per language (`name` as the file writes it, like [chat.title]): each
+    language's text present and at most `limit` long, no other language; every problem told by
+    `problem(what, fix)`, and then nothing returned."""
+    if not isinstance(values, dict):
+        problem(f"{name} is missing", f"add {name} with " + ", ".join(f'{language} = "..."' for language in LANGUAGES))
+        return {}
+    for language in LANGUAGES:
+        value = values.get(language)
+        if not isinstance(value, str) or not value.strip():
+            problem(f"{name} has no {language} text", f'add {language} = "..." to {name}')
+        elif len(value) > limit:
+            problem(f"{name} {language} is {len(value)} characters long", f"shorten it to {limit}")
+    for language in values.keys() - set(LANGUAGES):
+        problem(f"{name} has the unknown language {language!r}", f"languages are {', '.join(LANGUAGES)}")
+    if any(not isinstance(values.get(language), str) or not values[language].strip() or len(values[language]) > limit for language in LANGUAGES):
+        return {}
+    return {language: values[language] for language in LANGUAGES}

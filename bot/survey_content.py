@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.config import LANGUAGES
-from bot.content_problems import Problem, read_toml
+from bot.content_problems import Problem, read_toml, texts_per_language
 
 FOLDER = "surveys"
 TITLE_LIMIT = 80
@@ -125,7 +124,7 @@ def _survey(path: Path, problems: list[Problem]) -> Survey | None:
     lines = _Lines(path.read_text(encoding="utf-8"))
     if not _ID.fullmatch(path.stem):
         problem(1, f"the survey file's name {path.stem!r} is not an id", "name it with small Latin letters, digits and _, like results.toml")
-    titles = _texts(table.get("title"), "[title]", TITLE_LIMIT, lambda what, fix: problem(1, what, fix))
+    titles = texts_per_language(table.get("title"), "[title]", TITLE_LIMIT, lambda what, fix: problem(1, what, fix))
     waves = _numbers(table.get("waves", []), lambda what, fix: problem(1, what, fix))
     after = table.get("after", [])
     if not isinstance(after, list) or any(occasion not in OCCASIONS for occasion in after):
@@ -157,7 +156,7 @@ def _question(index: int, row: Any, lines: _Lines, problem: Any) -> Question | N
     question_id = row.get("id")
     if not isinstance(question_id, str) or not _ID.fullmatch(question_id):
         problem(line, f"id = {question_id!r} is not an id", 'write id = "informed" (small Latin letters, digits and _)')
-    texts = _texts(row.get("text"), "[question.text]", QUESTION_LIMIT, lambda what, fix: problem(line, what, fix))
+    texts = texts_per_language(row.get("text"), "[question.text]", QUESTION_LIMIT, lambda what, fix: problem(line, what, fix))
     target = row.get("target")
     if target is not None and (isinstance(target, bool) or not isinstance(target, int) or not 1 <= target <= 100):
         problem(line, f"target = {target!r} is not a percentage", "write target = 86 (the % of families the centre plans to answer yes), or leave it out")
@@ -189,7 +188,7 @@ def _option(line: int, row: Any, problem: Any) -> Option | None:
         problem(line, f"option id = {option_id!r} is not an id", 'write id = "yes" (small Latin letters, digits and _)')
     if isinstance(value, bool) or not isinstance(value, int | float):
         problem(line, f"option value = {value!r} is not a number", "write value = 1 for yes, 0 for no, 1 to 5 on a scale")
-    labels = _texts(row.get("label"), "[question.option.label]", LABEL_LIMIT, lambda what, fix: problem(line, what, fix))
+    labels = texts_per_language(row.get("label"), "[question.option.label]", LABEL_LIMIT, lambda what, fix: problem(line, what, fix))
     if not labels or before != [option_id, value] or not isinstance(option_id, str) or not _ID.fullmatch(option_id):
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -205,20 +204,3 @@ def _numbers(values: Any, problem: Any) -> list[int]:
         problem(f"waves = {values!r} is not in order", "list each month once, smallest first")
         return []
     return list(values)
-
-
-def _texts(values: Any, name: str, limit: int, problem: Any) -> dict[str, str]:
-    if not isinstance(values, dict):
-        problem(f"{name} is missing", f"add {name} with " + ", ".join(f'{language} = "..."' for language in LANGUAGES))
-        return {}
-    for language in LANGUAGES:
-        value = values.get(language)
-        if not isinstance(value, str) or not value.strip():
-            problem(f"{name} has no {language} text", f'add {language} = "..." to {name}')
-        elif len(value) > limit:
-            problem(f"{name} {language} is {len(value)} characters long", f"shorten it to {limit}")
-    for language in values.keys() - set(LANGUAGES):
-        problem(f"{name} has the unknown language {language!r}", f"languages are {', '.join(LANGUAGES)}")
-    if any(not isinstance(values.get(language), str) or not values[language].strip() or len(values[language]) > limit for language in LANGUAGES):
-        return {}
-    return {language: values[language] for language in LANGUAGES}
