@@ -18,7 +18,7 @@ from babel.dates import format_date, format_time, get_datetime_format
 from babel.numbers import format_decimal
 
 from bot.chat_content import ThemedChat, load_chats
-from bot.choices import Choice, District
+from bot.choices import Choice, District, load_choices, load_districts
 from bot.config import LANGUAGES, ConfigError
 from bot.consultation_content import ANY_SPECIALTY, CannedAnswer, Specialty, load_canned, load_faq, load_specialties
 from bot.content_problems import ContentMistake, key_line, read_toml
@@ -173,8 +173,8 @@ def load_content(directory: Path, timezone: str = "UTC") -> Content:
     if locales is not None:
         parts.take(lambda: check_locales(locales))
     consent = parts.take(lambda: _consent_versions(directory / "consent"))
-    districts = parts.take(lambda: _districts(directory / "districts.toml"))
-    age_groups = parts.take(lambda: _choices(directory / "age_groups.toml"))
+    districts = parts.take(lambda: load_districts(directory / "districts.toml"))
+    age_groups = parts.take(lambda: load_choices(directory / "age_groups.toml"))
     specialties = parts.take(lambda: load_specialties(directory, zone)) if zone is not None else None
     faq = canned = None
     courses: tuple[Course, ...] = ()
@@ -383,29 +383,6 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
         else:
             flat[f"{prefix}{key}"] = str(value)
     return flat
-
-
-def _choices(path: Path) -> tuple[Choice, ...]:
-    return tuple(Choice(item["id"], _labels(item)) for item in read_toml(path)["item"])
-
-
-DISTRICT_KINDS = {"city": False, "rural": True}  # a district's kind: is it rural
-
-
-def _districts(path: Path) -> tuple[District, ...]:
-    return tuple(District(item["id"], _labels(item), _rural(path, item)) for item in read_toml(path)["item"])
-
-
-def _rural(path: Path, item: dict[str, Any]) -> bool:
-    kind = item.get("kind")
-    if not isinstance(kind, str) or kind not in DISTRICT_KINDS:
-        what = f"item {item['id']}: " + ("no kind" if kind is None else f"kind = {kind!r} is neither 'city' nor 'rural'")
-        raise ContentMistake(path, what, 'write kind = "city" for a city or town, kind = "rural" for a rural district')
-    return DISTRICT_KINDS[kind]
-
-
-def _labels(item: dict[str, Any]) -> dict[str, str]:
-    return {language: item[language] for language in LANGUAGES}
 
 
 def _consent_versions(directory: Path) -> dict[str, dict[str, ConsentText]]:
