@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
@@ -38,16 +39,24 @@ ANNUAL_DAY = 10  # of January
 LATE_ENOUGH = timedelta(days=3)  # a report due longer ago than this is not sent by itself any more
 
 
-def due_reports(now: datetime, zone: str) -> list[tuple[str, Period]]:
-    """("monthly" | "annual", the period) of each report due at `now`."""
+class ReportKind(StrEnum):
+    monthly = "monthly"
+    annual = "annual"
+
+
+CAPTION_KEYS = {ReportKind.monthly: "report.monthly_caption", ReportKind.annual: "report.annual_caption"}
+
+
+def due_reports(now: datetime, zone: str) -> list[tuple[ReportKind, Period]]:
+    """The kind and period of each report due at `now`."""
     local = now.astimezone(ZoneInfo(zone))
     due = []
     monthly_at = local.replace(day=1, hour=SEND_HOUR, minute=0, second=0, microsecond=0)
     if monthly_at <= local < monthly_at + LATE_ENOUGH:
-        due.append(("monthly", Period.month_of(now, zone, back=1)))
+        due.append((ReportKind.monthly, Period.month_of(now, zone, back=1)))
     annual_at = local.replace(month=1, day=ANNUAL_DAY, hour=SEND_HOUR, minute=0, second=0, microsecond=0)
     if annual_at <= local < annual_at + LATE_ENOUGH:
-        due.append(("annual", Period.year_of(now, zone, back=1)))
+        due.append((ReportKind.annual, Period.year_of(now, zone, back=1)))
     return due
 
 
@@ -104,14 +113,13 @@ async def heads_accounts(session: AsyncSession, bots: Mapping[str, Bot]) -> list
 
 
 async def send_to_heads(
-    bots: Mapping[str, Bot], content: Content, report: Report, heads: list[tuple[str, Account]], files_of: Mapping[str, list[ReportFile]], kind: str
+    bots: Mapping[str, Bot], content: Content, report: Report, heads: list[tuple[str, Account]], files_of: Mapping[str, list[ReportFile]], kind: ReportKind
 ) -> int:
     """The files (made beforehand, per language) to each head; how many got them."""
     told = 0
     for language, account in heads:
         l10n = content.texts[language]
-        key = "report.annual_caption" if kind == "annual" else "report.monthly_caption"
-        caption = l10n(key, period=period_name(report.period, language))
+        caption = l10n(CAPTION_KEYS[kind], period=period_name(report.period, language))
         if await send_quietly(bots[account.platform], account.external_id, files_of[language], summary(report, l10n), caption):
             told += 1
     return told
