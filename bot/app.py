@@ -22,6 +22,7 @@ from bot.config import LANGUAGES, ConfigError, Settings
 from bot.content import Content, load_content
 from bot.db.engine import create_sessionmaker, open_database
 from bot.db.loop_reads import LoopReads
+from bot.db.loop_writes import LoopWrites
 from bot.delivery.engine import DeliveryEngine
 from bot.fsm import build_middleware, build_storage, check_reachable
 from bot.links import Links, add_watch_route
@@ -64,12 +65,15 @@ class App:
     delivery: DeliveryEngine
     clock: Clock
     reads: LoopReads | None = None
+    writes: LoopWrites | None = None
 
     async def close(self) -> None:
         await self.bots.close()
         await self.dispatcher.storage.close()
         if self.reads is not None:
             self.reads.close()
+        if self.writes is not None:
+            self.writes.close()
         await self.engine.dispose()
 
 
@@ -87,9 +91,11 @@ async def create_app(settings: Settings, content: Content | None = None, engine:
     delivery = DeliveryEngine(sessionmaker, bots.by_platform(), settings, clock=clock)
     activity = ActivityCounter(ZoneInfo(settings.default_timezone))
     scheduler = build_scheduler(sessionmaker, clock, bots.by_platform(), content, settings, wake=delivery.wake, activity=activity)
-    reads = LoopReads.of(engine)
-    dispatcher = build_dispatcher(settings, content, sessionmaker, scheduler, clock, reads, delivery=delivery, bots=bots.by_platform(), chat_activity=activity)
-    app = App(settings, content, engine, sessionmaker, dispatcher, scheduler, bots, delivery, clock, reads)
+    reads, writes = LoopReads.of(engine), LoopWrites.of(engine)
+    dispatcher = build_dispatcher(
+        settings, content, sessionmaker, scheduler, clock, reads, delivery=delivery, bots=bots.by_platform(), chat_activity=activity, writes=writes
+    )
+    app = App(settings, content, engine, sessionmaker, dispatcher, scheduler, bots, delivery, clock, reads, writes)
     try:
         await check_reachable(dispatcher.storage)
     except ConfigError:
@@ -116,14 +122,15 @@ def build_dispatcher(
     **workflow_data: Any,
 ) -> Dispatcher:
     """`clock` and `workflow_data` reach every handler and startup hook (delivery, bots). `reads`:
-    the identity read on the loop's thread, for a SQLite file (bot.db.loop_reads)."""
+    the identity read (and a few other indexed reads) on the loop's thread, for a SQLite file
+    (bot.db.loop_reads)."""
     clock = clock or SystemClock()
     storage = build_storage(settings.redis_url, sessionmaker)
     # aiogram's own FSM middleware would run first, before the update's session exists: ours
     # runs after it (bot.fsm), so the state is read and written in the update's transaction.
     workflow_data.setdefault("chat_activity", ActivityCounter(ZoneInfo(settings.default_timezone)))  # a dispatcher without the app's scheduler counts alone
     dispatcher = Dispatcher(
-        storage=storage, disable_fsm=True, settings=settings, content=content, clock=clock, lesson_files=LessonFiles(), **workflow_data
+        storage=storage, disable_fsm=True, settings=settings, content=content, clock=clock, reads=reads, lesson_files=LessonFiles(), **workflow_data
     )
     flood_notice = FloodNotice()
     if settings.flood_messages:  # before the database session: a dropped update costs no database work

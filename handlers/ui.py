@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
@@ -14,7 +14,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, TelegramObject
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import LANGUAGES
@@ -205,29 +205,46 @@ def bot_of(event: TelegramObject) -> Bot:
 async def tell_person(bots: Mapping[str, Bot], accounts: list[Account], person: Person, content: Content, text: Callable[[Texts], str]) -> int:
     """Send a notice to each of the person's `accounts` whose messenger this bot serves, in the
     person's language; an account that cannot be reached is skipped. Returns how many got it."""
-    l10n = content.texts[person.language]
+    return await _tell(bots, [(account.platform, account.external_id) for account in accounts], content.texts[person.language], text)
+
+
+async def _tell(bots: Mapping[str, Bot], chats: list[tuple[str, int]], l10n: Texts, text: Callable[[Texts], str]) -> int:
     told = 0
-    for account in accounts:
-        bot = bots.get(account.platform)
+    for platform, external_id in chats:
+        bot = bots.get(platform)
         if bot is None:
             continue
         try:
-            await bot.send_message(account.external_id, text(l10n))
+            await bot.send_message(external_id, text(l10n))
             told += 1
         except TelegramAPIError as error:  # blocked, deleted: the notice is a courtesy, not a transaction
-            log.warning("a notice to a %s account was not delivered (%s)", account.platform, type(error).__name__)
+            log.warning("a notice to a %s account was not delivered (%s)", platform, type(error).__name__)
     return told
+
+
+def reachable_accounts(*roles: ColumnElement[bool]) -> Select[int, str, str, int]:
+    """Who has a role (`roles`: conditions on Role), a row per reachable account: (person id,
+    language, platform, the account's id on it). Columns, not entities: a question sent asks it."""
+    staff = Account.person_id.in_(select(Role.person_id).where(*roles))
+    return (
+        select(Account.person_id, Person.language, Account.platform, Account.external_id)
+        .join(Person, Person.id == Account.person_id)
+        .where(staff, Account.unreachable_since.is_(None))
+    )
 
 
 async def tell_roles(session: AsyncSession, bots: Mapping[str, Bot], content: Content, roles: ColumnElement[bool], text: Callable[[Texts], str]) -> int:
     """Tell everyone with one of `roles` (a condition on Role), on each of their reachable accounts,
     found in one query; `text` in each reader's language."""
-    staff = Person.id.in_(select(Role.person_id).where(roles))
-    rows = await session.execute(select(Account, Person).join(Person, Person.id == Account.person_id).where(staff, Account.unreachable_since.is_(None)))
-    accounts_of: dict[int, tuple[Person, list[Account]]] = {}
-    for account, person in rows:
-        accounts_of.setdefault(person.id, (person, []))[1].append(account)
+    return await tell_accounts(bots, content, list(await session.execute(reachable_accounts(roles))), text)
+
+
+async def tell_accounts(bots: Mapping[str, Bot], content: Content, rows: Sequence[Sequence[Any]], text: Callable[[Texts], str]) -> int:
+    """Tell the accounts of `reachable_accounts`' rows, each person in their language."""
+    chats_of: dict[int, tuple[str, list[tuple[str, int]]]] = {}
+    for person_id, language, platform, external_id in rows:
+        chats_of.setdefault(person_id, (language, []))[1].append((platform, external_id))
     told = 0
-    for person, accounts in accounts_of.values():
-        told += await tell_person(bots, accounts, person, content, text)
+    for language, chats in chats_of.values():
+        told += await _tell(bots, chats, content.texts[language], text)
     return told

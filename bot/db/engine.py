@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import sqlite3
-from collections.abc import Callable
+import weakref
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,13 @@ async def open_database(database_url: str) -> AsyncEngine:
         raise ConfigError(f"config error: DATABASE_URL: cannot open the database ({_reason(error)}) — {_fix(error)}") from None
     await upgrade(engine)
     return engine
+
+
+def sqlite_file(url: sqlalchemy.URL) -> str | None:
+    """The path of a SQLite file the URL names (not an in-memory database, which is the pool's alone)."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        return None
+    return url.database
 
 
 def require_existing(database_url: str) -> None:
@@ -129,8 +138,14 @@ class OneWriter:
         self.turn = asyncio.Lock()
         self.holder: Any = None  # the DBAPI connection whose transaction writes now
 
+    @classmethod
+    def of(cls, engine: AsyncEngine) -> OneWriter | None:
+        """The engine's OneWriter (None: not a SQLite engine)."""
+        return _WRITERS.get(engine.sync_engine)
+
     def attach(self, engine: AsyncEngine) -> None:
         sync_engine = engine.sync_engine
+        _WRITERS[sync_engine] = self
         event.listen(sync_engine, "before_cursor_execute", self.before_statement)
         for name in ("checkin", "close", "invalidate"):  # a connection gone with its transaction open
             event.listen(sync_engine.pool, name, self.connection_gone)
@@ -145,11 +160,23 @@ class OneWriter:
         connection = _dbapi(conn.connection)
         if connection is self.holder or statement.lstrip()[:6].upper() in READS:
             return
+        await_(self.take_turn())  # in SQLAlchemy's greenlet: the loop runs on
+        self.holder = connection
+
+    async def take_turn(self) -> None:
         try:
-            await_(asyncio.wait_for(self.turn.acquire(), self.timeout))  # in SQLAlchemy's greenlet: the loop runs on
+            await asyncio.wait_for(self.turn.acquire(), self.timeout)
         except TimeoutError:
             raise TimeoutError(f"waited {self.timeout} s for SQLite's write lock") from None
-        self.holder = connection
+
+    @contextlib.asynccontextmanager
+    async def turn_held(self) -> AsyncIterator[None]:
+        """The turn for a writer outside the pool (bot.db.loop_writes), until the block ends."""
+        await self.take_turn()
+        try:
+            yield
+        finally:
+            self.turn.release()
 
     def ending(self, end: Callable[[Any], None]) -> Callable[[Any], None]:
         def end_then_pass_the_turn(dbapi_connection: Any) -> None:
@@ -167,6 +194,9 @@ class OneWriter:
         if connection is not None and connection is self.holder:
             self.holder = None
             self.turn.release()
+
+
+_WRITERS: weakref.WeakKeyDictionary[sqlalchemy.Engine, OneWriter] = weakref.WeakKeyDictionary()
 
 
 def _dbapi(connection: Any) -> Any:

@@ -25,7 +25,10 @@ from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.db.engine import sqlite_file
+
 log = logging.getLogger(__name__)
+AnySelect = Select[*tuple[Any, ...]]  # a SELECT of any columns
 
 
 @dataclass(frozen=True)
@@ -43,17 +46,15 @@ class LoopReads:
         self.path = path
         self.dialect = dialect
         self.connection: sqlite3.Connection | None = None
-        self.prepared: dict[Select[Any], _Prepared] = {}
+        self.prepared: dict[AnySelect, _Prepared] = {}
 
     @classmethod
     def of(cls, engine: AsyncEngine) -> LoopReads | None:
         """None unless the engine's database is a SQLite file (an in-memory one is the pool's alone)."""
-        url = engine.url
-        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" or url.database.startswith("file:"):
-            return None
-        return cls(url.database, engine.dialect)
+        path = sqlite_file(engine.url)
+        return cls(path, engine.dialect) if path is not None else None
 
-    def rows(self, statement: Select[Any], parameters: Mapping[str, Any]) -> list[tuple[Any, ...]] | None:
+    def rows(self, statement: AnySelect, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]] | None:
         """The statement's rows, or None if SQLite cannot answer at once (a lock held for a
         recovery, a migration under way, a file gone): the caller then asks through its session."""
         prepared = self.prepared.get(statement) or self._prepare(statement)
@@ -81,7 +82,7 @@ class LoopReads:
             self.connection = connection
         return self.connection
 
-    def _prepare(self, statement: Select[Any]) -> _Prepared:
+    def _prepare(self, statement: AnySelect) -> _Prepared:
         compiled = statement.compile(dialect=self.dialect)
         converters = tuple(column.type.dialect_impl(self.dialect).result_processor(self.dialect, None) for column in statement.selected_columns)
         prepared = self.prepared[statement] = _Prepared(compiled.string, tuple(compiled.positiontup or ()), converters)

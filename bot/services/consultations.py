@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.consultation_content import Specialty
 from bot.db.models import Account, Person, PieceAuthor, PieceKind, Role, Ticket, TicketPiece, TicketStatus, as_utc
 from bot.hours import WorkingHours
-from bot.services.events import EventKind, record_event
+from bot.services.events import INSERT_EVENT, EventKind, event_values, record_event
 from bot.services.people import RoleName
 
 MAX_DRAFT_PIECES = 20  # a question in the making: enough for a long story with an album, not a flood
@@ -85,8 +86,15 @@ def new_alias() -> str:
 # Asking
 
 
-async def open_ticket(
-    session: AsyncSession,
+@dataclass(frozen=True)
+class NewTicket:
+    id: int
+    position: int  # in its specialty's queue: 1 for the next to be taken
+    due_at: datetime | None
+
+
+def open_ticket(
+    executor: Connection | Session,
     person: Person,
     account: Account,
     specialty: Specialty,
@@ -95,26 +103,32 @@ async def open_ticket(
     anonymous: bool,
     parent_name: str | None,
     now: datetime,
-) -> Ticket:
-    ticket = Ticket(
-        person_id=person.id,
-        parent_account_id=account.id,
-        specialty=specialty.id,
-        status=TicketStatus.waiting,
-        anonymous=anonymous,
-        alias=new_alias(),
-        parent_name=None if anonymous else parent_name,
-        created_at=now,
-        queued_at=now,
-        due_at=specialty.hours.add(now, specialty.target),
-    )
-    session.add(ticket)
-    await session.flush()
-    await _add_rows(session, ticket, PieceAuthor.parent, person.id, pieces, now)
-    record_event(session, EventKind.question_asked, at=now, person=person, platform=account.platform, object_type="specialty", object_id=specialty.id)
-    return ticket
+) -> NewTicket:
+    """The ticket, its pieces and its event, as Core statements built once: the work of
+    bot.db.loop_writes, run on the loop's thread on a SQLite file (nothing here is an ORM object)."""
+    due_at = specialty.hours.add(now, specialty.target)
+    ticket = {
+        "person_id": person.id,
+        "parent_account_id": account.id,
+        "specialty": specialty.id,
+        "status": TicketStatus.waiting,
+        "anonymous": anonymous,
+        "alias": new_alias(),
+        "parent_name": None if anonymous else parent_name,
+        "created_at": now,
+        "queued_at": now,
+        "due_at": due_at,
+    }
+    ticket_id = executor.execute(_INSERT_TICKET, ticket).scalar_one()
+    executor.execute(_INSERT_PIECES, _piece_rows(ticket_id, PieceAuthor.parent, person.id, pieces, now))
+    event = event_values(EventKind.question_asked, at=now, person=person, platform=account.platform, object_type="specialty", object_id=specialty.id)
+    executor.execute(INSERT_EVENT, event)
+    ahead = executor.execute(_AHEAD, {"specialty": specialty.id, "queued_at": now}).scalar_one()
+    return NewTicket(ticket_id, ahead + 1, due_at)
 
 
+_TICKETS = cast(Table, Ticket.__table__)
+_INSERT_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
 # Built once, values bound at each call: a statement built anew costs SQLAlchemy more than SQLite
 # takes to run it (its cache key is worked out again every time)
 _AHEAD = (
@@ -122,12 +136,6 @@ _AHEAD = (
     .select_from(Ticket)
     .where(Ticket.status == TicketStatus.waiting, Ticket.specialty == bindparam("specialty"), Ticket.queued_at < bindparam("queued_at"))
 )
-
-
-async def queue_position(session: AsyncSession, ticket: Ticket) -> int:
-    """1 for the next to be taken."""
-    ahead = await session.scalar(_AHEAD, {"specialty": ticket.specialty, "queued_at": ticket.queued_at})
-    return (ahead or 0) + 1
 
 
 async def add_from_parent(session: AsyncSession, ticket: Ticket, pieces: Sequence[Piece], specialty: Specialty, now: datetime) -> None:
@@ -150,11 +158,15 @@ _INSERT_PIECES = insert(cast(Table, TicketPiece.__table__))  # on the table: no 
 
 async def _add_rows(session: AsyncSession, ticket: Ticket, author: PieceAuthor, author_id: int | None, pieces: Sequence[Piece], now: datetime) -> None:
     """All the pieces in one statement (nothing needs their ids back)."""
-    rows = [
-        {"ticket_id": ticket.id, "author": author, "author_id": author_id, "created_at": now + timedelta(microseconds=number), **asdict(piece)}
+    await session.execute(_INSERT_PIECES, _piece_rows(ticket.id, author, author_id, pieces, now))
+
+
+def _piece_rows(ticket_id: int, author: PieceAuthor, author_id: int | None, pieces: Sequence[Piece], now: datetime) -> list[dict[str, Any]]:
+    """In the order they were written: a microsecond apart."""
+    return [
+        {"ticket_id": ticket_id, "author": author, "author_id": author_id, "created_at": now + timedelta(microseconds=number), **asdict(piece)}
         for number, piece in enumerate(pieces)
     ]
-    await session.execute(_INSERT_PIECES, rows)
 
 
 async def tickets_of_parent(session: AsyncSession, person_id: int, limit: int = 10) -> list[Ticket]:

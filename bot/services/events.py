@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Event, Person
@@ -81,15 +83,30 @@ def record_event(
     object_id: str | None = None,
     value: float | None = None,
 ) -> None:
-    session.add(
-        Event(
-            kind=kind,
-            at=at,
-            pseudonym=person.pseudonym if person else None,
-            district=person.district if person else None,
-            platform=platform,
-            object_type=object_type,
-            object_id=object_id,
-            value=value,
-        )
-    )
+    session.add(Event(**event_values(kind, at=at, person=person, platform=platform, object_type=object_type, object_id=object_id, value=value)))
+
+
+def event_values(
+    kind: EventKind,
+    *,
+    at: datetime,
+    person: Person | None = None,
+    platform: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    value: float | None = None,
+) -> dict[str, Any]:
+    """An event's columns: the person only by pseudonym and district. For INSERT_EVENT, or an Event."""
+    return {
+        "kind": kind,
+        "at": at,
+        "pseudonym": person.pseudonym if person else None,
+        "district": person.district if person else None,
+        "platform": platform,
+        "object_type": object_type,
+        "object_id": object_id,
+        "value": value,
+    }
+
+
+INSERT_EVENT = insert(cast(Table, Event.__table__))  # on the table: a Core statement (bot.db.loop_writes), built once

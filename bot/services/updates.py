@@ -35,7 +35,7 @@ from typing import Any, cast
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.methods import Response, TelegramMethod
-from sqlalchemy import CursorResult, Executable, Table, bindparam, delete, event, select
+from sqlalchemy import Connection, CursorResult, Executable, Table, bindparam, delete, event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -49,14 +49,18 @@ RECENT_IDS = 20_000  # far more than a poll batch or a webhook's retries in flig
 
 
 
-def claim_in(session: Session, key: UpdateKey, at: datetime) -> bool:
-    """`claim` for a sync session: called from inside a flush or statement of the update's own
-    (async) session, which runs in SQLAlchemy's greenlet."""
+def claim_in(executor: Session | Connection, key: UpdateKey, at: datetime) -> bool:
+    """`claim` for a sync session (called from inside a flush or statement of the update's own
+    async session, which runs in SQLAlchemy's greenlet), or a connection (bot.db.loop_writes)."""
     platform, update_id = key
-    statement = insert_ids(session.get_bind().dialect.name)
-    result = session.execute(statement, {"platform": platform, "update_id": update_id, "processed_at": at})
+    statement = insert_ids(dialect_of(executor))
+    result = executor.execute(statement, {"platform": platform, "update_id": update_id, "processed_at": at})
     assert isinstance(result, CursorResult)
     return result.rowcount == 1
+
+
+def dialect_of(executor: Session | Connection) -> str:
+    return executor.dialect.name if isinstance(executor, Connection) else executor.get_bind().dialect.name
 
 
 @functools.cache
@@ -243,10 +247,28 @@ def _keep_states(insert: Callable[[Table], Any]) -> Executable:
     return statement.on_conflict_do_update(index_elements=list(_STATE_KEY), set_={name: statement.excluded[name] for name in ("state", "data", "updated_at")})
 
 
-_BATCH_STATEMENTS: dict[str, Callable[[Callable[[Table], Any]], Executable]] = {
+_STATE_STATEMENTS: dict[str, Callable[[Callable[[Table], Any]], Executable]] = {
     "keep_states": _keep_states,
     "drop_states": lambda _insert: delete(_STATES).where(*(_STATES.c[name] == bindparam(f"key_{name}") for name in _STATE_KEY)),
 }
+
+
+@functools.cache
+def _state_statement(dialect: str, name: str) -> Executable:
+    """Built once (a statement with a VALUES row per state would be compiled again for every batch
+    size), on the table, not the model: no ORM bulk machinery."""
+    return _STATE_STATEMENTS[name](DIALECT_INSERTS[dialect])
+
+
+def write_states(executor: Session | Connection, states: list[StateWrite], now: datetime) -> None:
+    """The conversation states deferred_state_writes took out of an update's session, each kept or deleted."""
+    dialect = dialect_of(executor)
+    kept = [{**columns, "updated_at": now} for columns, deleted in states if not deleted]
+    gone = [{f"key_{name}": columns[name] for name in _STATE_KEY} for columns, deleted in states if deleted]
+    if kept:
+        executor.execute(_state_statement(dialect, "keep_states"), kept)
+    if gone:
+        executor.execute(_state_statement(dialect, "drop_states"), gone)
 
 
 class HandledIds:
@@ -265,14 +287,6 @@ class HandledIds:
         self.next: _Batch | None = None
         self.writer: asyncio.Task[None] | None = None
         self.changed = asyncio.Event()  # what may_record counts may have changed
-        self._statements: dict[tuple[str, str], Executable] = {}
-
-    def _statement(self, dialect: str, name: str) -> Executable:
-        """Built once (a statement with a VALUES row per id would be compiled again for every batch
-        size), on the tables, not the models: no ORM bulk machinery."""
-        if (dialect, name) not in self._statements:
-            self._statements[dialect, name] = _BATCH_STATEMENTS[name](DIALECT_INSERTS[dialect])
-        return self._statements[dialect, name]
 
     async def record(self, key: UpdateKey, states: list[StateWrite] | None = None) -> None:
         """Write the update's id, and the conversation states it changed (deferred_state_writes)."""
@@ -320,16 +334,11 @@ class HandledIds:
         of their conversation states (logged)."""
         try:
             async with self.sessionmaker() as session:
-                dialect = session.get_bind().dialect.name
                 now = self.clock.now()
                 ids = [{"platform": platform, "update_id": update_id, "processed_at": now} for platform, update_id in batch.keys]
-                await session.execute(insert_ids(dialect), ids)  # executemany: one trip to the database
-                kept = [{**columns, "updated_at": now} for columns, deleted in batch.states if not deleted]
-                gone = [{f"key_{name}": columns[name] for name in _STATE_KEY} for columns, deleted in batch.states if deleted]
-                if kept:
-                    await session.execute(self._statement(dialect, "keep_states"), kept)
-                if gone:
-                    await session.execute(self._statement(dialect, "drop_states"), gone)
+                await session.execute(insert_ids(session.get_bind().dialect.name), ids)  # executemany: one trip to the database
+                if batch.states:
+                    await session.run_sync(write_states, batch.states, now)
                 await session.commit()
         except Exception:
             log.exception("writing %d handled update ids and %d conversation states failed", len(batch.keys), len(batch.states))

@@ -11,16 +11,17 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import InlineKeyboardMarkup
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content, Texts
+from bot.db.loop_reads import LoopReads
 from bot.db.models import Account, Person, Role, Ticket, TicketStatus
 from bot.fsm import conversation
 from bot.services.consultations import Piece
 from bot.services.people import RoleName
 from handlers.consultations.common import TICKET, TicketAction, TicketStep, Working, account_of, send_piece, specialty_label
-from handlers.ui import Buttons, keyboard, tell_roles
+from handlers.ui import Buttons, keyboard, reachable_accounts, tell_accounts, tell_roles
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,22 @@ def staff_to_alert(ticket: Ticket) -> ColumnElement[bool]:
 
 def specialists_of(specialty: str) -> ColumnElement[bool]:
     return (Role.role == RoleName.specialist) & (Role.specialty == specialty)
+
+
+# Built once, with named parameters: a question sent looks up its specialty's specialists, on the
+# loop's thread when it can (bot.db.loop_reads; roles are indexed by role and specialty)
+_SPECIALISTS = reachable_accounts(Role.role == bindparam("role"), Role.specialty == bindparam("specialty"))
+
+
+async def tell_specialists(
+    session: AsyncSession, reads: LoopReads | None, bots: Mapping[str, Bot], content: Content, specialty: str, key: str, **values: Any
+) -> int:
+    """`tell_staff` for the specialists of one specialty."""
+    parameters = {"role": RoleName.specialist, "specialty": specialty}
+    rows = reads.rows(_SPECIALISTS, parameters) if reads is not None else None
+    if rows is None:
+        rows = list(await session.execute(_SPECIALISTS, parameters))
+    return await tell_accounts(bots, content, rows, lambda l10n: l10n(key, **values_in(l10n, content, {"specialty": specialty, **values})))
 
 
 async def tell_staff(session: AsyncSession, bots: Mapping[str, Bot], content: Content, roles: ColumnElement[bool], key: str, **values: Any) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from functools import partial
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
@@ -14,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.content import Content, Texts
+from bot.db.loop_reads import LoopReads
+from bot.db.loop_writes import LoopWrites
 from bot.db.models import Account, Person
 from bot.filters import NotACommand
 from bot.permissions import Actor
@@ -30,7 +33,7 @@ from handlers.consultations.common import (
     pieces_of,
     specialty_label,
 )
-from handlers.consultations.notices import specialists_of, tell_staff
+from handlers.consultations.notices import tell_specialists
 from handlers.ui import Buttons, MenuAction, Screen, answer_below, choices_keyboard, keyboard, menu_button, one_button, show
 
 NAME_KEPT = 64  # Ticket.parent_name's length; Telegram's first and last names can be longer together
@@ -191,6 +194,8 @@ async def send_question(
     content: Content,
     state: FSMContext,
     session: AsyncSession,
+    writes: LoopWrites,
+    reads: LoopReads | None,
     clock: Clock,
     account: Account,
     channel: Channel,
@@ -204,21 +209,20 @@ async def send_question(
     await state.clear()
     now = clock.now()
     pieces = [Piece.of_data(piece) for piece in data["pieces"]]
-    name = callback.from_user.full_name[:NAME_KEPT] if channel.tells_names and not data.get("anonymous") else None
-    ticket = await consultations.open_ticket(
-        session, account.person, account, specialty, pieces, anonymous=bool(data.get("anonymous")), parent_name=name, now=now
-    )
-    position = await consultations.queue_position(session, ticket)
+    anonymous = bool(data.get("anonymous"))
+    name = callback.from_user.full_name[:NAME_KEPT] if channel.tells_names and not anonymous else None
+    asked = partial(consultations.open_ticket, person=account.person, account=account, specialty=specialty, pieces=pieces, anonymous=anonymous)
+    ticket = await writes.run(session, partial(asked, parent_name=name, now=now))
     label = specialty.label(l10n.language)
     opening = specialty.hours.next_opening(now)
     if opening is not None and opening > now:
         when = l10n("ask.sent_closed", specialty=label, when=l10n.date_time(opening))
     else:
         when = l10n("ask.sent_open", when=l10n.date_time(ticket.due_at or now))
-    text = l10n("ask.sent", id=ticket.id, specialty=label, position=position) + "\n" + when
+    text = l10n("ask.sent", id=ticket.id, specialty=label, position=ticket.position) + "\n" + when
     await show(callback, text, question_list_button(l10n))
     if opening == now:  # at work: the specialty's specialists hear of it now, not from the watch later
-        await tell_staff(session, bots, content, specialists_of(specialty.id), "queue.new_question", id=ticket.id, specialty=specialty.id, count=position)
+        await tell_specialists(session, reads, bots, content, specialty.id, "queue.new_question", id=ticket.id, count=ticket.position)
 
 
 def question_list_button(l10n: Texts) -> InlineKeyboardMarkup:

@@ -49,7 +49,7 @@ class Account(Base):
 
 class Role(Base):
     __tablename__ = "roles"
-    __table_args__ = (UniqueConstraint("person_id", "role", "specialty"),)
+    __table_args__ = (UniqueConstraint("person_id", "role", "specialty"), Index("ix_roles_role_specialty", "role", "specialty"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
