@@ -164,6 +164,9 @@ class OneWriter:
         self.holder = connection
 
     async def take_turn(self) -> None:
+        if not self.turn.locked():
+            await self.turn.acquire()  # at once, without a task and a timer of wait_for's
+            return
         try:
             await asyncio.wait_for(self.turn.acquire(), self.timeout)
         except TimeoutError:
