@@ -21,7 +21,7 @@ async def test_migrations_match_the_models(database_url):
     engine = create_engine(database_url)
     await upgrade(engine)
     await upgrade(engine)  # a second run is a no-op
-    assert await current_revision(engine) == "0013"
+    assert await current_revision(engine) == "0014"
     async with engine.connect() as connection:
         diff = await connection.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata))
     assert diff == []
