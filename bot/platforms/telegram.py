@@ -25,6 +25,7 @@ from aiohttp import ClientError, ClientTimeout, web
 from bot.config import Settings, required
 from bot.lengths import TELEGRAM_LIMITS
 from bot.platforms import TELEGRAM, feed_batch, secret_matches, sleep_unless, unless_stopped
+from bot.platforms.late_answers import LateAnswers
 from bot.platforms.long_texts import SplitLongTexts
 from bot.services.updates import CommitBeforeTelling
 
@@ -113,6 +114,7 @@ def build_bot(settings: Settings) -> Bot:
     session = TelegramSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)) if settings.telegram_api_url else TelegramSession()
     session.middleware(SplitLongTexts(TELEGRAM_LIMITS))
     session.middleware(CommitBeforeTelling())
+    session.middleware(LateAnswers())
     return Bot(
         required(settings.bot_token, "BOT_TOKEN").get_secret_value(),
         session=session,

@@ -22,6 +22,7 @@ from vk_api.exceptions import TOO_MANY_RPS_CODE
 from bot.config import Settings, required
 from bot.lengths import VK_LIMITS
 from bot.platforms import VK, feed_batch, secret_matches, sleep_unless, unless_stopped
+from bot.platforms.late_answers import LateAnswers
 from bot.platforms.long_texts import SplitLongTexts
 from bot.platforms.vk_events import VkEvents
 from bot.platforms.vk_session import VK_API_VERSION, VkSession, vk_session
@@ -75,6 +76,7 @@ def build_bot(settings: Settings) -> Bot:
     session = VkSession(api, group_id, settings.delivery_vk_rate)
     session.middleware(SplitLongTexts(VK_LIMITS))
     session.middleware(CommitBeforeTelling())
+    session.middleware(LateAnswers())
     # aiogram wants a Telegram-shaped token; the bot's id is the community id, the real token lives in the session.
     return Bot(f"{group_id}:vk-bridge", session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 

@@ -83,6 +83,12 @@ class TelegramActing(TelegramUpdates, TelegramFiles):
     def chat(self, chat_id: int) -> EmulatedChat:
         return self._chats[chat_id]
 
+    def expire_button_presses(self) -> None:
+        """The presses not answered yet can no longer be, as after Telegram's window for
+        answerCallbackQuery passed: answering one is refused as "query is too old"."""
+        for query_id in [query_id for query_id, answer in self._queries.items() if not answer.answered]:
+            del self._queries[query_id]
+
     # users acting
 
     def _user_text(

@@ -95,6 +95,12 @@ class VkActing(VkLongPoll, VkFiles):
     def chat(self, peer_id: int) -> VkChat:
         return self._chats[peer_id]
 
+    def expire_button_presses(self) -> None:
+        """The message events not answered yet can no longer be, as after VK's minute for
+        messages.sendMessageEventAnswer passed: answering one is refused."""
+        for event_id in [event_id for event_id, answer in self._answers.items() if not answer.answered]:
+            del self._answers[event_id]
+
     # invite links (messages.getInviteLink) and who is in a chat
 
     def _invite_link(self, chat: VkGroupChat, reset: bool) -> str:
