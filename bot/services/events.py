@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, Required, TypedDict, Unpack, cast
 
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,40 +72,31 @@ class EventKind(StrEnum):
     survey_declined = "survey_declined"  # "don't ask me": no object; open waves cancelled, none planned
 
 
-def record_event(
-    session: AsyncSession,
-    kind: EventKind,
-    *,
-    at: datetime,
-    person: Person | None = None,
-    platform: str | None = None,
-    object_type: str | None = None,
-    object_id: str | None = None,
-    value: float | None = None,
-) -> None:
-    session.add(Event(**event_values(kind, at=at, person=person, platform=platform, object_type=object_type, object_id=object_id, value=value)))
+class EventDetails(TypedDict, total=False):
+    at: Required[datetime]
+    person: Person | None  # kept only as its pseudonym and district
+    platform: str | None
+    object_type: str | None
+    object_id: str | None
+    value: float | None
 
 
-def event_values(
-    kind: EventKind,
-    *,
-    at: datetime,
-    person: Person | None = None,
-    platform: str | None = None,
-    object_type: str | None = None,
-    object_id: str | None = None,
-    value: float | None = None,
-) -> dict[str, Any]:
+def record_event(session: AsyncSession, kind: EventKind, **details: Unpack[EventDetails]) -> None:
+    session.add(Event(**event_values(kind, **details)))
+
+
+def event_values(kind: EventKind, **details: Unpack[EventDetails]) -> dict[str, Any]:
     """An event's columns: the person only by pseudonym and district. For INSERT_EVENT, or an Event."""
+    person = details.get("person")
     return {
         "kind": kind,
-        "at": at,
+        "at": details["at"],
         "pseudonym": person.pseudonym if person else None,
         "district": person.district if person else None,
-        "platform": platform,
-        "object_type": object_type,
-        "object_id": object_id,
-        "value": value,
+        "platform": details.get("platform"),
+        "object_type": details.get("object_type"),
+        "object_id": details.get("object_id"),
+        "value": details.get("value"),
     }
 
 
