@@ -19,7 +19,6 @@ from bot.db.models import ConversationState, Event, ProcessedUpdate
 from bot.services.events import INSERT_EVENT, EventKind, event_values
 from bot.services.updates import UPDATE_CLAIM, AlreadyHandled, ClaimState, UpdateClaim, UpdateSession, commit_writes
 
-pytestmark = pytest.mark.both_databases
 NOW = ShiftedClock().now()
 KEY = ("telegram", 7001)
 
@@ -70,6 +69,7 @@ def test_only_a_sqlite_file_is_written_on_the_loop_thread(tmp_path):
     assert LoopWrites.of(create_async_engine("postgresql+asyncpg://vmeste@127.0.0.1/vmeste")).engine is None
 
 
+@pytest.mark.both_databases
 async def test_the_work_commits_with_the_update_id_and_its_conversation_state(sessionmaker, writes):
     session, claim = update_session(sessionmaker)
     state = ConversationState(platform="telegram", user_id=5, chat_id=5, thread_id=0, destiny="default", state="Asking:collecting", data={})
@@ -81,15 +81,14 @@ async def test_the_work_commits_with_the_update_id_and_its_conversation_state(se
     assert await stored(sessionmaker) == (1, 1, ["Asking:collecting"])
 
 
-async def test_on_sqlite_it_is_committed_before_the_update_ends(sessionmaker, writes, database_url):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("on PostgreSQL the work commits with the update")
+async def test_on_sqlite_it_is_committed_before_the_update_ends(sessionmaker, writes):
     session, _ = update_session(sessionmaker)
     await writes.run(session, an_event)
     assert await stored(sessionmaker) == (1, 1, [])  # the reply that follows announces what is stored
     await session.close()
 
 
+@pytest.mark.both_databases
 async def test_a_replayed_update_writes_nothing(sessionmaker, writes):
     async with sessionmaker() as session:
         session.add(ProcessedUpdate(platform=KEY[0], update_id=KEY[1], processed_at=NOW))  # another copy was handled
@@ -103,6 +102,7 @@ async def test_a_replayed_update_writes_nothing(sessionmaker, writes):
     assert (await stored(sessionmaker))[0] == 0
 
 
+@pytest.mark.both_databases
 async def test_a_failed_work_writes_nothing(sessionmaker, writes):
     session, _ = update_session(sessionmaker)
     with pytest.raises(RuntimeError):
@@ -112,8 +112,6 @@ async def test_a_failed_work_writes_nothing(sessionmaker, writes):
 
 
 async def test_sqlite_busy_with_another_writer_goes_through_the_session(sessionmaker, writes, database_url):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite's write lock")
     other = sqlite3.connect(database_url.removeprefix("sqlite+aiosqlite:///"), isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process writes
     session, claim = update_session(sessionmaker)
