@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.filters import InGroupChat, InPrivateChat
+from bot.filters import InGroupChat, InPrivateChat, gate_presses
 from handlers import broadcasts, chats, consultations, courses, fallback, invites, linking, membership, menu, onboarding, reports, staff, surveys
 
 
@@ -24,10 +24,11 @@ def private_tier() -> Router:
     # through its filters. The features match disjoint commands and callback data, so the order
     # decides only the cost (states: the broadcasts' answers let commands through).
     features = [menu, onboarding, consultations, courses, surveys, chats, linking, invites, staff, broadcasts, reports]
+    routers = [*(feature.build_router() for feature in features), chats.build_moderation_router(), chats.build_office_hours_router()]
+    for router in routers:
+        gate_presses(router)  # a press goes into the one feature whose buttons made it
     tier.include_routers(
-        *(feature.build_router() for feature in features),
-        chats.build_moderation_router(),
-        chats.build_office_hours_router(),
+        *routers,
         consultations.build_catch_all_router(),  # a message nobody took: the family's open question
         fallback.build_private_router(),  # the fallback last
     )
