@@ -126,3 +126,10 @@ async def test_sqlite_busy_with_another_writer_goes_through_the_session(sessionm
     assert claim.state is ClaimState.claimed
     assert await stored(sessionmaker) == (1, 1, [])
 
+
+
+def test_the_loop_threads_connection_syncs_and_checks_as_the_pools_do(writes):
+    connection = writes._connection()
+    assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL: in WAL mode no fsync at every commit
+    assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

@@ -134,7 +134,8 @@ def _is_busy(error: OperationalError) -> bool:
 
 def _loop_engine(path: str) -> Engine:
     """SQLite's own module on the file, never waiting for a lock (busy: the session's way instead),
-    the transaction begun by us (BEGIN IMMEDIATE), foreign keys on; parameters never in an error."""
+    the transaction begun by us (BEGIN IMMEDIATE), foreign keys on, synced as the pool's
+    connections are (bot.db.engine); parameters never in an error."""
     engine = create_engine(f"sqlite:///{path}", poolclass=NullPool, connect_args={"timeout": 0}, hide_parameters=True)
     event.listen(engine, "connect", _autocommit_with_foreign_keys)
     event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
@@ -144,3 +145,4 @@ def _loop_engine(path: str) -> Engine:
 def _autocommit_with_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # sqlite3 begins nothing itself: the "begin" listener does
     dbapi_connection.execute("PRAGMA foreign_keys=ON")
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")  # as the pool's connections: in WAL mode, no fsync at each commit
