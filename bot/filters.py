@@ -70,7 +70,7 @@ def gate_presses(router: Router) -> None:
     """Let into `router` (and its sub-routers) only the presses its handlers' CallbackData
     factories match; a router with a press handler of any other kind is left open."""
     prefixes = _press_prefixes(router)
-    if prefixes:
+    if prefixes is not None:  # none at all: no press goes in
         router.callback_query.filter(PressesOf(prefixes))
 
 

@@ -20,18 +20,21 @@ def private_tier() -> Router:
     tier = Router(name="private")
     tier.message.filter(InPrivateChat())
     tier.callback_query.filter(InPrivateChat())
-    # The menu first: most presses and commands are its, and each router before it costs a pass
-    # through its filters. The features match disjoint commands and callback data, so the order
-    # decides only the cost (states: the broadcasts' answers let commands through).
+    # The menu first: most commands are its, and each router before it costs a pass through its
+    # message filters. The features match disjoint commands and callback data, so the order decides
+    # only the cost (states: the broadcasts' answers let commands through). A press goes only into
+    # the routers whose buttons made it (gate_presses), whatever their order.
     features = [menu, onboarding, consultations, courses, surveys, chats, linking, invites, staff, broadcasts, reports]
-    routers = [*(feature.build_router() for feature in features), chats.build_moderation_router(), chats.build_office_hours_router()]
-    for router in routers:
-        gate_presses(router)  # a press goes into the one feature whose buttons made it
-    tier.include_routers(
-        *routers,
+    routers = [
+        *(feature.build_router() for feature in features),
+        chats.build_moderation_router(),
+        chats.build_office_hours_router(),
         consultations.build_catch_all_router(),  # a message nobody took: the family's open question
-        fallback.build_private_router(),  # the fallback last
-    )
+        fallback.build_private_router(),  # the fallback last (it takes any press: left open)
+    ]
+    for router in routers:
+        gate_presses(router)
+    tier.include_routers(*routers)
     return tier
 
 
