@@ -17,7 +17,6 @@ commits with the update.
 from __future__ import annotations
 
 import contextlib
-import logging
 import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -41,12 +40,13 @@ from bot.services.updates import (
     write_states,
 )
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 Work = Callable[[Connection | Session], T]
 
 
 class LoopWrites:
+    """One per app: the loop thread's connection to the SQLite file (None on another database)."""
+
     def __init__(self, path: str | None, writer: OneWriter | None) -> None:
         self.engine: Engine | None = _loop_engine(path) if path is not None and writer is not None else None
         self.writer = writer
