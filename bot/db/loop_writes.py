@@ -29,12 +29,10 @@ from sqlalchemy.orm import Session
 from bot.db.engine import OneWriter, sqlite_file
 from bot.services.updates import (
     UPDATE_CLAIM,
-    AlreadyHandled,
     ClaimState,
     StateWrite,
     UpdateClaim,
     changes_only_conversation_states,
-    claim_in,
     deferred_state_writes,
     has_pending_changes,
     write_states,
@@ -86,18 +84,9 @@ class LoopWrites:
                 if _is_busy(error):
                     raise _Busy from None
                 raise
-            with transaction:  # commits at the end, rolls back on an error
-                if not self._claimed(connection, claim):
-                    transaction.rollback()
-                    raise AlreadyHandled
+            with transaction:  # commits at the end, rolls back on an error (AlreadyHandled too: a copy had it)
+                claim.take(connection)
                 return work(connection)
-
-    @staticmethod
-    def _claimed(connection: Connection, claim: UpdateClaim) -> bool:
-        claim.state = ClaimState.claimed if claim_in(connection, claim.key, claim.at) else ClaimState.taken
-        if claim.on_claimed is not None:
-            claim.on_claimed()
-        return claim.state is ClaimState.claimed
 
     def _connection(self) -> Connection:
         """Opened at the first write, in the thread that runs the event loop (sqlite3 keeps a

@@ -89,6 +89,15 @@ class UpdateClaim:
     state: ClaimState = ClaimState.unclaimed
     on_claimed: Callable[[], None] | None = None  # the update wrote its id itself (or found it taken): it will record none
 
+    def take(self, executor: Session | Connection) -> None:
+        """Insert the update's id in the executor's transaction; AlreadyHandled if another copy had it."""
+        self.state = ClaimState.claiming  # the claim's own statement passes by
+        self.state = ClaimState.claimed if claim_in(executor, self.key, self.at) else ClaimState.taken
+        if self.on_claimed is not None:
+            self.on_claimed()
+        if self.state is ClaimState.taken:
+            raise AlreadyHandled
+
 
 class UpdateSession(Session):
     """The session of one update: before its first write (a flush, or an INSERT, UPDATE or DELETE
@@ -97,14 +106,8 @@ class UpdateSession(Session):
 
 def claim_first(session: Session) -> None:
     update = session.info.get(UPDATE_CLAIM)
-    if update is None or update.state is not ClaimState.unclaimed:
-        return
-    update.state = ClaimState.claiming  # the claim's own statement passes by
-    update.state = ClaimState.claimed if claim_in(session, update.key, update.at) else ClaimState.taken
-    if update.on_claimed is not None:
-        update.on_claimed()
-    if update.state is ClaimState.taken:
-        raise AlreadyHandled
+    if update is not None and update.state is ClaimState.unclaimed:
+        update.take(session)
 
 
 def _claim_before_flush(session: Session, _flush_context, _instances) -> None:
