@@ -211,8 +211,10 @@ async def send_question(
     pieces = [Piece.of_data(piece) for piece in data["pieces"]]
     anonymous = bool(data.get("anonymous"))
     name = callback.from_user.full_name[:NAME_KEPT] if channel.tells_names and not anonymous else None
-    asked = partial(consultations.open_ticket, person=account.person, account=account, specialty=specialty, pieces=pieces, anonymous=anonymous)
-    ticket = await writes.run(session, partial(asked, parent_name=name, now=now))
+    asked = partial(
+        consultations.open_ticket, person=account.person, account=account, specialty=specialty, pieces=pieces, anonymous=anonymous, parent_name=name, now=now
+    )
+    ticket = await writes.run(session, asked)
     label = specialty.label(l10n.language)
     opening = specialty.hours.next_opening(now)
     if opening is not None and opening > now:
