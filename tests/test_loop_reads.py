@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.clock import ShiftedClock
@@ -14,7 +14,7 @@ from bot.config import load_settings
 from bot.content import ConsentText
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.loop_reads import LoopReads
-from bot.db.models import Person
+from bot.db.models import Person, Role
 from bot.fsm import state_row_parameters
 from bot.middlewares import IDENTITY_AND_STATE, NO_STATE_ROW, IdentityMiddleware
 from bot.services.people import RoleName, account_from_rows, grant_role, register
@@ -53,6 +53,20 @@ async def test_the_loop_thread_reads_what_a_session_reads(sessionmaker):
         reads.close()
     assert here == through_session  # values and their types (datetimes, ids) alike
     assert len(here) == 2  # the account's row once per role
+
+
+async def test_a_value_the_statement_carries_is_bound_with_the_callers(sessionmaker):
+    statement = select(Role.person_id).where(Role.role == RoleName.coordinator, Role.person_id == bindparam("person"))
+    reads = LoopReads.of(sessionmaker.kw["bind"])
+    assert reads is not None
+    async with sessionmaker() as session:
+        through_session = [tuple(row) for row in await session.execute(statement, {"person": 1})]
+    try:
+        assert reads.rows(statement, {"person": 1}) == through_session == [(1,)]
+        with pytest.raises(KeyError):  # a named parameter the caller left out is still an error
+            reads.rows(statement, {})
+    finally:
+        reads.close()
 
 
 async def test_mapped_rows_are_loaded_objects_and_a_change_is_written(sessionmaker):

@@ -35,6 +35,7 @@ AnySelect = Select[*tuple[Any, ...]]  # a SELECT of any columns
 class _Prepared:
     sql: str
     parameter_names: tuple[str, ...]
+    literals: dict[str, Any]  # the values the statement carries itself (e.g. `Role.role == "specialist"`)
     converters: tuple[Callable[[Any], Any] | None, ...]
 
 
@@ -59,7 +60,8 @@ class LoopReads:
         recovery, a migration under way, a file gone): the caller then asks through its session."""
         prepared = self.prepared.get(statement) or self._prepare(statement)
         try:
-            found = self._connect().execute(prepared.sql, [parameters[name] for name in prepared.parameter_names]).fetchall()
+            values = prepared.literals | dict(parameters)
+            found = self._connect().execute(prepared.sql, [values[name] for name in prepared.parameter_names]).fetchall()
         except sqlite3.Error as error:
             log.debug("loop-thread read failed (%s): asking through the session", type(error).__name__)
             self.close()  # the next read opens afresh
@@ -85,7 +87,8 @@ class LoopReads:
     def _prepare(self, statement: AnySelect) -> _Prepared:
         compiled = statement.compile(dialect=self.dialect)
         converters = tuple(column.type.dialect_impl(self.dialect).result_processor(self.dialect, None) for column in statement.selected_columns)
-        prepared = self.prepared[statement] = _Prepared(compiled.string, tuple(compiled.positiontup or ()), converters)
+        literals = {name: value for name, value in compiled.params.items() if not compiled.binds[name].required}
+        prepared = self.prepared[statement] = _Prepared(compiled.string, tuple(compiled.positiontup or ()), literals, converters)
         return prepared
 
 

@@ -4,14 +4,14 @@ each in the reader's own language, in the chat the question lives in."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import InlineKeyboardMarkup
-from sqlalchemy import ColumnElement, bindparam
+from sqlalchemy import BindParameter, ColumnElement, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content, Texts
@@ -136,29 +136,34 @@ def staff_to_alert(ticket: Ticket) -> ColumnElement[bool]:
     return (Role.role == RoleName.head) | takers
 
 
-def specialists_of(specialty: str) -> ColumnElement[bool]:
+def specialists_of(specialty: str | BindParameter[str]) -> ColumnElement[bool]:
     return (Role.role == RoleName.specialist) & (Role.specialty == specialty)
 
 
 # Built once, with named parameters: a question sent looks up its specialty's specialists, on the
 # loop's thread when it can (bot.db.loop_reads; roles are indexed by role and specialty)
-_SPECIALISTS = reachable_accounts(Role.role == bindparam("role"), Role.specialty == bindparam("specialty"))
+_SPECIALISTS = reachable_accounts(specialists_of(bindparam("specialty")))
 
 
 async def tell_specialists(
     session: AsyncSession, reads: LoopReads | None, bots: Mapping[str, Bot], content: Content, specialty: str, key: str, **values: Any
 ) -> int:
     """`tell_staff` for the specialists of one specialty."""
-    parameters = {"role": RoleName.specialist, "specialty": specialty}
+    parameters = {"specialty": specialty}
     rows = reads.rows(_SPECIALISTS, parameters) if reads is not None else None
     if rows is None:
         rows = list(await session.execute(_SPECIALISTS, parameters))
-    return await tell_accounts(bots, content, rows, lambda l10n: l10n(key, **values_in(l10n, content, {"specialty": specialty, **values})))
+    return await tell_accounts(bots, content, rows, notice_text(content, key, {"specialty": specialty, **values}))
 
 
 async def tell_staff(session: AsyncSession, bots: Mapping[str, Bot], content: Content, roles: ColumnElement[bool], key: str, **values: Any) -> int:
     """Tell everyone with one of `roles` (a condition on Role) the text `key`, in their language."""
-    return await tell_roles(session, bots, content, roles, lambda l10n: l10n(key, **values_in(l10n, content, values)))
+    return await tell_roles(session, bots, content, roles, notice_text(content, key, values))
+
+
+def notice_text(content: Content, key: str, values: dict[str, Any]) -> Callable[[Texts], str]:
+    """The text `key` with `values`, in whichever reader's language it is asked in."""
+    return lambda l10n: l10n(key, **values_in(l10n, content, values))
 
 
 def values_in(l10n: Texts, content: Content, values: dict[str, Any]) -> dict[str, Any]:
