@@ -60,7 +60,7 @@ class LoopReads:
         recovery, a migration under way, a file gone): the caller then asks through its session."""
         prepared = self.prepared.get(statement) or self._prepare(statement)
         try:
-            values = prepared.literals | dict(parameters)
+            values = {**prepared.literals, **parameters} if prepared.literals else parameters  # the identity read carries none
             found = self._connect().execute(prepared.sql, [values[name] for name in prepared.parameter_names]).fetchall()
         except sqlite3.Error as error:
             log.debug("loop-thread read failed (%s): asking through the session", type(error).__name__)
