@@ -4,19 +4,15 @@ filter (a magic filter such as `F.chat.type == ...` registered on a router) in a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from enum import StrEnum
 
-from aiogram import Router
 from aiogram.enums import ChatType
 from aiogram.filters import Filter
-from aiogram.filters.callback_data import CallbackQueryFilter
-from aiogram.types import CallbackQuery, Chat, TelegramObject, User
+from aiogram.types import Chat, TelegramObject, User
 
 from bot.permissions import NOBODY, Action, Actor, may
 
 GROUP_CHATS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
-SEPARATOR = ":"  # CallbackData's, between the prefix and the values
 
 
 class ChatKind(StrEnum):
@@ -52,42 +48,6 @@ class InPrivateChat(Filter):
 class InGroupChat(Filter):
     async def __call__(self, event: TelegramObject, event_chat: Chat | None = None, event_from_user: User | None = None) -> bool:
         return chat_kind(event_chat, event_from_user) == ChatKind.group
-
-
-class PressesOf(Filter):
-    """A feature router's gate for button presses: only callback data one of its factories made
-    (by prefix) goes in. Without it, every press was checked against the handlers of each router
-    before the one it belongs to, a tenth of a press's cost (bench/updates.py)."""
-
-    def __init__(self, prefixes: Iterable[str]) -> None:
-        self.prefixes = frozenset(prefixes)
-
-    async def __call__(self, query: CallbackQuery) -> bool:
-        return (query.data or "").partition(SEPARATOR)[0] in self.prefixes
-
-
-def gate_presses(router: Router) -> None:
-    """Let into `router` (and its sub-routers) only the presses its handlers' CallbackData
-    factories match; a router with a press handler of any other kind is left open."""
-    prefixes = _press_prefixes(router)
-    if prefixes is not None:  # none at all: no press goes in
-        router.callback_query.filter(PressesOf(prefixes))
-
-
-def _press_prefixes(router: Router) -> set[str] | None:
-    """None: some press handler in the tree does not say its callback data's prefix."""
-    prefixes: set[str] = set()
-    for handler in router.callback_query.handlers:
-        factories = [f.callback.callback_data for f in handler.filters or [] if isinstance(f.callback, CallbackQueryFilter)]
-        if not factories or any(factory.__separator__ != SEPARATOR for factory in factories):
-            return None
-        prefixes.update(factory.__prefix__ for factory in factories)
-    for sub_router in router.sub_routers:
-        below = _press_prefixes(sub_router)
-        if below is None:
-            return None
-        prefixes |= below
-    return prefixes
 
 
 class Allowed(Filter):

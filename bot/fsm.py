@@ -208,8 +208,8 @@ class DatabaseStorage(BaseStorage):
             if row.state is None and not row.data:  # nothing left to remember: no row
                 if row in session.new:
                     session.expunge(row)
-                else:
-                    await session.delete(row)
+                else:  # the session's own delete: the row has no relationship to load, so no statement runs
+                    session.sync_session.delete(row)
                 self.rows_of(session)[self.primary_key(key)] = None
 
     async def close(self) -> None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.filters import InGroupChat, InPrivateChat, gate_presses
+from bot.filters import InGroupChat, InPrivateChat
+from bot.routing import FeatureTier
 from handlers import broadcasts, chats, consultations, courses, fallback, invites, linking, membership, menu, onboarding, reports, staff, surveys
 
 
@@ -17,13 +18,14 @@ def build_routers() -> list[Router]:
 
 
 def private_tier() -> Router:
-    tier = Router(name="private")
+    tier = FeatureTier(name="private")
     tier.message.filter(InPrivateChat())
     tier.callback_query.filter(InPrivateChat())
     # The menu first: most commands are its, and each router before it costs a pass through its
     # message filters. The features match disjoint commands and callback data, so the order decides
-    # only the cost (states: the broadcasts' answers let commands through). A press goes only into
-    # the routers whose buttons made it (gate_presses), whatever their order.
+    # only the cost (states: the broadcasts' answers let commands through). A press, and a message
+    # that is no command, goes only into the routers that could take it (bot.routing), whatever
+    # their order.
     features = [menu, onboarding, consultations, courses, surveys, chats, linking, invites, staff, broadcasts, reports]
     routers = [
         *(feature.build_router() for feature in features),
@@ -32,9 +34,8 @@ def private_tier() -> Router:
         consultations.build_catch_all_router(),  # a message nobody took: the family's open question
         fallback.build_private_router(),  # the fallback last (it takes any press: left open)
     ]
-    for router in routers:
-        gate_presses(router)
     tier.include_routers(*routers)
+    tier.index()
     return tier
 
 

@@ -321,6 +321,20 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+async def end_transaction(session: AsyncSession) -> None:
+    """Commit the session's transaction. One that holds no connection (begun by adding or deleting
+    an object, with nothing read or written since) commits no statement: done here and now, without
+    the async commit's greenlet switch."""
+    sync_session = session.sync_session
+    transaction = sync_session.get_transaction()
+    if transaction is None:
+        return
+    if transaction._connections:  # SQLAlchemy lists a transaction's connections nowhere public
+        await session.commit()
+    else:
+        sync_session.commit()
+
+
 async def close_session(session: AsyncSession) -> None:
     """Close the session. One that is in no transaction holds no connection, so closing it is
     bookkeeping, done here and now, and nothing at all if it holds no object either: SQLAlchemy's

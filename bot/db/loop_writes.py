@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
-from bot.db.engine import OneWriter, sqlite_file
+from bot.db.engine import OneWriter, end_transaction, sqlite_file
 from bot.services.updates import (
     UPDATE_CLAIM,
     ClaimState,
@@ -62,8 +62,7 @@ class LoopWrites:
         if self.engine is None or claim is None or not self._nothing_written(session, claim):
             return await session.run_sync(work)
         with_states = _after_states(deferred_state_writes(session), claim, work)  # out of the session, which would write them first
-        if session.in_transaction():  # a read: its snapshot would not see what is written here
-            await session.commit()
+        await end_transaction(session)  # a read's snapshot would not see what is written here
         try:
             return await self._here(claim, with_states)
         except _Busy:
