@@ -270,7 +270,7 @@ async def start_web(web_app: web.Application, settings: Settings) -> web.AppRunn
 
 # An update allocates a few thousand objects that die with it: at the default of 700 the collector
 # ran several young collections per update, about a tenth of the CPU of a /menu (bench/updates.py).
-YOUNG_COLLECTION_OBJECTS = 10_000
+YOUNG_COLLECTION_OBJECTS = 50_000
 
 
 def freeze_startup_heap() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from functools import partial
+from functools import lru_cache, partial
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
@@ -89,6 +89,7 @@ async def describe(callback: CallbackQuery, callback_data: Ask, l10n: Texts, con
     await show(callback, l10n("ask.describe", specialty=specialty.label(l10n.language)), cancel_keyboard(l10n))
 
 
+@lru_cache(maxsize=64)
 def cancel_keyboard(l10n: Texts) -> InlineKeyboardMarkup:
     return one_button(l10n("ask.cancel"), Ask(step=AskStep.cancel))
 
@@ -110,12 +111,23 @@ async def take_description(message: Message, l10n: Texts, content: Content, stat
         await message.answer(text, reply_markup=markup)
         return
     lines = [l10n("ask.faq_found")] + [f"{number}. {html.escape(entry.question, quote=False)}" for number, entry in enumerate(found, 1)]
+    await message.answer("\n".join(lines), reply_markup=faq_keyboard(l10n, tuple(entry.id for entry in found)))
+
+
+# The question's keyboards are built once per language (and entries, or anonymity): aiogram's
+# buttons are pydantic models, validated as they are made, a tenth of a step's cost in a burst of
+# questions (bench/updates.py). Nothing changes a markup once it is made, so one can be shared.
+
+
+@lru_cache(maxsize=256)
+def faq_keyboard(l10n: Texts, entries: tuple[str, ...]) -> InlineKeyboardMarkup:
+    """A button to read each entry the FAQ found, then "still ask" and "this helped"."""
     builder = Buttons()
-    for number, entry in enumerate(found, 1):
-        builder.button(text=l10n("ask.faq_read", number=number), callback_data=Ask(step=AskStep.faq, entry=entry.id))
+    for number, entry in enumerate(entries, 1):
+        builder.button(text=l10n("ask.faq_read", number=number), callback_data=Ask(step=AskStep.faq, entry=entry))
     builder.button(text=l10n("ask.still"), callback_data=Ask(step=AskStep.still))
     builder.button(text=l10n("ask.helped"), callback_data=Ask(step=AskStep.helped))
-    await message.answer("\n".join(lines), reply_markup=keyboard(builder, len(found), 1, 1))
+    return keyboard(builder, len(entries), 1, 1)
 
 
 async def read_faq(callback: CallbackQuery, callback_data: Ask, l10n: Texts, content: Content) -> None:
@@ -164,11 +176,16 @@ def draft(l10n: Texts, content: Content, data: dict) -> tuple[str, InlineKeyboar
         count=len(data.get("pieces", [])),
         anonymity=l10n("ask.anonymous_on" if anonymous else "ask.anonymous_off" if data.get("named", True) else "ask.anonymous_off_no_name"),
     )
+    return text, draft_keyboard(l10n, anonymous)
+
+
+@lru_cache(maxsize=64)
+def draft_keyboard(l10n: Texts, anonymous: bool) -> InlineKeyboardMarkup:
     builder = Buttons()
     builder.button(text=l10n("ask.send"), callback_data=Ask(step=AskStep.send))
     builder.button(text=l10n("ask.toggle_named" if anonymous else "ask.toggle_anonymous"), callback_data=Ask(step=AskStep.anonymous))
     builder.button(text=l10n("ask.cancel"), callback_data=Ask(step=AskStep.cancel))
-    return text, keyboard(builder, 1)
+    return keyboard(builder, 1)
 
 
 async def draft_screen(callback: CallbackQuery, l10n: Texts, content: Content, state: FSMContext) -> None:
@@ -227,6 +244,7 @@ async def send_question(
         await tell_specialists(session, reads, bots, content, specialty.id, "queue.new_question", id=ticket.id, count=ticket.position)
 
 
+@lru_cache(maxsize=64)
 def question_list_button(l10n: Texts) -> InlineKeyboardMarkup:
     builder = Buttons()
     builder.button(text=l10n("ticket.mine_button"), callback_data=TicketAction(step=TicketStep.mine))
