@@ -270,6 +270,9 @@ async def start_web(web_app: web.Application, settings: Settings) -> web.AppRunn
 
 # An update allocates a few thousand objects that die with it: at the default of 700 the collector
 # ran several young collections per update, about a tenth of the CPU of a /menu (bench/updates.py).
+# In a burst, the updates in flight keep tens of thousands alive at once: at 10,000 each young
+# collection walked them and moved them on to the next generation's, a tenth of a question's CPU;
+# at 50,000 a burst of 2,000 questions is collected about once (a few megabytes waiting at most).
 YOUNG_COLLECTION_OBJECTS = 50_000
 
 
