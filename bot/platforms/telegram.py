@@ -44,7 +44,7 @@ class GetRawUpdates(GetUpdates):
 # so each garbage collection threw them away and the next answer rebuilt one (~15 ms of CPU, about
 # every 50 messages in a bulk send). Holding the common ones keeps them built: a message, an edit
 # (a message or True), a press's answer, getUpdates, getMe.
-RESPONSE_TYPES = [Response[method.__returning__] for method in (SendMessage, EditMessageText, AnswerCallbackQuery, GetRawUpdates, GetMe)]
+RESPONSE_TYPES = [Response[method.__returning__] for method in (SendMessage, EditMessageText, AnswerCallbackQuery, GetRawUpdates, GetMe)]  # type: ignore[name-defined]
 
 
 class TelegramUpdates:

@@ -238,10 +238,10 @@ async def send_question(
         when = l10n("ask.sent_closed", specialty=label, when=l10n.date_time(opening))
     else:
         when = l10n("ask.sent_open", when=l10n.date_time(ticket.due_at or now))
-    text = l10n("ask.sent", id=ticket.id, specialty=label, position=ticket.position) + "\n" + when
+    text = l10n("ask.sent", id=ticket.id, specialty=label, position=ticket.place) + "\n" + when
     await show(callback, text, question_list_button(l10n))
     if opening == now:  # at work: the specialty's specialists hear of it now, not from the watch later
-        await tell_specialists(session, reads, bots, content, specialty.id, "queue.new_question", id=ticket.id, count=ticket.position)
+        await tell_specialists(session, reads, bots, content, specialty.id, "queue.new_question", id=ticket.id, count=ticket.place)
 
 
 @lru_cache(maxsize=64)
