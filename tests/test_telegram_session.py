@@ -1,4 +1,5 @@
-"""Requests without files go to Telegram as JSON, saying what aiogram's form says; with files, as the form."""
+"""Requests without files go to Telegram as JSON, saying what aiogram's form says; with files, as the form.
+A message answered with the inline keyboard the request sent holds that keyboard as it was sent."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.enums import ParseMode
+from aiogram.exceptions import ClientDecodeError, TelegramBadRequest
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, GetUpdates, SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import (
     BufferedInputFile,
@@ -64,3 +66,36 @@ def test_the_json_body_says_what_the_form_says(method):
 def test_a_request_with_a_file_goes_as_the_form():
     upload = SendPhoto(chat_id=5, photo=BufferedInputFile(b"\x89PNG", filename="photo.png"), caption="uploaded")
     assert TelegramSession().json_body(BOT, upload) is None
+
+
+def answer(result: object, ok: bool = True) -> str:
+    return json.dumps({"ok": True, "result": result} if ok else {"ok": False, "error_code": 400, "description": "Bad Request: message to edit not found"})
+
+
+MESSAGE = {"message_id": 7, "date": 1767225600, "chat": {"id": 5, "type": "private"}, "text": "edited"}
+ECHOED = KEYBOARD.model_dump(mode="json", exclude_none=True)  # as Telegram sends it back
+
+
+def test_a_message_answered_with_the_keyboard_sent_holds_that_keyboard_as_sent():
+    session = TelegramSession()
+    sent = (EditMessageText(chat_id=5, message_id=7, text="edited", reply_markup=KEYBOARD), SendMessage(chat_id=5, text="edited", reply_markup=KEYBOARD))
+    for method in sent:
+        message = session.check_response(BOT, method, 200, answer({**MESSAGE, "reply_markup": ECHOED})).result
+        assert message.reply_markup is KEYBOARD
+        assert (message.message_id, message.chat.id, message.text) == (7, 5, "edited")
+        assert message.bot is BOT  # bound, as aiogram binds what it reads
+    plain = session.check_response(BOT, SendMessage(chat_id=5, text="edited"), 200, answer({**MESSAGE, "reply_markup": ECHOED})).result
+    assert plain.reply_markup is not KEYBOARD  # no keyboard sent: read from the answer
+    assert plain.reply_markup.model_dump(mode="json", exclude_none=True) == ECHOED
+    edited = EditMessageText(chat_id=5, message_id=7, text="edited", reply_markup=KEYBOARD)
+    assert session.check_response(BOT, edited, 200, answer(True)).result is True  # an inline message's edit
+
+
+def test_an_error_or_a_malformed_answer_is_reported_as_aiogram_reports_it():
+    session, edited = TelegramSession(), EditMessageText(chat_id=5, message_id=7, text="edited", reply_markup=KEYBOARD)
+    with pytest.raises(TelegramBadRequest, match="message to edit not found"):
+        session.check_response(BOT, edited, 400, answer(None, ok=False))
+    with pytest.raises(ClientDecodeError):
+        session.check_response(BOT, edited, 200, answer({**MESSAGE, "chat": "five", "reply_markup": ECHOED}))
+    with pytest.raises(ClientDecodeError):
+        session.check_response(BOT, edited, 200, "not JSON")

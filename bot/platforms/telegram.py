@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from enum import Enum
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlparse
 
@@ -14,13 +15,14 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import ClientDecodeError, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, GetMe, GetUpdates, SendMessage, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import ForceReply, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from aiogram.types.update import UpdateTypeLookupError
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import ClientError, ClientTimeout, web
+from pydantic import ValidationError
 
 from bot.config import Settings, required
 from bot.lengths import TELEGRAM_LIMITS
@@ -97,6 +99,29 @@ class TelegramSession(AiohttpSession):
             raise TelegramNetworkError(method=method, message=f"{type(error).__name__}: {error}") from error
         return self.check_response(bot=bot, method=method, status_code=response.status, content=content).result  # type: ignore[return-value]
 
+    def check_response(self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str) -> Response[TelegramType]:
+        """aiogram's reading of an answer, but a message sent or edited with an inline keyboard holds
+        the keyboard this request sent, as it was sent: Telegram echoes it back, and validating the
+        echo made a model of every button again, a tenth of a screen's CPU (bench/updates.py).
+        Anything else, an error included, aiogram reads itself."""
+        markup = getattr(method, "reply_markup", None)
+        answer = self._successful_answer(content) if isinstance(markup, InlineKeyboardMarkup) and HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED else None
+        result = answer.get("result") if answer is not None else None
+        if answer is None or not isinstance(result, dict) or "reply_markup" not in result:
+            return super().check_response(bot, method, status_code, content)
+        result["reply_markup"] = markup  # a model already: pydantic takes it as it is
+        try:
+            return Response[method.__returning__].model_validate(answer, context={"bot": bot})  # type: ignore[name-defined]
+        except ValidationError as error:
+            raise ClientDecodeError("Failed to deserialize object", error, answer) from error
+
+    def _successful_answer(self, content: str) -> dict[str, Any] | None:
+        try:
+            answer = self.json_loads(content)
+        except ValueError:
+            return None
+        return answer if isinstance(answer, dict) and answer.get("ok") is True else None
+
     def json_body(self, bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any] | None:
         """The method's fields as build_form_data sends them (defaults filled in, empty ones left
         out), as JSON values; None if it carries a file."""
@@ -156,7 +181,6 @@ class Polling:
     async def _fetch(self, offset: int | None, stop: asyncio.Event) -> list[Any]:
         fetch = self.bot(GetRawUpdates(offset=offset, timeout=self.timeout, allowed_updates=self.allowed_updates), request_timeout=self.timeout + 15)
         return await unless_stopped(fetch, stop) or []
-
 
 
 async def poll(bot: Bot, dispatcher: Dispatcher, stop: asyncio.Event) -> None:
