@@ -12,7 +12,7 @@ from bot.clock import ShiftedClock
 from bot.db.engine import create_engine, create_sessionmaker
 from bot.db.models import PieceKind
 from bot.services.consultations import PLACES_COUNTED, Piece, open_ticket
-from bot.services.people import register
+from bot.services.people import IDENTITY_ROWS, Identity, register
 from tests.helpers import CONTENT
 
 NOW = ShiftedClock().now()
@@ -24,12 +24,12 @@ async def test_a_question_is_placed_behind_those_waiting_and_a_long_queue_is_cou
     speech, psychology = CONTENT.specialties[0], CONTENT.specialties[1]
     try:
         async with create_sessionmaker(engine)() as session:
-            person = await register(session, "telegram", 5, CONTENT.consent_text("en"), now=NOW)
-            account = person.accounts[0]
+            await register(session, "telegram", 5, CONTENT.consent_text("en"), now=NOW)
+            asker = Identity(list(await session.execute(IDENTITY_ROWS, {"platform": "telegram", "external_id": 5})))
 
             async def ask(specialty, minute: int):
                 question = [Piece(PieceKind.text, "telegram", "?")]
-                work = partial(open_ticket, person=person, account=account, specialty=specialty, pieces=question, anonymous=False, parent_name=None)
+                work = partial(open_ticket, asker=asker, specialty=specialty, pieces=question, anonymous=False, parent_name=None)
                 return await session.run_sync(work, now=NOW + timedelta(minutes=minute))
 
             first, second, elsewhere = await ask(speech, 0), await ask(speech, 1), await ask(psychology, 2)

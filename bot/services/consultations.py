@@ -22,7 +22,7 @@ from bot.consultation_content import Specialty
 from bot.db.models import Account, Person, PieceAuthor, PieceKind, Role, Ticket, TicketPiece, TicketStatus, as_utc
 from bot.hours import WorkingHours
 from bot.services.events import INSERT_EVENT, EventKind, event_values, record_event
-from bot.services.people import RoleName
+from bot.services.people import Identity, RoleName
 
 MAX_DRAFT_PIECES = 20  # a question in the making: enough for a long story with an album, not a flood
 REOPEN_WITHIN = timedelta(days=7)  # a closed question can be reopened this long after
@@ -105,8 +105,7 @@ class NewTicket:
 
 def open_ticket(
     executor: Connection | Session,
-    person: Person,
-    account: Account,
+    asker: Identity,
     specialty: Specialty,
     pieces: Sequence[Piece],
     *,
@@ -115,11 +114,12 @@ def open_ticket(
     now: datetime,
 ) -> NewTicket:
     """The ticket, its pieces and its event, as Core statements built once: the work of
-    bot.db.loop_writes, run on the loop's thread on a SQLite file (nothing here is an ORM object)."""
+    bot.db.loop_writes, run on the loop's thread on a SQLite file (nothing here is an ORM object,
+    the asker neither: the update's identity, as read)."""
     due_at = specialty.hours.add(now, specialty.target)
     ticket = {
-        "person_id": person.id,
-        "parent_account_id": account.id,
+        "person_id": asker.person_id,
+        "parent_account_id": asker.account_id,
         "specialty": specialty.id,
         "status": TicketStatus.waiting,
         "anonymous": anonymous,
@@ -130,8 +130,8 @@ def open_ticket(
         "due_at": due_at,
     }
     ticket_id = executor.execute(_INSERT_TICKET, ticket).scalar_one()
-    executor.execute(_INSERT_PIECES, _piece_rows(ticket_id, PieceAuthor.parent, person.id, pieces, now))
-    event = event_values(EventKind.question_asked, at=now, person=person, platform=account.platform, object_type="specialty", object_id=specialty.id)
+    executor.execute(_INSERT_PIECES, _piece_rows(ticket_id, PieceAuthor.parent, asker.person_id, pieces, now))
+    event = event_values(EventKind.question_asked, at=now, person=asker, platform=asker.platform, object_type="specialty", object_id=specialty.id)
     executor.execute(INSERT_EVENT, event)
     ahead = executor.execute(_AHEAD, {"specialty": specialty.id, "queued_at": now}).scalar_one()
     return NewTicket(ticket_id, ahead + 1, due_at)

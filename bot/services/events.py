@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Required, TypedDict, Unpack, cast
+from typing import Any, Protocol, Required, TypedDict, Unpack, cast
 
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Event, Person
+from bot.db.models import Event
 
 
 class EventKind(StrEnum):
@@ -72,9 +72,19 @@ class EventKind(StrEnum):
     survey_declined = "survey_declined"  # "don't ask me": no object; open waves cancelled, none planned
 
 
+class Pseudonymous(Protocol):
+    """Whom an event is about: a Person, or an update's Identity (bot.services.people)."""
+
+    @property
+    def pseudonym(self) -> str: ...
+
+    @property
+    def district(self) -> str | None: ...
+
+
 class EventDetails(TypedDict, total=False):
     at: Required[datetime]
-    person: Person | None  # kept only as its pseudonym and district
+    person: Pseudonymous | None  # kept only as its pseudonym and district
     platform: str | None
     object_type: str | None
     object_id: str | None

@@ -58,9 +58,9 @@ IDENTITY_ROWS = (
 )
 
 
-_PERSON_ID = _ACCOUNT_END + Person.__table__.columns.keys().index("id")
-_PERSON_LANGUAGE = _ACCOUNT_END + Person.__table__.columns.keys().index("language")
-_UNREACHABLE_SINCE = Account.__table__.columns.keys().index("unreachable_since")
+_ACCOUNT_COLUMNS, _PERSON_COLUMNS = Account.__table__.columns.keys(), Person.__table__.columns.keys()
+_ACCOUNT_ID, _PLATFORM, _UNREACHABLE_SINCE = (_ACCOUNT_COLUMNS.index(name) for name in ("id", "platform", "unreachable_since"))
+_PERSON_ID, _PERSON_LANGUAGE, _PSEUDONYM, _DISTRICT = (_ACCOUNT_END + _PERSON_COLUMNS.index(name) for name in ("id", "language", "pseudonym", "district"))
 _ROLE_ID, _ROLE_NAME, _ROLE_SPECIALTY = (_PERSON_END + Role.__table__.columns.keys().index(name) for name in ("id", "role", "specialty"))
 
 
@@ -74,12 +74,28 @@ class Identity:
     rows: Sequence[Sequence[Any]]  # never empty
 
     @property
+    def account_id(self) -> int:
+        return self.rows[0][_ACCOUNT_ID]
+
+    @property
+    def platform(self) -> str:
+        return self.rows[0][_PLATFORM]
+
+    @property
     def person_id(self) -> int:
         return self.rows[0][_PERSON_ID]
 
     @property
     def language(self) -> str:
         return self.rows[0][_PERSON_LANGUAGE]
+
+    @property
+    def pseudonym(self) -> str:
+        return self.rows[0][_PSEUDONYM]
+
+    @property
+    def district(self) -> str | None:
+        return self.rows[0][_DISTRICT]
 
     @property
     def unreachable(self) -> bool:

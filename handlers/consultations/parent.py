@@ -17,13 +17,14 @@ from bot.clock import Clock
 from bot.content import Content, Texts
 from bot.db.loop_reads import LoopReads
 from bot.db.loop_writes import LoopWrites
-from bot.db.models import Account, Person
+from bot.db.models import Person
 from bot.filters import NotACommand
 from bot.permissions import Actor
 from bot.platforms import Channel
 from bot.services import consultations
 from bot.services.consultations import MAX_DRAFT_PIECES, Piece
 from bot.services.events import EventKind, record_event
+from bot.services.people import Identity
 from handlers.consultations.common import (
     Ask,
     Asking,
@@ -214,7 +215,7 @@ async def send_question(
     writes: LoopWrites,
     reads: LoopReads | None,
     clock: Clock,
-    account: Account,
+    identity: Identity,
     channel: Channel,
     bots: Mapping[str, Bot],
 ) -> None:
@@ -229,7 +230,7 @@ async def send_question(
     anonymous = bool(data.get("anonymous"))
     name = callback.from_user.full_name[:NAME_KEPT] if channel.tells_names and not anonymous else None
     asked = partial(
-        consultations.open_ticket, person=account.person, account=account, specialty=specialty, pieces=pieces, anonymous=anonymous, parent_name=name, now=now
+        consultations.open_ticket, asker=identity, specialty=specialty, pieces=pieces, anonymous=anonymous, parent_name=name, now=now
     )
     ticket = await writes.run(session, asked)
     label = specialty.label(l10n.language)
