@@ -27,6 +27,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 
 SEPARATOR = ":"  # CallbackData's, between the prefix and the values
 ANY_STATE = "*"  # StateFilter's "whatever the state"
+PRESS, MESSAGE = "callback_query", "message"  # the update types (observers) a tier indexes
 
 Names = frozenset[str | None]  # callback data prefixes, or state names (None: no state)
 
@@ -112,12 +113,13 @@ class FeatureTier(Router):
         self.takes = [(router, Takes.of(router)) for router in self.sub_routers]
         self.command_prefixes = frozenset().union(*(takes.command_prefixes for _router, takes in self.takes))
 
-    def candidates(self, event: TelegramObject, data: dict[str, Any]) -> list[Router] | None:
-        """The sub-routers that could take `event`, in order; None: any of them."""
-        if isinstance(event, CallbackQuery):
+    def candidates(self, update_type: str, event: TelegramObject, data: dict[str, Any]) -> list[Router] | None:
+        """The sub-routers that could take `event`, in order; None: any of them (an edited message,
+        say, is a Message too, but other handlers take it)."""
+        if update_type == PRESS and isinstance(event, CallbackQuery):
             prefix = (event.data or "").partition(SEPARATOR)[0]
             return [router for router, takes in self.takes if takes.presses is None or prefix in takes.presses]
-        if isinstance(event, Message) and "raw_state" in data:
+        if update_type == MESSAGE and isinstance(event, Message) and "raw_state" in data:
             text = event.text or event.caption or ""
             if text[:1] in self.command_prefixes:
                 return None
@@ -126,7 +128,7 @@ class FeatureTier(Router):
         return None
 
     async def _propagate_event(self, observer: TelegramEventObserver | None, update_type: str, event: TelegramObject, **kwargs: Any) -> Any:
-        routers = self.candidates(event, kwargs)
+        routers = self.candidates(update_type, event, kwargs)
         if routers is None or observer is None:
             return await super()._propagate_event(observer, update_type, event, **kwargs)
         # aiogram 3.31's Router._propagate_event, over the candidates only (a tier has no handlers)

@@ -17,7 +17,7 @@ def build_routers() -> list[Router]:
     return [private_tier(), group_tier(), membership.build_router(), fallback.build_errors_router()]
 
 
-def private_tier() -> Router:
+def private_tier() -> FeatureTier:
     tier = FeatureTier(name="private")
     tier.message.filter(InPrivateChat())
     tier.callback_query.filter(InPrivateChat())

@@ -79,7 +79,8 @@ def test_only_the_routers_that_could_take_an_update_are_its_candidates_in_order(
     tier.index()
 
     def names(event: object, **data: object) -> list[str] | None:
-        routers = tier.candidates(event, data)  # type: ignore[arg-type]
+        update_type = "callback_query" if isinstance(event, CallbackQuery) else "message"
+        routers = tier.candidates(update_type, event, data)  # type: ignore[arg-type]
         return None if routers is None else [router.name for router in routers]
 
     assert names(press(Ask(step=AskStep.send).pack())) == ["asking", "anything"]
@@ -91,6 +92,8 @@ def test_only_the_routers_that_could_take_an_update_are_its_candidates_in_order(
     assert names(message("hello"), raw_state=None) == ["anything"]
     assert names(message("/form"), raw_state=None) is None  # a command: every router, as aiogram would
     assert names(message("hello")) is None  # no conversation state known
+    edited = tier.candidates("edited_message", message("hello"), {"raw_state": None})
+    assert edited is None  # a Message too, but the message handlers say nothing of who takes it
 
 
 async def test_a_tier_hands_an_update_to_the_router_that_takes_it():
