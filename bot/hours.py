@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 
 Period = tuple[time, time]
 DAYS_IN_WEEK = 7
@@ -90,14 +91,14 @@ class WorkingHours:
                     return
             day += timedelta(days=1)
 
-    def _day(self, day: date) -> Iterator[tuple[datetime, datetime]]:
+    @lru_cache(maxsize=64)  # noqa: B019 - hours live as long as the content; a question sent asks for today's twice
+    def _day(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """The day's periods in UTC (worked out through the zone's rules once a day, not per question)."""
         if day in self.holidays:
-            return
-        for start, end in self.week[day.weekday()]:
-            opens = self._utc_at(day, start)
-            closes = self._utc_at(day + timedelta(days=1) if end == MIDNIGHT else day, end)
-            if closes > opens:  # a period inside a skipped DST hour has no length
-                yield opens, closes
+            return ()
+        next_day = day + timedelta(days=1)
+        periods = ((self._utc_at(day, start), self._utc_at(next_day if end == MIDNIGHT else day, end)) for start, end in self.week[day.weekday()])
+        return tuple((opens, closes) for opens, closes in periods if closes > opens)  # a period inside a skipped DST hour has no length
 
     def _utc_at(self, day: date, at: time) -> datetime:
         """The UTC moment of a local wall time; one in a DST gap falls forward, one in the repeated hour is its first."""
