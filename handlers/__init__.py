@@ -26,9 +26,11 @@ def private_tier() -> FeatureTier:
     # only the cost (states: the broadcasts' answers let commands through). A press, and a message
     # that is no command, goes only into the routers that could take it (bot.routing), whatever
     # their order.
-    features = [menu, onboarding, consultations, courses, surveys, chats, linking, invites, staff, broadcasts, reports]
     routers = [
-        *(feature.build_router() for feature in features),
+        menu.build_router(),
+        onboarding.build_router(),
+        *consultations.build_routers(),
+        *(feature.build_router() for feature in (courses, surveys, chats, linking, invites, staff, broadcasts, reports)),
         chats.build_moderation_router(),
         chats.build_office_hours_router(),
         consultations.build_catch_all_router(),  # a message nobody took: the family's open question

@@ -120,5 +120,5 @@ def test_every_feature_of_the_private_tier_says_its_presses_but_the_fallback():
     takes = {router.name: router_takes for router, router_takes in tier.takes}
     assert [name for name, router_takes in takes.items() if router_takes.presses is None] == ["fallback"]  # "no longer active" for any press
     assert takes["consultations.open_question"].presses == frozenset()  # it takes messages only
-    assert Asking.describing.state in (takes["consultations"].states or ())
+    assert Asking.describing.state in (takes["consultations.asking"].states or ())
     assert takes["menu"].states == frozenset()  # commands and presses only

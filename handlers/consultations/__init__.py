@@ -13,14 +13,14 @@ from bot.permissions import Action
 from handlers.consultations import parent, questions, specialist, transfer
 
 
-def build_router() -> Router:
-    router = Router(name="consultations")
-    family = Router(name="consultations.family")
-    family.message.filter(Allowed(Action.ask_question))
-    family.callback_query.filter(Allowed(Action.ask_question))
-    family.include_routers(parent.build_router(), questions.build_router())
-    router.include_routers(family, specialist.build_router(), transfer.build_router())
-    return router
+def build_routers() -> list[Router]:
+    """The family's routers (asking, their questions) and the specialist's, side by side in the
+    tier: each router level an update passes costs it a copy of its data or two (bench/updates.py)."""
+    family = [parent.build_router(), questions.build_router()]
+    for router in family:
+        router.message.filter(Allowed(Action.ask_question))
+        router.callback_query.filter(Allowed(Action.ask_question))
+    return [*family, specialist.build_router(), transfer.build_router()]
 
 
 def build_catch_all_router() -> Router:
