@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.config import LANGUAGES, Settings
 from bot.content import Content
 from bot.db.engine import close_session
-from bot.db.loop_reads import LoopReads
+from bot.db.loop_reads import LoopReads, read_rows
 from bot.filters import in_private_chat
 from bot.fsm import KNOWN_STATE, STATE_COLUMNS, KnownState, state_row_key, state_row_parameters
 from bot.permissions import Actor
@@ -165,10 +165,7 @@ class IdentityMiddleware(BaseMiddleware):
         """The account's identity, and whether it was read through the session (which then holds a connection)."""
         row_key = state_row_key(self.storage, data) if self.storage is not None else None
         parameters = {"platform": platform, "external_id": user_id, **state_row_parameters(row_key or NO_STATE_ROW)}
-        rows = self.reads.rows(IDENTITY_AND_STATE, parameters) if self.reads is not None else None
-        through_session = rows is None
-        if rows is None:
-            rows = list((await session.execute(IDENTITY_AND_STATE, parameters)).all())
+        rows, through_session = await read_rows(self.reads, session, IDENTITY_AND_STATE, parameters)
         if not rows:
             return None, through_session
         if row_key is not None:

@@ -93,7 +93,8 @@ def menu_keyboard(l10n: Texts, shown: tuple[Screen, ...]) -> InlineKeyboardMarku
 def keyboard_of(buttons: tuple[tuple[Screen, str], ...]) -> InlineKeyboardMarkup:
     """The keyboard of a list of (screen, button text), built once: a builder deep-copies its
     buttons on every export, which cost more than the rest of the menu; nothing changes a markup
-    once it is made, so it can be shared. Keyed by the texts themselves, so another language or content gets its own."""
+    once it is made, so it can be shared. Keyed by the texts themselves, so another language or
+    content gets its own."""
     per_row = 1 if len(buttons) <= MENU_ROWS else 2  # VK shows at most six rows
     items = [InlineKeyboardButton(text=text, callback_data=MenuAction(action=action).pack()) for action, text in buttons]
     return InlineKeyboardMarkup(inline_keyboard=[items[start : start + per_row] for start in range(0, len(items), per_row)])

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.db.engine import sqlite_file
 
@@ -90,6 +90,17 @@ class LoopReads:
         literals = {name: value for name, value in compiled.params.items() if not compiled.binds[name].required}
         prepared = self.prepared[statement] = _Prepared(compiled.string, tuple(compiled.positiontup or ()), literals, converters)
         return prepared
+
+
+async def read_rows(
+    reads: LoopReads | None, session: AsyncSession, statement: AnySelect, parameters: Mapping[str, Any]
+) -> tuple[Sequence[Sequence[Any]], bool]:
+    """The statement's rows, on the loop's thread when it can, else through the session; and
+    whether they came through the session (which then holds a pooled connection)."""
+    rows = reads.rows(statement, parameters) if reads is not None else None
+    if rows is not None:
+        return rows, False
+    return list((await session.execute(statement, parameters)).all()), True
 
 
 def _converted(row: Sequence[Any], converters: tuple[Callable[[Any], Any] | None, ...]) -> tuple[Any, ...]:

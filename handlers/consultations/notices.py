@@ -15,7 +15,7 @@ from sqlalchemy import BindParameter, ColumnElement, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content import Content, Texts
-from bot.db.loop_reads import LoopReads
+from bot.db.loop_reads import LoopReads, read_rows
 from bot.db.models import Account, Person, Role, Ticket, TicketStatus
 from bot.fsm import conversation
 from bot.services.consultations import Piece
@@ -149,10 +149,7 @@ async def tell_specialists(
     session: AsyncSession, reads: LoopReads | None, bots: Mapping[str, Bot], content: Content, specialty: str, key: str, **values: Any
 ) -> int:
     """`tell_staff` for the specialists of one specialty."""
-    parameters = {"specialty": specialty}
-    rows = reads.rows(_SPECIALISTS, parameters) if reads is not None else None
-    if rows is None:
-        rows = list(await session.execute(_SPECIALISTS, parameters))
+    rows, _through_session = await read_rows(reads, session, _SPECIALISTS, {"specialty": specialty})
     return await tell_accounts(bots, content, rows, notice_text(content, key, {"specialty": specialty, **values}))
 
 
